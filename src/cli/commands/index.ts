@@ -1,0 +1,5 @@
+// The list of CLI commands, in the order `--help` shows them.
+import type { CommandModule } from 'yargs';
+
+// biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types.
+export const commands: CommandModule<any, any>[] = [];
