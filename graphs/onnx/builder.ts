@@ -1,0 +1,244 @@
+// The tape-style graph builder: values with dtype and shape, nodes, initializers, scopes, opsets.
+import { type DType, type TypedArray, typedFrom } from './dtype.ts';
+import { type Attrs, type AttrValue, opDef } from './opdefs.ts';
+
+/** A dimension: a size, or a symbolic name such as `batch`. */
+export type Dim = number | string;
+export type Shape = Dim[];
+
+/** Constant tensor contents, known at build time. */
+export interface TensorData {
+  dtype: DType;
+  dims: number[];
+  data: TypedArray | string[];
+}
+
+/** A value in the graph: an input, an initializer, a constant or a node output. */
+export class Value {
+  constructor(
+    readonly builder: Builder,
+    readonly name: string,
+    readonly dtype: DType,
+    readonly shape: Shape | null,
+    readonly producer: Node | null,
+    readonly constant?: TensorData,
+  ) {}
+
+  get rank(): number {
+    if (!this.shape) throw new Error(`the rank of ${this.name} is unknown`);
+    return this.shape.length;
+  }
+
+  toString(): string {
+    return `${this.name}: ${this.dtype}[${this.shape?.join(', ') ?? '?'}]`;
+  }
+}
+
+/** A recorded operation. `noGrad` marks nodes that autodiff treats as constant (stop-gradient). */
+export interface Node {
+  readonly id: number;
+  readonly name: string;
+  readonly opType: string;
+  readonly domain: string;
+  readonly inputs: (Value | null)[];
+  readonly outputs: Value[];
+  readonly attrs: Attrs;
+  readonly noGrad?: boolean;
+}
+
+export interface Initializer {
+  value: Value;
+  data: TensorData;
+}
+
+export interface OpOptions {
+  /** Number of outputs, for ops with a variable count (Split, LayerNormalization). */
+  outputs?: number;
+  /** Explicit node name (default: scope + op type + counter). */
+  name?: string;
+  /** Treat this node as constant for autodiff. */
+  noGrad?: boolean;
+  /** The first output's shape, where inference cannot know it (e.g. a shape computed at run time). */
+  shape?: Shape | null;
+}
+
+/** The opsets every graph imports; pinned here, once. */
+export const OPSETS: Record<string, number> = { '': 18, 'ai.onnx.ml': 3 };
+export const IR_VERSION = 8;
+
+/** Records a graph as it is built, op by op. */
+export class Builder {
+  readonly nodes: Node[] = [];
+  readonly inputs: Value[] = [];
+  readonly outputs: Value[] = [];
+  readonly initializers: Initializer[] = [];
+  readonly metadata = new Map<string, string>();
+  private readonly names = new Set<string>();
+  private readonly scopes: string[] = [];
+  private readonly constants = new Map<string, Value>();
+  private valueCounter = 0;
+  private nodeCounter = 0;
+
+  constructor(readonly graphName = 'graph') {}
+
+  /** Runs `fn` inside a name scope: parameters become `a.b.name`, nodes `a/b/Op_3`. */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  /** The scoped, dotted name for a parameter or buffer. */
+  qualified(name: string): string {
+    return [...this.scopes, name].join('.');
+  }
+
+  /** Declares a graph input. */
+  input(name: string, dtype: DType, shape: Shape): Value {
+    const v = new Value(this, this.claim(name), dtype, shape, null);
+    this.inputs.push(v);
+    return v;
+  }
+
+  /** Declares a graph output; adds an Identity when the value must be renamed. */
+  output(value: Value, name?: string): Value {
+    let v = value;
+    const isInput = this.inputs.includes(v) || this.initializers.some((i) => i.value === v);
+    if ((name && name !== v.name) || isInput || this.outputs.includes(v)) {
+      v = this.op('Identity', [v], {}, { name: name ? `${name}/Identity` : undefined }, name);
+    }
+    this.outputs.push(v);
+    return v;
+  }
+
+  /** Adds a named initializer (a weight baked into the graph). */
+  initializer(name: string, data: TensorData): Value {
+    const v = new Value(this, this.claim(name), data.dtype, [...data.dims], null, data);
+    this.initializers.push({ value: v, data });
+    return v;
+  }
+
+  /** A constant tensor, shared by every use with the same dtype, shape and contents. */
+  constant(dtype: DType, dims: number[], values: ArrayLike<number | bigint> | string[]): Value {
+    const data: TensorData =
+      dtype === 'string'
+        ? { dtype, dims, data: [...(values as string[])] }
+        : { dtype, dims, data: typedFrom(dtype, values as ArrayLike<number | bigint>) };
+    const key = `${dtype}|${dims.join(',')}|${constantKey(data)}`;
+    const cached = this.constants.get(key);
+    if (cached) return cached;
+    const v = this.initializer(`const_${this.constants.size}`, data);
+    this.constants.set(key, v);
+    return v;
+  }
+
+  /** A scalar constant of the given dtype. */
+  scalar(dtype: DType, value: number): Value {
+    return this.constant(dtype, [], [value]);
+  }
+
+  /** A 1-D int64 constant, the form ONNX takes for axes, shapes and indices. */
+  ints(values: number[]): Value {
+    return this.constant('int64', [values.length], values);
+  }
+
+  /**
+   * Appends a node and returns its first output. Attribute types come from the op's definition;
+   * output dtypes and shapes are inferred there too.
+   */
+  op(
+    opType: string,
+    inputs: (Value | null)[],
+    attrs: Record<string, unknown> = {},
+    options: OpOptions = {},
+    outName?: string,
+  ): Value {
+    return this.opMulti(opType, inputs, attrs, options, outName ? [outName] : undefined)[0]!;
+  }
+
+  /** Appends a node and returns all of its outputs. */
+  opMulti(
+    opType: string,
+    inputs: (Value | null)[],
+    attrs: Record<string, unknown> = {},
+    options: OpOptions = {},
+    outNames?: string[],
+  ): Value[] {
+    const def = opDef(opType);
+    for (const v of inputs) {
+      if (v && v.builder !== this) throw new Error(`${opType}: input ${v.name} belongs to another graph`);
+    }
+    const typed = def.typeAttrs(attrs, opType);
+    const infos = def.infer(inputs, typed, options.outputs ?? def.outputs ?? 1);
+    if (options.shape && infos[0]) infos[0] = { ...infos[0], shape: options.shape };
+    const id = this.nodeCounter++;
+    const name = options.name ?? [...this.scopes, `${opType}_${id}`].join('/');
+    const outputs = infos.map((info, i) => {
+      const outName = outNames?.[i] ? this.claim(outNames[i]!) : this.claim(`v${this.valueCounter++}`);
+      return new Value(this, outName, info.dtype, info.shape, null, info.constant);
+    });
+    const node: Node = {
+      id,
+      name,
+      opType,
+      domain: def.domain ?? '',
+      inputs,
+      outputs,
+      attrs: typed,
+      noGrad: options.noGrad,
+    };
+    for (const out of outputs) (out as { producer: Node | null }).producer = node;
+    this.nodes.push(node);
+    return outputs;
+  }
+
+  /**
+   * Appends a node exactly as given, without checks or inference. For tests of `validate()`
+   * and for ops whose outputs the caller declares.
+   */
+  rawNode(
+    opType: string,
+    inputs: (Value | null)[],
+    outputs: { name: string; dtype: DType; shape: Shape | null }[],
+    attrs: Attrs = {},
+  ): Value[] {
+    const id = this.nodeCounter++;
+    const node: Node = {
+      id,
+      name: `${opType}_${id}`,
+      opType,
+      domain: '',
+      inputs,
+      outputs: [],
+      attrs,
+    };
+    const outs = outputs.map((o) => new Value(this, this.claim(o.name), o.dtype, o.shape, node));
+    (node as { outputs: Value[] }).outputs = outs;
+    this.nodes.push(node);
+    return outs;
+  }
+
+  /** Renames nothing, reuses nothing: every name in the graph is unique. */
+  private claim(name: string): string {
+    if (this.names.has(name))
+      throw new Error(`the name "${name}" is already used in graph ${this.graphName}`);
+    this.names.add(name);
+    return name;
+  }
+
+  /** Whether `name` is already taken. */
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+}
+
+function constantKey(data: TensorData): string {
+  if (Array.isArray(data.data)) return JSON.stringify(data.data);
+  const d = data.data as TypedArray;
+  return Array.from(d as ArrayLike<number | bigint>, (x) => String(x)).join(',');
+}
+
+export type { Attrs, AttrValue };
