@@ -130,12 +130,10 @@ const CASES: Record<string, VjpCase[]> = {
     },
     {
       name: 'repeated-2d-indices',
-      inputs: [{ shape: [4, 2] }, { shape: [3, 2], values: [0, 0, 3, 1, 3, 3] }],
+      inputs: [{ shape: [4, 2] }, { shape: [3, 2], kind: 'int', values: [0, 0, 3, 1, 3, 3] }],
       f: ([t, i]) => op.gather(t!, i!, 0),
     },
-  ].map((c, k) =>
-    k === 1 ? { ...c, inputs: [c.inputs[0]!, { ...c.inputs[1]!, kind: 'int' as const }] } : c,
-  ),
+  ],
   Concat: [
     { name: 'axis1', inputs: [{ shape: [3, 2] }, { shape: [3, 4] }], f: ([a, b]) => op.concat([a!, b!], 1) },
     {
