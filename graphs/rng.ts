@@ -1,0 +1,119 @@
+// Counter-based random numbers emitted in-graph from `seed` and `step` inputs, and their
+// TypeScript reference. No hidden RNG state: the same (seed, step, stream, index) always gives
+// the same bits, on every runtime.
+import type { Value } from './onnx/builder.ts';
+import * as op from './onnx/ops.ts';
+
+const GOLDEN = 0x9e3779b9;
+const M1 = 0x7feb352d;
+const M2 = 0x846ca68b;
+/** 2^-24: uniforms take the top 24 bits of a hash, so they are exact in float32. */
+const INV_2_24 = 1 / 16777216;
+
+// ---- TypeScript reference --------------------------------------------------------------
+
+/** The 32-bit integer hash used everywhere (lowbias32). */
+export function hash32(x: number): number {
+  x >>>= 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, M1) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, M2) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** The key of one random stream at one step. */
+export function keyOf(seed: number, step: number, stream: number): number {
+  const k0 = hash32((seed ^ Math.imul(stream + 1, GOLDEN)) >>> 0);
+  return hash32((k0 + step) >>> 0);
+}
+
+/** The raw bits of elements 0..n-1 of a stream. */
+export function bitsOf(key: number, n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = hash32((i ^ key) >>> 0);
+  return out;
+}
+
+/** Uniforms in [0, 1) of elements 0..n-1. */
+export function uniformOf(key: number, n: number): Float32Array {
+  const bits = bitsOf(key, n);
+  return Float32Array.from(bits, (h) => (h >>> 8) * INV_2_24);
+}
+
+/** Standard normals of elements 0..n-1 (Box–Muller over counters i and n + i). */
+export function normalOf(key: number, n: number): Float64Array {
+  const bits = bitsOf(key, 2 * n);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u1 = ((bits[i]! >>> 8) + 1) * INV_2_24;
+    const u2 = (bits[n + i]! >>> 8) * INV_2_24;
+    out[i] = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+// ---- in-graph --------------------------------------------------------------------------
+
+function u32(x: Value, value: number): Value {
+  return x.builder.scalar('uint32', value >>> 0);
+}
+
+function hashGraph(x: Value): Value {
+  const shift = (v: Value, n: number) => op.bitShift(v, u32(v, n), 'RIGHT');
+  let h = op.bitwiseXor(x, shift(x, 16));
+  h = op.mul(h, u32(h, M1));
+  h = op.bitwiseXor(h, shift(h, 15));
+  h = op.mul(h, u32(h, M2));
+  return op.bitwiseXor(h, shift(h, 16));
+}
+
+/**
+ * The uint32 key of `stream` at this step, from int64 scalar `seed` and `step` inputs.
+ * Each use of randomness in a graph takes its own stream number.
+ */
+export function streamKey(seed: Value, step: Value, stream: number): Value {
+  const s = op.cast(seed, 'uint32');
+  const k0 = hashGraph(op.bitwiseXor(s, u32(s, Math.imul(stream + 1, GOLDEN))));
+  return hashGraph(op.add(k0, op.cast(step, 'uint32')));
+}
+
+function counterBits(key: Value, count: Value): Value {
+  const i = op.cast(op.range(key.builder, count, 'int64'), 'uint32');
+  return hashGraph(op.bitwiseXor(i, key));
+}
+
+function topBitsToUnit(bits: Value, dtype: 'float32' | 'float64', offset: number): Value {
+  let f = op.cast(op.bitShift(bits, u32(bits, 8), 'RIGHT'), dtype);
+  if (offset) f = op.add(f, bits.builder.scalar(dtype, offset));
+  return op.mul(f, bits.builder.scalar(dtype, INV_2_24));
+}
+
+function sizeOf(x: Value): Value {
+  return x.builder.op('Size', [x]);
+}
+
+/** Uniforms in [0, 1) with `like`'s shape. */
+export function randomUniformLike(key: Value, like: Value, dtype: 'float32' | 'float64' = 'float32'): Value {
+  const flat = topBitsToUnit(counterBits(key, sizeOf(like)), dtype, 0);
+  return like.builder.op('Reshape', [flat, op.shape(like)], {}, { shape: like.shape });
+}
+
+/** Standard normals with `like`'s shape. */
+export function randomNormalLike(key: Value, like: Value, dtype: 'float32' | 'float64' = 'float32'): Value {
+  const b = like.builder;
+  const n = sizeOf(like);
+  const bits = counterBits(key, op.mul(n, b.scalar('int64', 2)));
+  const halves = b.opMulti('Split', [bits, op.concat([op.reshape(n, [1]), op.reshape(n, [1])], 0)], { axis: 0 }, { outputs: 2 });
+  const u1 = topBitsToUnit(halves[0]!, dtype, 1);
+  const u2 = topBitsToUnit(halves[1]!, dtype, 0);
+  const radius = op.sqrt(op.mul(op.log(u1), b.scalar(dtype, -2)));
+  const z = op.mul(radius, op.cos(op.mul(u2, b.scalar(dtype, 2 * Math.PI))));
+  return b.op('Reshape', [z, op.shape(like)], {}, { shape: like.shape });
+}
+
+/** Exposes the raw bits, for tests against the reference. */
+export function randomBitsLike(key: Value, like: Value): Value {
+  return like.builder.op('Reshape', [counterBits(key, sizeOf(like)), op.shape(like)], {}, { shape: like.shape });
+}
