@@ -105,7 +105,12 @@ export function randomNormalLike(key: Value, like: Value, dtype: 'float32' | 'fl
   const b = like.builder;
   const n = sizeOf(like);
   const bits = counterBits(key, op.mul(n, b.scalar('int64', 2)));
-  const halves = b.opMulti('Split', [bits, op.concat([op.reshape(n, [1]), op.reshape(n, [1])], 0)], { axis: 0 }, { outputs: 2 });
+  const halves = b.opMulti(
+    'Split',
+    [bits, op.concat([op.reshape(n, [1]), op.reshape(n, [1])], 0)],
+    { axis: 0 },
+    { outputs: 2 },
+  );
   const u1 = topBitsToUnit(halves[0]!, dtype, 1);
   const u2 = topBitsToUnit(halves[1]!, dtype, 0);
   const radius = op.sqrt(op.mul(op.log(u1), b.scalar(dtype, -2)));
@@ -115,5 +120,10 @@ export function randomNormalLike(key: Value, like: Value, dtype: 'float32' | 'fl
 
 /** Exposes the raw bits, for tests against the reference. */
 export function randomBitsLike(key: Value, like: Value): Value {
-  return like.builder.op('Reshape', [counterBits(key, sizeOf(like)), op.shape(like)], {}, { shape: like.shape });
+  return like.builder.op(
+    'Reshape',
+    [counterBits(key, sizeOf(like)), op.shape(like)],
+    {},
+    { shape: like.shape },
+  );
 }

@@ -75,7 +75,7 @@ export function grad(y: Value, wrt: Value[], options: GradOptions = {}): Value[]
       needs: (i) => needs[i] ?? false,
       attr: (name, fallback) => attr(node.attrs, name, fallback),
     };
-    const grads = b.scope(`grad/${node.name}`, () => rule.vjp(ctx));
+    const grads = b.nodeScope(`grad/${node.name}`, () => rule.vjp(ctx));
     node.inputs.forEach((input, i) => {
       if (!input || !needs[i]) return;
       const g = grads[i];

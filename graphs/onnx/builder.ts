@@ -74,7 +74,7 @@ export class Builder {
   readonly initializers: Initializer[] = [];
   readonly metadata = new Map<string, string>();
   private readonly names = new Set<string>();
-  private readonly scopes: string[] = [];
+  private readonly scopes: { name: string; forParams: boolean }[] = [];
   private readonly constants = new Map<string, Value>();
   private valueCounter = 0;
   private nodeCounter = 0;
@@ -83,7 +83,16 @@ export class Builder {
 
   /** Runs `fn` inside a name scope: parameters become `a.b.name`, nodes `a/b/Op_3`. */
   scope<T>(name: string, fn: () => T): T {
-    this.scopes.push(name);
+    return this.withScope({ name, forParams: true }, fn);
+  }
+
+  /** Runs `fn` inside a scope that names nodes only (`view1/…`), leaving parameter names alone. */
+  nodeScope<T>(name: string, fn: () => T): T {
+    return this.withScope({ name, forParams: false }, fn);
+  }
+
+  private withScope<T>(s: { name: string; forParams: boolean }, fn: () => T): T {
+    this.scopes.push(s);
     try {
       return fn();
     } finally {
@@ -93,7 +102,11 @@ export class Builder {
 
   /** The scoped, dotted name for a parameter or buffer. */
   qualified(name: string): string {
-    return [...this.scopes, name].join('.');
+    return [...this.scopes.filter((s) => s.forParams).map((s) => s.name), name].join('.');
+  }
+
+  private nodePrefix(): string[] {
+    return this.scopes.map((s) => s.name);
   }
 
   /** Declares a graph input. */
@@ -175,7 +188,7 @@ export class Builder {
     const infos = def.infer(inputs, typed, options.outputs ?? def.outputs ?? 1);
     if (options.shape && infos[0]) infos[0] = { ...infos[0], shape: options.shape };
     const id = this.nodeCounter++;
-    const name = options.name ?? [...this.scopes, `${opType}_${id}`].join('/');
+    const name = options.name ?? [...this.nodePrefix(), `${opType}_${id}`].join('/');
     const outputs = infos.map((info, i) => {
       const outName = outNames?.[i] ? this.claim(outNames[i]!) : this.claim(`v${this.valueCounter++}`);
       return new Value(this, outName, info.dtype, info.shape, null, info.constant);

@@ -436,9 +436,22 @@ define(['Tile'], {}, (ins) => {
     },
   ];
 });
-define(['Shape'], { start: 'int', end: 'int' }, (ins) => {
+define(['Shape'], { start: 'int', end: 'int' }, (ins, attrs) => {
   const x = need(ins[0], 'data');
-  return [{ dtype: 'int64', shape: [x.shape ? x.shape.length : '?'] }];
+  if (!x.shape) return [{ dtype: 'int64', shape: ['?'] }];
+  const r = x.shape.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const start = clamp(attr(attrs, 'start', 0));
+  const end = clamp(attr(attrs, 'end', r));
+  const dims = x.shape.slice(start, end);
+  const constant = dims.every((d) => typeof d === 'number')
+    ? {
+        dtype: 'int64' as const,
+        dims: [dims.length],
+        data: BigInt64Array.from(dims as number[], (d) => BigInt(d)),
+      }
+    : undefined;
+  return [{ dtype: 'int64', shape: [Math.max(0, end - start)], constant }];
 });
 define(['Size'], {}, () => [{ dtype: 'int64', shape: [] }]);
 define(['ConstantOfShape'], { value: 'tensor' }, (ins, attrs) => {

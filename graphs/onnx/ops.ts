@@ -174,3 +174,8 @@ export function scalarLike(x: Value, value: number): Value {
 export function stopGradient(x: Value): Value {
   return x.builder.op('Identity', [x], {}, { noGrad: true });
 }
+
+/** Integer remainder (sign of the divisor), or fmod for floats. */
+export function mod(a: Value, b: Value): Value {
+  return a.builder.op('Mod', [a, b], { fmod: a.dtype === 'float32' || a.dtype === 'float64' ? 1 : 0 });
+}

@@ -13,6 +13,7 @@ import { LayerNormalization } from './LayerNormalization.ts';
 import { Log } from './Log.ts';
 import { LogSoftmax } from './LogSoftmax.ts';
 import { MatMul } from './MatMul.ts';
+import { Max } from './Max.ts';
 import { Mul } from './Mul.ts';
 import { Neg } from './Neg.ts';
 import { Pow } from './Pow.ts';
@@ -48,6 +49,7 @@ export const RULES: readonly GradRule[] = [
   Log,
   LogSoftmax,
   MatMul,
+  Max,
   Mul,
   Neg,
   Pow,

@@ -1,0 +1,323 @@
+// From one training config to the training artifacts: the fused train step, the eval step, the
+// encoder, the parameter manifest and the initial state.
+
+import { addNoise, bernoulliMask, swapCategories } from './augment.ts';
+import { grad } from './autodiff/grad.ts';
+import { OBJECTIVE_DEFAULTS, type ObjectiveConfig, validateConfig } from './config.ts';
+import { ntXent } from './losses/contrastive.ts';
+import { mfpLoss } from './losses/mfp.ts';
+import { type ModelConfig, tabularResNet } from './models/tabular-resnet.ts';
+import { type Forward, initialState, type ParamSpec, Params } from './nn/params.ts';
+import { Builder, type TensorData, type Value } from './onnx/builder.ts';
+import type { DType } from './onnx/dtype.ts';
+import { encodeModel } from './onnx/encode.ts';
+import * as op from './onnx/ops.ts';
+import { type AdamWConfig, adamw, momentNames } from './optim/adamw.ts';
+import { streamKey } from './rng.ts';
+
+export interface TrainingConfig {
+  model: ModelConfig;
+  objective: ObjectiveConfig;
+  optimizer: AdamWConfig;
+}
+
+/** Suffix of a graph output that carries the next value of an input of the same name. */
+export const NEXT = '.next';
+
+export interface IoSpec {
+  name: string;
+  dtype: DType;
+  shape: (number | string)[];
+}
+
+export interface GraphManifest {
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+}
+
+/** Everything the trainer needs to know about the artifacts. */
+export interface Manifest {
+  format: 'ocsf-embed.artifacts/1';
+  config: TrainingConfig;
+  /** Parameters and buffers in state_dict order. */
+  state: { name: string; shape: number[]; dtype: DType; role: 'param' | 'buffer' }[];
+  /** AdamW moments, one pair per parameter. */
+  optimizerState: { name: string; shape: number[] }[];
+  graphs: Record<'train_step' | 'eval_step' | 'encoder', GraphManifest>;
+  /** Metric outputs of the train and eval steps besides `loss`. */
+  metrics: string[];
+}
+
+interface Batch {
+  numerical: Value | null;
+  categorical: Value | null;
+}
+
+function batchInputs(b: Builder, m: ModelConfig): Batch {
+  return {
+    numerical: m.numNumerical > 0 ? b.input('numerical', 'float32', ['batch', m.numNumerical]) : null,
+    categorical:
+      m.cardinalities.length > 0 ? b.input('categorical', 'int64', ['batch', m.cardinalities.length]) : null,
+  };
+}
+
+/** The categorical ids augmentation may draw: every id but the reserved last one ([MASK]) when MFP uses it. */
+function swapChoices(c: TrainingConfig): number[] {
+  const reserve = c.objective.kind !== 'contrastive' || c.objective.reserveMaskId ? 1 : 0;
+  return c.model.cardinalities.map((k) => k - reserve);
+}
+
+interface ObjectiveOut {
+  loss: Value;
+  metrics: Record<string, Value>;
+}
+
+/** Builds the objective's forward passes and loss on `f` (train or eval mode). */
+function objective(
+  f: Forward,
+  c: TrainingConfig,
+  batch: Batch,
+  key: (stream: number) => Value,
+  cdf: Value | null,
+): ObjectiveOut {
+  const { b } = f;
+  const o = c.objective;
+  const m = c.model;
+  const metrics: Record<string, Value> = {};
+  const parts: Value[] = [];
+  if (o.kind === 'contrastive' || o.kind === 'both') {
+    const view = (v: number) =>
+      b.nodeScope(`view${v}`, () => {
+        const num = batch.numerical ? addNoise(batch.numerical, o.noiseLevel, key(10 + v)) : null;
+        const cat = batch.categorical
+          ? swapCategories(
+              batch.categorical,
+              o.swapProb,
+              swapChoices(c),
+              { mask: key(20 + v), pick: key(30 + v) },
+              cdf ?? undefined,
+            )
+          : null;
+        return tabularResNet(f, m, num, cat);
+      });
+    const z1 = view(1);
+    const z2 = view(2);
+    const { loss, positiveSimilarity } = b.nodeScope('nt_xent', () => ntXent(z1, z2, o.temperature));
+    metrics.contrastive_loss = loss;
+    metrics.positive_similarity = positiveSimilarity;
+    parts.push(o.kind === 'both' ? op.mul(loss, b.scalar('float32', o.contrastiveWeight)) : loss);
+  }
+  if (o.kind === 'mfp' || o.kind === 'both') {
+    const out = b.nodeScope('mfp', () => {
+      const numMask = batch.numerical
+        ? maskFor(b, 'numerical_mask', batch.numerical, o.maskProb, key(40), o.maskInputs)
+        : null;
+      const catMask = batch.categorical
+        ? maskFor(b, 'categorical_mask', batch.categorical, o.maskProb, key(41), o.maskInputs)
+        : null;
+      const num = batch.numerical ? op.where(numMask!, b.scalar('float32', 0), batch.numerical) : null;
+      const maskIds = b.constant(
+        'int64',
+        [m.cardinalities.length],
+        m.cardinalities.map((k) => k - 1),
+      );
+      const cat = batch.categorical ? op.where(catMask!, maskIds, batch.categorical) : null;
+      const z = tabularResNet(f, m, num, cat);
+      return mfpLoss(
+        f,
+        z,
+        m.dModel,
+        m.cardinalities,
+        m.numNumerical,
+        {
+          numerical: batch.numerical,
+          numericalMask: numMask,
+          categorical: batch.categorical,
+          categoricalMask: catMask,
+        },
+        o.numericalWeight,
+      );
+    });
+    metrics.mfp_loss = out.loss;
+    metrics.mfp_categorical_loss = out.categoricalLoss;
+    metrics.mfp_numerical_loss = out.numericalLoss;
+    parts.push(o.kind === 'both' ? op.mul(out.loss, b.scalar('float32', o.mfpWeight)) : out.loss);
+  }
+  return { loss: parts.length === 1 ? parts[0]! : op.add(parts[0]!, parts[1]!), metrics };
+}
+
+function maskFor(b: Builder, name: string, like: Value, p: number, key: Value, fromInput: boolean): Value {
+  if (fromInput) return b.input(name, 'bool', like.shape!);
+  return bernoulliMask(like, p, key);
+}
+
+interface StepGraph {
+  builder: Builder;
+  specs: ParamSpec[];
+  metrics: string[];
+}
+
+function randomKeys(seed: Value, step: Value) {
+  let next = 100;
+  return {
+    key: (stream: number) => streamKey(seed, step, stream),
+    nextStream: () => streamKey(seed, step, next++),
+  };
+}
+
+/**
+ * The fused training step: forward (each view its own batch), loss, backward and AdamW in one
+ * graph. Every parameter, buffer and moment is an input; its update is the output `<name>.next`.
+ */
+export function buildTrainStep(
+  config: TrainingConfig,
+  options: { exposeGradients?: boolean } = {},
+): StepGraph {
+  validateConfig(config);
+  const b = new Builder('train_step');
+  const params = new Params(b, 'inputs');
+  const lr = b.input('lr', 'float64', []);
+  const step = b.input('step', 'int64', []);
+  const seed = b.input('seed', 'int64', []);
+  const batch = batchInputs(b, config.model);
+  const cdf =
+    config.objective.swapSampling === 'empirical' && batch.categorical
+      ? b.input('category_cdf', 'float32', [config.model.cardinalities.length, 'K'])
+      : null;
+  const rand = randomKeys(seed, step);
+  const f: Forward = { b, params, train: true, random: config.model.dropout > 0 ? rand.nextStream : null };
+  const { loss, metrics } = objective(f, config, batch, rand.key, cdf);
+  const trainable = params.specs.filter((s) => s.role === 'param');
+  const grads = b.nodeScope('backward', () =>
+    grad(
+      loss,
+      trainable.map((s) => params.current(s.name)),
+    ),
+  );
+  if (options.exposeGradients) {
+    trainable.forEach((s, i) => {
+      b.output(grads[i]!, `grad.${s.name}`);
+    });
+  }
+  const { updates, gradNorm } = adamw(
+    trainable.map((spec, i) => ({ spec, value: params.current(spec.name), grad: grads[i]! })),
+    lr,
+    step,
+    config.optimizer,
+  );
+  b.output(loss, 'loss');
+  const metricNames = Object.keys(metrics).sort();
+  for (const name of metricNames) b.output(metrics[name]!, name);
+  if (gradNorm) {
+    b.output(gradNorm, 'grad_norm');
+    metricNames.push('grad_norm');
+  }
+  for (const spec of params.specs) {
+    const next =
+      spec.role === 'param'
+        ? updates.get(spec.name)!
+        : (params.updates.get(spec.name) ?? params.current(spec.name));
+    b.output(next, spec.name + NEXT);
+  }
+  for (const spec of trainable) {
+    const { m, v } = momentNames(spec.name);
+    b.output(updates.get(m)!, m + NEXT);
+    b.output(updates.get(v)!, v + NEXT);
+  }
+  return { builder: b, specs: params.specs, metrics: metricNames };
+}
+
+/** The validation step: the same objective in eval mode (running-stat BN, no dropout), no update. */
+export function buildEvalStep(config: TrainingConfig): StepGraph {
+  validateConfig(config);
+  const b = new Builder('eval_step');
+  const params = new Params(b, 'inputs');
+  const step = b.input('step', 'int64', []);
+  const seed = b.input('seed', 'int64', []);
+  const batch = batchInputs(b, config.model);
+  const cdf =
+    config.objective.swapSampling === 'empirical' && batch.categorical
+      ? b.input('category_cdf', 'float32', [config.model.cardinalities.length, 'K'])
+      : null;
+  const rand = randomKeys(seed, step);
+  const f: Forward = { b, params, train: false, random: null };
+  const { loss, metrics } = objective(f, config, batch, rand.key, cdf);
+  b.output(loss, 'loss');
+  const metricNames = Object.keys(metrics).sort();
+  for (const name of metricNames) b.output(metrics[name]!, name);
+  return { builder: b, specs: params.specs, metrics: metricNames };
+}
+
+/** Eval-mode encoder with weights baked in: encoded inputs → `embedding` [N, dModel]. */
+export function buildEncoder(model: ModelConfig, weights: Map<string, TensorData>): Builder {
+  const b = new Builder('encoder');
+  const params = new Params(b, 'initializers', weights);
+  const batch = batchInputs(b, model);
+  const f: Forward = { b, params, train: false, random: null };
+  b.output(tabularResNet(f, model, batch.numerical, batch.categorical), 'embedding');
+  return b;
+}
+
+/** The model's parameter and buffer specs (state_dict order), without building a training graph. */
+export function modelSpecs(model: ModelConfig): ParamSpec[] {
+  const b = new Builder('specs');
+  const params = new Params(b, 'inputs');
+  const batch = batchInputs(b, model);
+  tabularResNet({ b, params, train: true, random: null }, model, batch.numerical, batch.categorical);
+  return params.specs;
+}
+
+/** Specs of everything the step trains: the encoder and, for MFP, its heads. */
+export function trainingSpecs(config: TrainingConfig): ParamSpec[] {
+  return buildTrainStep(config).specs;
+}
+
+function manifestOf(b: Builder): GraphManifest {
+  const io = (v: Value): IoSpec => ({ name: v.name, dtype: v.dtype, shape: v.shape ?? [] });
+  return { inputs: b.inputs.map(io), outputs: b.outputs.map(io) };
+}
+
+export interface Artifacts {
+  trainStep: Uint8Array;
+  evalStep: Uint8Array;
+  encoder: Uint8Array;
+  manifest: Manifest;
+  /** Initial parameters and buffers (and zero moments) by name. */
+  initial: Map<string, TensorData>;
+}
+
+/** Builds and encodes every artifact of a config; the initial weights come from `seed`. */
+export function buildArtifacts(config: TrainingConfig, seed: number): Artifacts {
+  const train = buildTrainStep(config);
+  const evalStep = buildEvalStep(config);
+  const initial = initialState(train.specs, seed);
+  const encoder = buildEncoder(config.model, initial);
+  const trainable = train.specs.filter((s) => s.role === 'param');
+  const manifest: Manifest = {
+    format: 'ocsf-embed.artifacts/1',
+    config,
+    state: train.specs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype, role: s.role })),
+    optimizerState: trainable.flatMap((s) => {
+      const { m, v } = momentNames(s.name);
+      return [
+        { name: m, shape: s.shape },
+        { name: v, shape: s.shape },
+      ];
+    }),
+    graphs: {
+      train_step: manifestOf(train.builder),
+      eval_step: manifestOf(evalStep.builder),
+      encoder: manifestOf(encoder),
+    },
+    metrics: train.metrics,
+  };
+  return {
+    trainStep: encodeModel(train.builder),
+    evalStep: encodeModel(evalStep.builder),
+    encoder: encodeModel(encoder),
+    manifest,
+    initial,
+  };
+}
+
+export { OBJECTIVE_DEFAULTS };

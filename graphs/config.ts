@@ -1,0 +1,147 @@
+// Training configuration: defaults, resolution of user JSON, and validation with messages naming the key.
+import type { TrainingConfig } from './artifacts.ts';
+import { MODEL_DEFAULTS, type ModelConfig } from './models/tabular-resnet.ts';
+import { ADAMW_DEFAULTS, type AdamWConfig } from './optim/adamw.ts';
+
+/** The self-supervised objective and its augmentation. */
+export interface ObjectiveConfig {
+  /** 'contrastive' (NT-Xent over two augmented views), 'mfp' (masked feature prediction) or 'both'. */
+  kind: 'contrastive' | 'mfp' | 'both';
+  /** NT-Xent temperature τ. */
+  temperature: number;
+  /** Std of the Gaussian noise added to standardised numericals in each view. */
+  noiseLevel: number;
+  /** Probability of replacing each categorical cell in a view. */
+  swapProb: number;
+  /** Draw replacements uniformly over the column (the reference) or from its empirical frequencies (SCARF). */
+  swapSampling: 'uniform' | 'empirical';
+  /** MFP: probability of masking each cell. */
+  maskProb: number;
+  /** MFP: weight of the numerical MSE against the categorical cross-entropy. */
+  numericalWeight: number;
+  /** 'both': weights of the two losses. */
+  contrastiveWeight: number;
+  mfpWeight: number;
+  /** Each column's last id is the [MASK] id, never a data value (the feature encoder reserves it). */
+  reserveMaskId: boolean;
+  /** MFP masks come from graph inputs instead of the RNG (for parity tests). */
+  maskInputs: boolean;
+}
+
+export const OBJECTIVE_DEFAULTS: ObjectiveConfig = {
+  kind: 'contrastive',
+  temperature: 0.07,
+  noiseLevel: 0.1,
+  swapProb: 0.2,
+  swapSampling: 'uniform',
+  maskProb: 0.15,
+  numericalWeight: 1,
+  contrastiveWeight: 1,
+  mfpWeight: 1,
+  reserveMaskId: true,
+  maskInputs: false,
+};
+
+/** A configuration problem; the message names the key and says what is allowed. */
+export class ConfigError extends Error {
+  readonly userFacing = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function merge<T extends object>(section: string, defaults: T, given: unknown): T {
+  if (given === undefined) return { ...defaults };
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError(`config key "${section}" must be an object`);
+  }
+  const out = { ...defaults } as Json;
+  for (const [k, v] of Object.entries(given as Json)) {
+    if (!(k in defaults)) {
+      const hint = Object.keys(defaults).find((d) => d.toLowerCase() === k.toLowerCase());
+      throw new ConfigError(
+        `unknown config key "${section}.${k}"${hint ? ` (did you mean "${section}.${hint}"?)` : ''}; known keys: ${Object.keys(defaults).join(', ')}`,
+      );
+    }
+    out[k] = v;
+  }
+  return out as T;
+}
+
+/** Fills defaults into a user's JSON config and validates it. */
+export function resolveTrainingConfig(json: unknown): TrainingConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError('the config must be a JSON object');
+  const top = json as Json;
+  for (const k of Object.keys(top)) {
+    if (!['model', 'objective', 'optimizer'].includes(k)) {
+      throw new ConfigError(`unknown config key "${k}"; known keys: model, objective, optimizer`);
+    }
+  }
+  const modelDefaults: ModelConfig = { numNumerical: 0, cardinalities: [], ...MODEL_DEFAULTS };
+  const config: TrainingConfig = {
+    model: merge('model', modelDefaults, top.model),
+    objective: merge('objective', OBJECTIVE_DEFAULTS, top.objective),
+    optimizer: merge<AdamWConfig>('optimizer', ADAMW_DEFAULTS, top.optimizer),
+  };
+  validateConfig(config);
+  return config;
+}
+
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Throws a ConfigError naming the first bad key. */
+export function validateConfig(c: TrainingConfig): void {
+  const m = c.model;
+  const fail = (key: string, want: string, got: unknown) => {
+    throw new ConfigError(`config key "${key}" must be ${want}; got ${JSON.stringify(got)}`);
+  };
+  if (!isInt(m.numNumerical) || m.numNumerical < 0)
+    fail('model.numNumerical', 'a whole number ≥ 0', m.numNumerical);
+  if (!Array.isArray(m.cardinalities))
+    fail('model.cardinalities', 'an array of whole numbers ≥ 1', m.cardinalities);
+  m.cardinalities.forEach((k, i) => {
+    if (!isInt(k) || k < 1) fail(`model.cardinalities[${i}]`, 'a whole number ≥ 1', k);
+  });
+  if (m.numNumerical === 0 && m.cardinalities.length === 0) {
+    throw new ConfigError(
+      'config keys "model.numNumerical" and "model.cardinalities" are both empty: the model needs at least one input column',
+    );
+  }
+  if (!isInt(m.dModel) || m.dModel < 4 || m.dModel % 4 !== 0)
+    fail('model.dModel', 'a whole number divisible by 4 (e.g. 256)', m.dModel);
+  if (!isInt(m.numBlocks) || m.numBlocks < 0) fail('model.numBlocks', 'a whole number ≥ 0', m.numBlocks);
+  if (!isNum(m.dropout) || m.dropout < 0 || m.dropout >= 1)
+    fail('model.dropout', 'a number in [0, 1)', m.dropout);
+  const o = c.objective;
+  if (!['contrastive', 'mfp', 'both'].includes(o.kind))
+    fail('objective.kind', '"contrastive", "mfp" or "both"', o.kind);
+  if (!isNum(o.temperature) || o.temperature <= 0)
+    fail('objective.temperature', 'a number > 0 (e.g. 0.07)', o.temperature);
+  if (!isNum(o.noiseLevel) || o.noiseLevel < 0) fail('objective.noiseLevel', 'a number ≥ 0', o.noiseLevel);
+  for (const k of ['swapProb', 'maskProb'] as const) {
+    if (!isNum(o[k]) || o[k] < 0 || o[k] >= 1) fail(`objective.${k}`, 'a number in [0, 1)', o[k]);
+  }
+  if (!['uniform', 'empirical'].includes(o.swapSampling))
+    fail('objective.swapSampling', '"uniform" or "empirical"', o.swapSampling);
+  for (const k of ['numericalWeight', 'contrastiveWeight', 'mfpWeight'] as const) {
+    if (!isNum(o[k]) || o[k] < 0) fail(`objective.${k}`, 'a number ≥ 0', o[k]);
+  }
+  if (o.kind !== 'contrastive' && m.cardinalities.some((k) => k < 2)) {
+    throw new ConfigError(
+      'config key "model.cardinalities" must be ≥ 2 for MFP: the last id of each column is its [MASK] id',
+    );
+  }
+  const p = c.optimizer;
+  for (const k of ['weightDecay', 'eps'] as const)
+    if (!isNum(p[k]) || p[k] < 0) fail(`optimizer.${k}`, 'a number ≥ 0', p[k]);
+  for (const k of ['beta1', 'beta2'] as const)
+    if (!isNum(p[k]) || p[k] < 0 || p[k] >= 1) fail(`optimizer.${k}`, 'a number in [0, 1)', p[k]);
+  if (!['all', 'matrices'].includes(p.decay)) fail('optimizer.decay', '"all" or "matrices"', p.decay);
+  if (p.clipNorm !== null && (!isNum(p.clipNorm) || p.clipNorm <= 0))
+    fail('optimizer.clipNorm', 'a number > 0 or null', p.clipNorm);
+}

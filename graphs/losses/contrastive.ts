@@ -1,0 +1,47 @@
+// NT-Xent (SimCLR) loss over two views' embeddings.
+import type { Value } from '../onnx/builder.ts';
+import * as op from '../onnx/ops.ts';
+
+/** F.normalize's floor on the norm. */
+const NORM_EPS = 1e-12;
+
+/** Rows scaled to unit L2 norm (norms below 1e-12 are floored, as F.normalize). */
+export function l2Normalize(z: Value): Value {
+  const norm = op.sqrt(op.reduceSum(op.mul(z, z), [1], true));
+  return op.div(z, op.max(norm, op.scalarLike(z, NORM_EPS)));
+}
+
+/**
+ * NT-Xent: stack the views (2B × d), L2-normalise, similarities / τ with the diagonal at −∞,
+ * cross-entropy where row i's target is its other view, mean over 2B rows.
+ * Returns the loss and the mean cosine similarity of positive pairs (a cheap health metric).
+ */
+export function ntXent(
+  z1: Value,
+  z2: Value,
+  temperature: number,
+): { loss: Value; positiveSimilarity: Value } {
+  const b = z1.builder;
+  const zn = l2Normalize(op.concat([z1, z2], 0));
+  const sim = op.div(op.gemm(zn, zn, null, { transB: 1 }), op.scalarLike(zn, temperature));
+  const n2 = op.shape(zn, 0, 1);
+  const half = op.div(n2, b.ints([2]));
+  const idx = op.range(b, op.squeeze(n2, [0]), 'int64');
+  const rows = op.unsqueeze(idx, [1]);
+  const cols = op.unsqueeze(idx, [0]);
+  const diagonal = op.equal(rows, cols);
+  const target = op.unsqueeze(op.mod(op.add(idx, op.squeeze(half, [0])), op.squeeze(n2, [0])), [1]);
+  const positive = op.equal(target, cols);
+  const masked = op.where(diagonal, op.scalarLike(sim, Number.NEGATIVE_INFINITY), sim);
+  const logp = op.logSoftmax(masked, 1);
+  const total = op.reduceSum(op.where(positive, logp, op.scalarLike(logp, 0)), undefined, false);
+  const rowsF = op.cast(op.squeeze(n2, [0]), zn.dtype);
+  const loss = op.neg(op.div(total, rowsF));
+  const [zn1, zn2] = b.opMulti('Split', [zn, op.concat([half, half], 0)], { axis: 0 }, { outputs: 2 });
+  const positiveSimilarity = op.reduceMean(
+    op.reduceSum(op.mul(op.stopGradient(zn1!), op.stopGradient(zn2!)), [1], false),
+    undefined,
+    false,
+  );
+  return { loss, positiveSimilarity };
+}
