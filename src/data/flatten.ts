@@ -1,0 +1,142 @@
+// OCSF flattening: nested events to one level of dotted paths, and compiled getters that read
+// one path from a nested, dotted-key or underscore-flattened record without flattening it.
+import { columnNameToPath, underscoredName } from './ocsf-paths.ts';
+
+/** A leaf value of a flattened record. */
+export type FlatValue = string | number | boolean;
+
+/**
+ * Flattens an event into dotted OCSF paths.
+ *
+ * - Nested objects: `{actor: {user: {name: 'a'}}}` → `actor.user.name`.
+ * - Arrays: `<path>.count` holds the length and the first element is flattened under
+ *   `<path>[0]` (`observables[0].name`, `categories[0]`); other elements are not kept.
+ *   An empty array gives only `<path>.count = 0`.
+ * - Keys that already hold dots (`'actor.user.name'`) are taken as paths; top-level keys in
+ *   underscore form map through the OCSF table (`actor_user_name` → `actor.user.name`).
+ *   When a record holds one path in both forms, the nested form wins.
+ * - null and undefined are left out (absent and null are the same); Dates become epoch ms;
+ *   bigints become numbers when exact, else decimal strings; binary values are left out.
+ */
+export function flattenRecord(record: object): Record<string, FlatValue> {
+  const out: Record<string, FlatValue> = {};
+  const rec = record as Record<string, unknown>;
+  for (const key in rec) {
+    const path = columnNameToPath(key);
+    put(rec[key], path, out, path !== key || key.includes('.'));
+  }
+  return out;
+}
+
+function setLeaf(out: Record<string, FlatValue>, path: string, v: FlatValue, flatForm: boolean): void {
+  if (flatForm && out[path] !== undefined) return;
+  out[path] = v;
+}
+
+function put(v: unknown, path: string, out: Record<string, FlatValue>, flatForm: boolean): void {
+  if (v === null || v === undefined) return;
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      setLeaf(out, path, v, flatForm);
+      return;
+    case 'bigint':
+      setLeaf(out, path, bigintValue(v), flatForm);
+      return;
+    case 'object':
+      break;
+    default:
+      return;
+  }
+  if (Array.isArray(v)) {
+    setLeaf(out, `${path}.count`, v.length, flatForm);
+    if (v.length > 0) put(v[0], `${path}[0]`, out, flatForm);
+    return;
+  }
+  if (v instanceof Date) {
+    setLeaf(out, path, v.getTime(), flatForm);
+    return;
+  }
+  if (ArrayBuffer.isView(v)) return;
+  const o = v as Record<string, unknown>;
+  for (const key in o) put(o[key], `${path}.${key}`, out, flatForm || key.includes('.'));
+}
+
+/** A bigint as a number when it is exact, else as its decimal string. */
+export function bigintValue(v: bigint): number | string {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString();
+}
+
+/** Splits a flattened path into segments: `observables[0].name` → `['observables', '[0]', 'name']`. */
+export function pathSegments(path: string): string[] {
+  const segs: string[] = [];
+  for (const part of path.split('.')) {
+    let p = part;
+    const tail: string[] = [];
+    while (p.endsWith('[0]') && p.length > 3) {
+      tail.push('[0]');
+      p = p.slice(0, -3);
+    }
+    segs.push(p, ...tail);
+  }
+  return segs;
+}
+
+function joinSegments(segs: string[], from: number, to: number): string {
+  let s = segs[from]!;
+  for (let k = from + 1; k <= to; k++) s += segs[k] === '[0]' ? '[0]' : `.${segs[k]}`;
+  return s;
+}
+
+/** Reads one flattened path from a record; undefined when absent or null. */
+export type PathGetter = (record: object) => unknown;
+
+/**
+ * Compiles a getter for one flattened path. It returns what {@link flattenRecord} would hold
+ * at that path (before Date/bigint conversion), reading the nested form directly and falling
+ * back to dotted keys at any level and to the underscore spelling at the top level.
+ */
+export function compilePathGetter(path: string): PathGetter {
+  const segs = pathSegments(path);
+  const n = segs.length;
+  const joined: string[][] = segs.map((_, i) => segs.map((_, j) => (j > i ? joinSegments(segs, i, j) : '')));
+  const alias = underscoredName(path);
+
+  const walk = (obj: unknown, i: number): unknown => {
+    if (i === n) return obj;
+    if (obj === null || typeof obj !== 'object') return undefined;
+    const s = segs[i]!;
+    let v: unknown;
+    if (Array.isArray(obj)) {
+      if (s === '[0]') v = obj[0];
+      else return s === 'count' && i === n - 1 ? obj.length : undefined;
+    } else v = (obj as Record<string, unknown>)[s];
+    if (v !== undefined && v !== null) {
+      const r = walk(v, i + 1);
+      if (r !== undefined) return r;
+    }
+    const row = joined[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const w = (obj as Record<string, unknown>)[row[j]!];
+      if (w !== undefined && w !== null) {
+        const r = walk(w, j + 1);
+        if (r !== undefined) return r;
+      }
+    }
+    return undefined;
+  };
+
+  if (n === 1 && alias === undefined) {
+    return (record) => {
+      const v = (record as Record<string, unknown>)[path];
+      return v === null ? undefined : v;
+    };
+  }
+  return (record) => {
+    const r = walk(record, 0);
+    if (r !== undefined || alias === undefined) return r;
+    const w = (record as Record<string, unknown>)[alias];
+    return w === null ? undefined : walk(w, n);
+  };
+}

@@ -1,0 +1,233 @@
+// Node loading of events into memory with accounting: every bad record goes to a JSONL rejects
+// file with its position and reason, and the summary counts reads, rejects and empty files.
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { checkRecord, numericChecker, type RecordProblem, specSourcePaths } from '../features/encode.ts';
+import type { FittedSpec } from '../features/types.ts';
+import { InputError } from './errors.ts';
+import { type FileReport, type ReadOptions, readEventBatches } from './readers.node.ts';
+import type { ReadLimits, Reject, SourcePos } from './records.ts';
+
+/** Core OCSF fields that must hold numbers; checked on load even without a spec. */
+export const CORE_NUMERIC_PATHS: readonly string[] = [
+  'time',
+  'duration',
+  'class_uid',
+  'category_uid',
+  'activity_id',
+  'type_uid',
+  'severity_id',
+  'status_id',
+  'traffic.bytes',
+  'traffic.bytes_in',
+  'traffic.bytes_out',
+  'traffic.packets',
+  'src_endpoint.port',
+  'dst_endpoint.port',
+  'http_response.code',
+  'http_response.latency',
+  'http_response.length',
+  'http_request.length',
+];
+
+/** Counts of what loading read, kept and rejected. */
+export interface LoadSummary {
+  /** Records seen (kept + rejected). */
+  read: number;
+  /** Records kept. */
+  accepted: number;
+  rejected: number;
+  byReason: Record<string, number>;
+  files: FileReport[];
+  emptyFiles: string[];
+  /** Files in input directories skipped for their type. */
+  skippedFiles: string[];
+  /** Where rejects were written, if anywhere. */
+  rejectsPath: string | null;
+  /** Reading stopped at `limit` records. */
+  truncated: boolean;
+}
+
+/** Events in memory with their positions and the load summary. */
+export interface LoadedEvents {
+  records: object[];
+  sources: SourcePos[];
+  summary: LoadSummary;
+}
+
+/** Options for {@link loadEvents}. */
+export interface LoadOptions {
+  /** JSONL file for rejected records (created or replaced). Without it, rejects are only counted. */
+  rejectsPath?: string;
+  /** A fitted spec: its numeric fields are checked and Parquet/Arrow files must hold some of its columns. */
+  spec?: FittedSpec;
+  /** Check the core OCSF numeric fields (time, ids, bytes, ports, codes) hold numbers (default true). */
+  checkTypes?: boolean;
+  limits?: Partial<ReadLimits>;
+  /** Stop after this many kept records. */
+  limit?: number;
+  /** Called with each reject as well as writing it. */
+  onReject?: (reject: Reject) => void;
+}
+
+/** Appends rejects to a JSONL file, one object per line with file, line/row, reason, detail and text. */
+export class RejectsWriter {
+  private fd: number;
+  private buf: string[] = [];
+
+  constructor(
+    readonly path: string,
+    append = false,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, append ? 'a' : 'w');
+  }
+
+  write(r: Reject): void {
+    this.buf.push(JSON.stringify(r));
+    if (this.buf.length >= 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.buf.length === 0) return;
+    writeSync(this.fd, `${this.buf.join('\n')}\n`);
+    this.buf = [];
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+function problemReject(source: SourcePos, p: RecordProblem, record: object): Reject {
+  let text = JSON.stringify(record);
+  if (text.length > 200) text = `${text.slice(0, 200)}…`;
+  return { ...source, reason: p.reason, detail: p.detail, text };
+}
+
+/**
+ * Loads events from files, directories and globs into memory. Bad records (malformed JSON,
+ * non-objects, NaN/Infinity, oversize records or strings, text in numeric fields) are written
+ * to `rejectsPath` and counted by reason; they never stop the load. File-level problems
+ * (unknown type, wrong content, unreadable Parquet/Arrow, no usable columns) throw an
+ * {@link InputError} that says what to do; so does an input with no events at all.
+ */
+export async function loadEvents(inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedEvents> {
+  const writer = opts.rejectsPath ? new RejectsWriter(opts.rejectsPath) : null;
+  const summary: LoadSummary = {
+    read: 0,
+    accepted: 0,
+    rejected: 0,
+    byReason: {},
+    files: [],
+    emptyFiles: [],
+    skippedFiles: [],
+    rejectsPath: opts.rejectsPath ?? null,
+    truncated: false,
+  };
+  const onReject = (r: Reject) => {
+    summary.rejected++;
+    summary.byReason[r.reason] = (summary.byReason[r.reason] ?? 0) + 1;
+    writer?.write(r);
+    opts.onReject?.(r);
+  };
+  const check = opts.spec
+    ? (r: object) => checkRecord(opts.spec!, r)
+    : opts.checkTypes === false
+      ? null
+      : numericChecker(CORE_NUMERIC_PATHS);
+  const records: object[] = [];
+  const sources: SourcePos[] = [];
+  const readOpts: ReadOptions = {
+    onReject,
+    onFile: (f) => {
+      summary.files.push(f);
+      if (f.empty) summary.emptyFiles.push(f.file);
+    },
+    onSkippedFile: (f) => summary.skippedFiles.push(f),
+  };
+  if (opts.limits) readOpts.limits = opts.limits;
+  if (opts.spec) readOpts.expectPaths = specSourcePaths(opts.spec);
+  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  try {
+    outer: for await (const b of readEventBatches(inputs, readOpts)) {
+      const line = b.unit === 'line';
+      for (let i = 0; i < b.records.length; i++) {
+        const record = b.records[i]!;
+        const source: SourcePos = line
+          ? { file: b.file, line: b.positions[i]! }
+          : { file: b.file, row: b.positions[i]! };
+        const p = check?.(record);
+        if (p) {
+          onReject(problemReject(source, p, record));
+          continue;
+        }
+        records.push(record);
+        sources.push(source);
+        if (records.length >= limit) {
+          summary.truncated = true;
+          break outer;
+        }
+      }
+    }
+  } finally {
+    writer?.close();
+  }
+  summary.accepted = records.length;
+  summary.read = summary.accepted + summary.rejected;
+  if (summary.read === 0) {
+    const empties = summary.emptyFiles.length > 0 ? ` (empty: ${summary.emptyFiles.join(', ')})` : '';
+    throw new InputError(
+      `No events found in ${inputs.join(', ')}${empties}: check the paths and that the files hold events.`,
+    );
+  }
+  return { records, sources, summary };
+}
+
+/**
+ * Moves records that do not fit a spec (text or non-finite numbers in the fields it reads as
+ * numbers) out of `loaded` into the rejects file (appended) and the summary's counts.
+ */
+export function rejectUnfit(loaded: LoadedEvents, spec: FittedSpec, rejectsPath?: string): LoadedEvents {
+  const path = rejectsPath ?? loaded.summary.rejectsPath ?? undefined;
+  const writer = path ? new RejectsWriter(path, true) : null;
+  const summary: LoadSummary = { ...loaded.summary, byReason: { ...loaded.summary.byReason } };
+  const records: object[] = [];
+  const sources: SourcePos[] = [];
+  try {
+    loaded.records.forEach((r, i) => {
+      const p = checkRecord(spec, r);
+      if (!p) {
+        records.push(r);
+        sources.push(loaded.sources[i]!);
+        return;
+      }
+      summary.rejected++;
+      summary.byReason[p.reason] = (summary.byReason[p.reason] ?? 0) + 1;
+      writer?.write(problemReject(loaded.sources[i]!, p, r));
+    });
+  } finally {
+    writer?.close();
+  }
+  summary.accepted = records.length;
+  if (path) summary.rejectsPath = path;
+  return { records, sources, summary };
+}
+
+/** A one-paragraph account of a load for the terminal. */
+export function formatLoadSummary(s: LoadSummary): string {
+  const parts = [
+    `read ${s.read} events from ${s.files.length} file(s): ${s.accepted} kept, ${s.rejected} rejected`,
+  ];
+  const reasons = Object.entries(s.byReason)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`);
+  if (reasons.length > 0) parts.push(`rejects by reason: ${reasons.join(', ')}`);
+  if (s.rejected > 0)
+    parts.push(s.rejectsPath ? `rejects written to ${s.rejectsPath}` : 'pass --rejects FILE to see them');
+  if (s.emptyFiles.length > 0) parts.push(`empty files: ${s.emptyFiles.join(', ')}`);
+  if (s.skippedFiles.length > 0) parts.push(`skipped (not event files): ${s.skippedFiles.length}`);
+  if (s.truncated) parts.push('stopped at the record limit');
+  return parts.join('; ');
+}

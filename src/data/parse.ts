@@ -1,0 +1,482 @@
+// Portable event parsing (Node and browser): file-type detection, JSON lines, JSON documents,
+// Parquet via hyparquet and Arrow IPC via apache-arrow, each yielding records with positions.
+import { RecordBatchReader } from 'apache-arrow';
+import {
+  type AsyncBuffer,
+  type Compressors,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+} from 'hyparquet';
+import { InputError } from './errors.ts';
+import {
+  type ColumnPlan,
+  convertRow,
+  coversAny,
+  LineSplitter,
+  parseJsonLine,
+  planColumns,
+  type ReadLimits,
+  type Reject,
+  readLimits,
+  type SourcePos,
+  snippet,
+} from './records.ts';
+
+/** A file format the readers understand. */
+export type EventFormat = 'jsonl' | 'json' | 'parquet' | 'arrow';
+
+/** Extensions per format (`.gz` may follow the JSON ones). */
+export const FORMAT_EXTENSIONS: Record<EventFormat, string[]> = {
+  jsonl: ['.jsonl', '.ndjson'],
+  json: ['.json'],
+  parquet: ['.parquet', '.pq'],
+  arrow: ['.arrow', '.feather', '.ipc', '.arrows'],
+};
+
+const SUPPORTED =
+  'use .jsonl/.ndjson (optionally .gz), .json (optionally .gz), .parquet, or .arrow/.feather (Arrow IPC)';
+
+/** The format and compression of a file, from its name; throws an {@link InputError} for other types. */
+export function detectFormat(name: string): { format: EventFormat; gzip: boolean } {
+  const lower = name.toLowerCase();
+  const gzip = lower.endsWith('.gz');
+  const base = gzip ? lower.slice(0, -3) : lower;
+  for (const [format, exts] of Object.entries(FORMAT_EXTENSIONS) as [EventFormat, string[]][]) {
+    if (exts.some((e) => base.endsWith(e))) {
+      if (gzip && (format === 'parquet' || format === 'arrow')) {
+        throw new InputError(
+          `${name}: gzip around ${format} files is not supported; decompress it first (gunzip).`,
+        );
+      }
+      return { format, gzip };
+    }
+  }
+  const dot = base.lastIndexOf('.');
+  const ext = dot >= 0 && dot > base.lastIndexOf('/') ? base.slice(dot) : '(none)';
+  throw new InputError(`${name}: unsupported file type ${ext}; ${SUPPORTED}.`);
+}
+
+/** True when `name` has an extension the readers understand. */
+export function isEventFile(name: string): boolean {
+  try {
+    detectFormat(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks a file's first bytes against its format: gzip data must be named `.gz`, Parquet starts
+ * with `PAR1`, Arrow IPC with `ARROW1` or a stream message, Feather v1 (`FEA1`) is refused.
+ * Throws an {@link InputError} that says what the file looks like instead.
+ */
+export function checkMagic(name: string, format: EventFormat, head: Uint8Array): void {
+  const ascii = String.fromCharCode(...head.subarray(0, 6));
+  const gz = head[0] === 0x1f && head[1] === 0x8b;
+  if (head.length === 0) return;
+  if (format === 'parquet' && !ascii.startsWith('PAR1')) {
+    throw new InputError(
+      `${name} is not a Parquet file (it does not start with PAR1${gz ? '; it is gzip data' : ''}): check the file or its extension.`,
+    );
+  }
+  if (format === 'arrow') {
+    if (ascii.startsWith('FEA1')) {
+      throw new InputError(
+        `${name} is Feather v1, which is not supported: re-save it as Feather v2 / Arrow IPC (pyarrow.feather.write_feather(df, path, version=2)).`,
+      );
+    }
+    const stream = head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff;
+    if (!ascii.startsWith('ARROW1') && !stream) {
+      throw new InputError(
+        `${name} is not an Arrow IPC file (no ARROW1 header${ascii.startsWith('PAR1') ? '; it is a Parquet file, name it .parquet' : ''}): check the file or its extension.`,
+      );
+    }
+  }
+  if ((format === 'jsonl' || format === 'json') && ascii.startsWith('PAR1')) {
+    throw new InputError(`${name} is a Parquet file: name it .parquet.`);
+  }
+}
+
+/** Records read from one file, in order, with their 1-based lines or 0-based rows. */
+export interface EventBatch {
+  file: string;
+  records: object[];
+  positions: number[];
+  unit: 'line' | 'row';
+}
+
+/** Options shared by the parsers. */
+export interface ParseOptions {
+  limits?: Partial<ReadLimits>;
+  /** Receives each rejected record. Without it, a bad record throws an {@link InputError}. */
+  onReject?: (reject: Reject) => void;
+  /** Paths the caller needs (a spec's source paths): a Parquet/Arrow file with none of them is an error. */
+  expectPaths?: readonly string[];
+  /** Records per yielded batch (default 4096). */
+  batchSize?: number;
+}
+
+/** The reject handler for `opts`: the caller's, or one that throws a clear error. */
+export function rejectHandler(opts: ParseOptions): (r: Reject) => void {
+  return (
+    opts.onReject ??
+    ((r: Reject) => {
+      const at = r.line !== undefined ? `line ${r.line}` : `row ${r.row}`;
+      throw new InputError(
+        `${r.file} ${at}: ${r.reason} (${r.detail}). Fix the record, or load with a rejects file (--rejects) to skip and list bad records.`,
+      );
+    })
+  );
+}
+
+/**
+ * Parses JSON-lines text: one event object per line, blank lines skipped. Bad lines are
+ * passed to `opts.onReject` with their 1-based line number.
+ */
+export function parseJsonl(
+  text: string,
+  opts: ParseOptions & { file?: string } = {},
+): { records: object[]; lines: number[]; rejects: Reject[] } {
+  const file = opts.file ?? '(text)';
+  const limits = readLimits(opts.limits);
+  const records: object[] = [];
+  const lines: number[] = [];
+  const rejects: Reject[] = [];
+  const onReject = (r: Reject) => {
+    rejects.push(r);
+    opts.onReject?.(r);
+  };
+  const splitter = new LineSplitter(
+    limits.maxRecordBytes,
+    (t, line) => {
+      const r = parseJsonLine(t, { file, line }, limits);
+      if (r.reject) onReject(r.reject);
+      else {
+        records.push(r.record);
+        lines.push(line);
+      }
+    },
+    (line, length, head) =>
+      onReject({
+        file,
+        line,
+        reason: 'oversize_record',
+        detail: `line has ${length} characters, over the limit of ${limits.maxRecordBytes}`,
+        text: snippet(head),
+      }),
+  );
+  splitter.push(text);
+  splitter.end();
+  return { records, lines, rejects };
+}
+
+/**
+ * Parses a JSON document: an array of events or one event object. Array elements get their
+ * 0-based index as `row`. Text that is not one JSON document but whose first line is an
+ * object is read as JSON lines.
+ */
+export function parseJson(
+  text: string,
+  opts: ParseOptions & { file?: string } = {},
+): { records: object[]; positions: number[]; unit: 'line' | 'row'; rejects: Reject[] } {
+  const file = opts.file ?? '(text)';
+  const limits = readLimits(opts.limits);
+  const onReject = opts.onReject ?? (() => {});
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    const firstLine = text.trimStart().split('\n', 1)[0] ?? '';
+    let linesLike = false;
+    try {
+      const v = JSON.parse(firstLine);
+      linesLike = v !== null && typeof v === 'object' && !Array.isArray(v);
+    } catch {}
+    if (linesLike) {
+      const r = parseJsonl(text, { ...opts, file });
+      return { records: r.records, positions: r.lines, unit: 'line', rejects: r.rejects };
+    }
+    throw new InputError(
+      `${file} is not valid JSON (${(e as Error).message}): fix it, or if it holds one event per line, name it .jsonl.`,
+    );
+  }
+  const records: object[] = [];
+  const positions: number[] = [];
+  const rejects: Reject[] = [];
+  const items = Array.isArray(doc) ? doc : [doc];
+  items.forEach((v, i) => {
+    const pos: SourcePos = { file, row: i };
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      const r: Reject = {
+        ...pos,
+        reason: 'not_an_object',
+        detail: `expected an event object, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}`,
+        text: snippet(JSON.stringify(v) ?? ''),
+      };
+      rejects.push(r);
+      onReject(r);
+      return;
+    }
+    const s = JSON.stringify(v);
+    const check = parseJsonLine(s, pos, limits);
+    if (check.reject) {
+      rejects.push(check.reject);
+      onReject(check.reject);
+      return;
+    }
+    records.push(v);
+    positions.push(i);
+  });
+  return { records, positions, unit: 'row', rejects };
+}
+
+function wrapTabularError(file: string, kind: string, e: unknown): InputError {
+  if (e instanceof InputError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  if (/compression|codec/i.test(msg)) {
+    return new InputError(
+      `${file}: ${msg}. Re-write the file with SNAPPY, GZIP or no compression (pandas: df.to_parquet(path, compression="snappy")).`,
+    );
+  }
+  return new InputError(
+    `${file} could not be read as ${kind} (${msg}): check that the file is complete and not corrupted.`,
+  );
+}
+
+function noColumnsError(file: string, plan: ColumnPlan, expected: readonly string[]): InputError {
+  const have = plan.names.slice(0, 12).join(', ') + (plan.names.length > 12 ? ', …' : '');
+  const want = expected.slice(0, 8).join(', ') + (expected.length > 8 ? ', …' : '');
+  return new InputError(
+    `${file} has none of the columns the feature spec reads (${want}); its columns are ${have}. ` +
+      'Check that it holds OCSF events (nested, JSON-string or actor_user_name-style flattened columns), or fit a spec on this data.',
+  );
+}
+
+/**
+ * Reads a Parquet file row group by row group (bounded memory), yielding records keyed by OCSF
+ * path. Columns may be nested structs, JSON text of OCSF objects, or flattened names.
+ */
+export async function* parquetBatches(
+  file: AsyncBuffer,
+  name: string,
+  opts: ParseOptions & { compressors?: Compressors } = {},
+): AsyncGenerator<EventBatch> {
+  const limits = readLimits(opts.limits);
+  const onReject = rejectHandler(opts);
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  try {
+    metadata = await parquetMetadataAsync(file);
+  } catch (e) {
+    throw wrapTabularError(name, 'Parquet', e);
+  }
+  const names = parquetSchema(metadata).children.map((c) => c.element.name);
+  let plan: ColumnPlan | null = null;
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const n = Number(group.num_rows);
+    if (n === 0) continue;
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await parquetReadObjects({
+        file,
+        metadata,
+        rowStart,
+        rowEnd: rowStart + n,
+        ...(opts.compressors ? { compressors: opts.compressors } : {}),
+      });
+    } catch (e) {
+      throw wrapTabularError(name, 'Parquet', e);
+    }
+    if (!plan) {
+      const head = rows.slice(0, 50);
+      plan = planColumns(names, (col) => head.map((r) => r[col]));
+      if (opts.expectPaths && opts.expectPaths.length > 0 && !coversAny(plan, opts.expectPaths)) {
+        throw noColumnsError(name, plan, opts.expectPaths);
+      }
+    }
+    const p = plan;
+    const batch: EventBatch = { file: name, records: [], positions: [], unit: 'row' };
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const r = convertRow(p, (c) => row[p.names[c]!], { file: name, row: rowStart + i }, limits);
+      if (r.reject) onReject(r.reject);
+      else {
+        batch.records.push(r.record);
+        batch.positions.push(rowStart + i);
+      }
+    }
+    rowStart += n;
+    yield batch;
+  }
+}
+
+/**
+ * Reads Arrow IPC record batches (file or stream format), yielding records keyed by OCSF path;
+ * struct and list columns become nested objects and arrays.
+ */
+export async function* arrowBatches(
+  reader: AsyncIterable<unknown> | Iterable<unknown>,
+  name: string,
+  opts: ParseOptions = {},
+): AsyncGenerator<EventBatch> {
+  const limits = readLimits(opts.limits);
+  const onReject = rejectHandler(opts);
+  let plan: ColumnPlan | null = null;
+  let rowStart = 0;
+  const iter = (
+    Symbol.asyncIterator in reader
+      ? reader
+      : (async function* () {
+          yield* reader as Iterable<unknown>;
+        })()
+  ) as AsyncIterable<unknown>;
+  const it = iter[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<unknown>;
+    try {
+      next = await it.next();
+    } catch (e) {
+      throw wrapTabularError(name, 'Arrow IPC', e);
+    }
+    if (next.done) break;
+    const b = next.value as {
+      numRows: number;
+      numCols: number;
+      schema: { fields: { name: string }[] };
+      getChildAt(i: number): { get(i: number): unknown } | null;
+    };
+    const cols = b.schema.fields.map((_, i) => b.getChildAt(i)!);
+    if (!plan) {
+      const names = b.schema.fields.map((f) => f.name);
+      const head = Math.min(50, b.numRows);
+      plan = planColumns(names, (col) => {
+        const v = cols[names.indexOf(col)]!;
+        return Array.from({ length: head }, (_, i) => v.get(i));
+      });
+      if (opts.expectPaths && opts.expectPaths.length > 0 && !coversAny(plan, opts.expectPaths)) {
+        throw noColumnsError(name, plan, opts.expectPaths);
+      }
+    }
+    const p = plan;
+    const batch: EventBatch = { file: name, records: [], positions: [], unit: 'row' };
+    for (let i = 0; i < b.numRows; i++) {
+      const r = convertRow(p, (c) => cols[c]!.get(i), { file: name, row: rowStart + i }, limits);
+      if (r.reject) onReject(r.reject);
+      else {
+        batch.records.push(r.record);
+        batch.positions.push(rowStart + i);
+      }
+    }
+    rowStart += b.numRows;
+    yield batch;
+  }
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const ds = new DecompressionStream('gzip');
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(ds);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Parses a whole file held in memory (a browser `File`'s bytes, say), by its name's
+ * extension. Returns records, their positions and the rejects.
+ */
+export async function parseEventBytes(
+  name: string,
+  bytes: Uint8Array,
+  opts: ParseOptions = {},
+): Promise<{ records: object[]; sources: SourcePos[]; rejects: Reject[] }> {
+  const { format, gzip } = detectFormat(name);
+  let data = bytes;
+  if (gzip || (data[0] === 0x1f && data[1] === 0x8b && (format === 'jsonl' || format === 'json'))) {
+    data = await gunzip(data);
+  }
+  checkMagic(name, format, data.subarray(0, 8));
+  const records: object[] = [];
+  const sources: SourcePos[] = [];
+  const rejects: Reject[] = [];
+  const onReject = (r: Reject) => {
+    rejects.push(r);
+    opts.onReject?.(r);
+  };
+  const o: ParseOptions = { ...opts, onReject };
+  const take = (b: { records: object[]; positions: number[]; unit: 'line' | 'row' }) => {
+    b.records.forEach((r, i) => {
+      records.push(r);
+      sources.push(
+        b.unit === 'line' ? { file: name, line: b.positions[i]! } : { file: name, row: b.positions[i]! },
+      );
+    });
+  };
+  if (format === 'jsonl' || format === 'json') {
+    const text = new TextDecoder().decode(data);
+    if (format === 'jsonl') {
+      const r = parseJsonl(text, { ...o, file: name });
+      take({ records: r.records, positions: r.lines, unit: 'line' });
+    } else if (text.trim().length > 0) take(parseJson(text, { ...o, file: name }));
+    return { records, sources, rejects };
+  }
+  if (data.length === 0) return { records, sources, rejects };
+  const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+  const batches =
+    format === 'parquet' ? parquetBatches(buffer, name, o) : arrowBatches(openArrow(name, data), name, o);
+  for await (const b of batches) take(b);
+  return { records, sources, rejects };
+}
+
+function openArrow(name: string, data: Uint8Array): Iterable<unknown> {
+  try {
+    return RecordBatchReader.from(data) as unknown as Iterable<unknown>;
+  } catch (e) {
+    throw wrapTabularError(name, 'Arrow IPC', e);
+  }
+}
+
+/** Parses Parquet bytes into records (portable; see {@link parquetBatches}). */
+export async function parseParquet(
+  buffer: ArrayBuffer,
+  opts: ParseOptions & { file?: string } = {},
+): Promise<{ records: object[]; rows: number[]; rejects: Reject[] }> {
+  const rejects: Reject[] = [];
+  const records: object[] = [];
+  const rows: number[] = [];
+  const o: ParseOptions = {
+    ...opts,
+    onReject: (r) => {
+      rejects.push(r);
+      opts.onReject?.(r);
+    },
+  };
+  for await (const b of parquetBatches(buffer, opts.file ?? '(parquet)', o)) {
+    records.push(...b.records);
+    rows.push(...b.positions);
+  }
+  return { records, rows, rejects };
+}
+
+/** Parses Arrow IPC bytes (file or stream format) into records (portable). */
+export async function parseArrow(
+  bytes: Uint8Array,
+  opts: ParseOptions & { file?: string } = {},
+): Promise<{ records: object[]; rows: number[]; rejects: Reject[] }> {
+  const file = opts.file ?? '(arrow)';
+  checkMagic(file, 'arrow', bytes.subarray(0, 8));
+  const rejects: Reject[] = [];
+  const records: object[] = [];
+  const rows: number[] = [];
+  const o: ParseOptions = {
+    ...opts,
+    onReject: (r) => {
+      rejects.push(r);
+      opts.onReject?.(r);
+    },
+  };
+  for await (const b of arrowBatches(openArrow(file, bytes), file, o)) {
+    records.push(...b.records);
+    rows.push(...b.positions);
+  }
+  return { records, rows, rejects };
+}

@@ -1,0 +1,266 @@
+// Node event readers: expand files, directories and globs, then stream JSONL (also gzip),
+// JSON, Parquet (row group by row group) and Arrow IPC files as records with positions.
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { brotliDecompressSync, createGunzip, gunzipSync } from 'node:zlib';
+import { RecordBatchReader } from 'apache-arrow';
+import { asyncBufferFromFile, type Compressors } from 'hyparquet';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { InputError } from './errors.ts';
+import {
+  arrowBatches,
+  checkMagic,
+  detectFormat,
+  type EventBatch,
+  type EventFormat,
+  isEventFile,
+  type ParseOptions,
+  parquetBatches,
+  parseJson,
+  rejectHandler,
+} from './parse.ts';
+import { LineSplitter, parseJsonLine, type Reject, readLimits, type SourcePos, snippet } from './records.ts';
+
+export type { EventBatch, EventFormat, ParseOptions } from './parse.ts';
+export type { ReadLimits, Reject, RejectReason, SourcePos } from './records.ts';
+
+/** What one input file gave. */
+export interface FileReport {
+  file: string;
+  format: EventFormat;
+  records: number;
+  rejected: number;
+  /** The file holds no events at all (zero bytes, blank, `[]`, or a table without rows). */
+  empty: boolean;
+}
+
+/** Options for {@link readEvents} and {@link readEventBatches}. */
+export interface ReadOptions extends ParseOptions {
+  /** Called after each file with what it gave. */
+  onFile?: (report: FileReport) => void;
+  /** Called for files inside input directories that are skipped because of their type. */
+  onSkippedFile?: (file: string) => void;
+}
+
+/**
+ * Expands inputs into files, in a stable order: a file stays as it is, a directory gives its
+ * event files (recursively, sorted; other files are skipped and listed), a glob gives its
+ * matches (sorted). Missing paths and empty matches are {@link InputError}s.
+ */
+export async function expandInputs(
+  inputs: readonly string[],
+): Promise<{ files: string[]; skipped: string[] }> {
+  if (inputs.length === 0)
+    throw new InputError('No input files given: pass event files, directories or globs.');
+  const files: string[] = [];
+  const skipped: string[] = [];
+  for (const input of inputs) {
+    const st = await stat(input).catch(() => null);
+    if (st?.isFile()) {
+      files.push(input);
+      continue;
+    }
+    if (st?.isDirectory()) {
+      const all = (await glob('**/*', { cwd: input, onlyFiles: true, absolute: false, dot: false })).sort();
+      const base = input.endsWith('/') ? input : `${input}/`;
+      for (const f of all) (isEventFile(f) ? files : skipped).push(base + f);
+      if (!all.some(isEventFile)) {
+        throw new InputError(
+          `${input} holds no event files: put .jsonl, .json, .parquet or .arrow files in it.`,
+        );
+      }
+      continue;
+    }
+    if (isDynamicPattern(input)) {
+      const matches = (await glob(input, { onlyFiles: true, expandDirectories: false })).sort();
+      if (matches.length === 0)
+        throw new InputError(`No files match ${input}: check the pattern (quote it in the shell).`);
+      files.push(...matches);
+      continue;
+    }
+    throw new InputError(`${input} does not exist: check the path.`);
+  }
+  return { files, skipped };
+}
+
+async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+const nodeCompressors: Compressors = {
+  GZIP: (input) => new Uint8Array(gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
+};
+
+async function* jsonlFile(
+  file: string,
+  gzip: boolean,
+  opts: ParseOptions,
+  count: { records: number; rejected: number },
+): AsyncGenerator<EventBatch> {
+  const limits = readLimits(opts.limits);
+  const onReject = rejectHandler(opts);
+  const batchSize = opts.batchSize ?? 4096;
+  let batch: EventBatch = { file, records: [], positions: [], unit: 'line' };
+  const reject = (r: Reject) => {
+    count.rejected++;
+    onReject(r);
+  };
+  const splitter = new LineSplitter(
+    limits.maxRecordBytes,
+    (text, line) => {
+      const r = parseJsonLine(text, { file, line }, limits);
+      if (r.reject) reject(r.reject);
+      else {
+        batch.records.push(r.record);
+        batch.positions.push(line);
+      }
+    },
+    (line, length, head) =>
+      reject({
+        file,
+        line,
+        reason: 'oversize_record',
+        detail: `line has ${length} characters, over the limit of ${limits.maxRecordBytes}; raise --max-record-bytes if such events are expected`,
+        text: snippet(head),
+      }),
+  );
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const src = gzip ? raw.pipe(createGunzip()) : raw;
+  if (gzip) raw.on('error', (e) => src.destroy(e));
+  src.setEncoding('utf8');
+  try {
+    for await (const chunk of src as AsyncIterable<string>) {
+      splitter.push(chunk);
+      if (batch.records.length >= batchSize) {
+        count.records += batch.records.length;
+        yield batch;
+        batch = { file, records: [], positions: [], unit: 'line' };
+      }
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as { code?: string }).code ?? '';
+    if (gzip && code.startsWith('Z_')) {
+      throw new InputError(
+        `${file}: the gzip data is corrupt or cut short (${(e as Error).message}); re-copy or re-compress the file.`,
+      );
+    }
+    throw e;
+  } finally {
+    raw.destroy();
+  }
+  splitter.end();
+  count.records += batch.records.length;
+  if (batch.records.length > 0) yield batch;
+}
+
+async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<EventBatch> {
+  const { format, gzip: named } = detectFormat(file);
+  const size = (await stat(file)).size;
+  const count = { records: 0, rejected: 0 };
+  const onReject = rejectHandler(opts);
+  const o: ParseOptions = {
+    ...opts,
+    onReject: (r) => {
+      count.rejected++;
+      onReject(r);
+    },
+  };
+  if (size > 0) {
+    const head = await readHead(file, 8);
+    const gzip = head[0] === 0x1f && head[1] === 0x8b;
+    if (named && !gzip)
+      throw new InputError(`${file} is named .gz but is not gzip data: rename it without .gz.`);
+    if (!gzip) checkMagic(file, format, head);
+    if (format === 'jsonl') {
+      yield* jsonlFile(file, gzip, opts, count);
+    } else if (format === 'json') {
+      if (size > 512 * 1024 * 1024) {
+        throw new InputError(
+          `${file} is over 512 MiB, too large to read as one JSON document: convert it to JSON lines (.jsonl).`,
+        );
+      }
+      let text = '';
+      const raw = createReadStream(file);
+      const src = gzip ? raw.pipe(createGunzip()) : raw;
+      src.setEncoding('utf8');
+      for await (const chunk of src as AsyncIterable<string>) text += chunk;
+      if (text.trim().length > 0) {
+        const r = parseJson(text, { ...o, file });
+        count.records += r.records.length;
+        if (r.records.length > 0) yield { file, records: r.records, positions: r.positions, unit: r.unit };
+      }
+    } else if (format === 'parquet') {
+      const buffer = await asyncBufferFromFile(file);
+      for await (const b of parquetBatches(buffer, file, { ...o, compressors: nodeCompressors })) {
+        count.records += b.records.length;
+        yield b;
+      }
+    } else {
+      const fh = await open(file, 'r');
+      try {
+        let reader: AsyncIterable<unknown>;
+        try {
+          reader = (await RecordBatchReader.from(fh as never)) as unknown as AsyncIterable<unknown>;
+        } catch (e) {
+          throw new InputError(
+            `${file} could not be read as Arrow IPC (${(e as Error).message}): check the file.`,
+          );
+        }
+        for await (const b of arrowBatches(reader, file, o)) {
+          count.records += b.records.length;
+          yield b;
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  opts.onFile?.({
+    file,
+    format,
+    records: count.records,
+    rejected: count.rejected,
+    empty: count.records === 0 && count.rejected === 0,
+  });
+}
+
+/**
+ * Reads events from files, directories and globs as batches, file by file in input order,
+ * records in file order. JSONL is streamed (bounded memory, `.gz` or gzip content detected);
+ * Parquet is read one row group at a time; Arrow one record batch at a time.
+ */
+export async function* readEventBatches(
+  inputs: readonly string[],
+  opts: ReadOptions = {},
+): AsyncGenerator<EventBatch> {
+  const { files, skipped } = await expandInputs(inputs);
+  for (const f of skipped) opts.onSkippedFile?.(f);
+  for (const file of files) yield* fileBatches(file, opts);
+}
+
+/**
+ * Reads events one by one with their source position (`line` for text formats, 1-based;
+ * `row` for Parquet/Arrow and JSON arrays, 0-based). Bad records go to `opts.onReject`, or
+ * throw an {@link InputError} when no handler is given.
+ */
+export async function* readEvents(
+  inputs: readonly string[],
+  opts: ReadOptions = {},
+): AsyncGenerator<{ record: object; source: SourcePos }> {
+  for await (const b of readEventBatches(inputs, opts)) {
+    for (let i = 0; i < b.records.length; i++) {
+      const source: SourcePos =
+        b.unit === 'line' ? { file: b.file, line: b.positions[i]! } : { file: b.file, row: b.positions[i]! };
+      yield { record: b.records[i]!, source };
+    }
+  }
+}

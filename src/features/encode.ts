@@ -1,0 +1,392 @@
+// Encoding with a fitted spec, in two pure stages: extract (flatten, derive, template, hash,
+// canonical strings) and encode (vocabulary ids, scaling, imputation, missing indicators).
+import { compilePathGetter, type PathGetter } from '../data/flatten.ts';
+import { canonicalCategory, hashBucketKey, toNumber } from './canonical.ts';
+import { DERIVED, derivedValue } from './derived.ts';
+import { logTemplate, urlTemplate } from './template.ts';
+import { timePart } from './time.ts';
+import {
+  type CategoricalFeature,
+  type FittedSpec,
+  MISSING_ID,
+  type NumericalFeature,
+  type RawFeatures,
+  UNKNOWN_ID,
+  VOCAB_OFFSET,
+} from './types.ts';
+
+type CatOp = (vals: unknown[]) => string | null;
+type NumOp = (vals: unknown[]) => number;
+
+/** A spec compiled for fast encoding. */
+interface Plan {
+  getters: PathGetter[];
+  vals: unknown[];
+  catOps: CatOp[];
+  numOps: NumOp[];
+  /** Per numerical feature: index into `vals` of a raw value read as a number, or -1. */
+  numValueSlot: Int32Array;
+  vocab: Map<string, number>[];
+  mean: Float32Array;
+  std: Float32Array;
+  indicators: Int32Array;
+  cat: (string | null)[];
+  num: Float64Array;
+}
+
+const plans = new WeakMap<FittedSpec, Plan>();
+
+function signedLog1p(x: number): number {
+  return x < 0 ? -Math.log1p(-x) : Math.log1p(x);
+}
+
+function compile(spec: FittedSpec): Plan {
+  const slots = new Map<string, number>();
+  const getters: PathGetter[] = [];
+  const slot = (path: string): number => {
+    let s = slots.get(path);
+    if (s === undefined) {
+      s = getters.length;
+      slots.set(path, s);
+      getters.push(compilePathGetter(path));
+    }
+    return s;
+  };
+  const maxLen = spec.maxStringLength;
+  const tz = spec.timeZone;
+
+  const catOps = spec.categorical.map((f): CatOp => {
+    const src = f.source;
+    const k = slot(src.path);
+    let op: CatOp;
+    switch (src.kind) {
+      case 'value':
+        op = (vals) => canonicalCategory(vals[k], maxLen);
+        break;
+      case 'template':
+        op = (vals) => {
+          const v = vals[k];
+          return typeof v === 'string' && v.length > 0
+            ? canonicalCategory(logTemplate(v.length > maxLen ? v.slice(0, maxLen) : v), maxLen)
+            : canonicalCategory(v, maxLen);
+        };
+        break;
+      case 'url':
+        op = (vals) => {
+          const v = vals[k];
+          return typeof v === 'string' && v.length > 0
+            ? canonicalCategory(urlTemplate(v), maxLen)
+            : canonicalCategory(v, maxLen);
+        };
+        break;
+      case 'time': {
+        const part = src.part;
+        op = (vals) => {
+          const x = timePart(toNumber(vals[k]), part, tz);
+          return Number.isNaN(x) ? null : String(x);
+        };
+        break;
+      }
+    }
+    const buckets = f.hashBuckets;
+    if (buckets > 0) {
+      const inner = op;
+      op = (vals) => {
+        const s = inner(vals);
+        return s === null ? null : hashBucketKey(s, buckets);
+      };
+    }
+    return op;
+  });
+
+  const numValueSlot = new Int32Array(spec.numerical.length).fill(-1);
+  const numOps = spec.numerical.map((f, j): NumOp => {
+    const src = f.source;
+    let op: NumOp;
+    switch (src.kind) {
+      case 'value': {
+        const k = slot(src.path);
+        numValueSlot[j] = k;
+        op = (vals) => toNumber(vals[k]);
+        break;
+      }
+      case 'time': {
+        const k = slot(src.path);
+        const part = src.part;
+        op = (vals) => timePart(toNumber(vals[k]), part, tz);
+        break;
+      }
+      case 'derived': {
+        const ks = DERIVED[src.name].map(slot);
+        const name = src.name;
+        let cur: unknown[] = [];
+        const num = (i: number) => toNumber(cur[ks[i]!]);
+        const text = () => cur[ks[0]!];
+        op = (vals) => {
+          cur = vals;
+          return derivedValue(name, num, text);
+        };
+        break;
+      }
+    }
+    if (f.log1p) {
+      const inner = op;
+      op = (vals) => signedLog1p(inner(vals));
+    }
+    return op;
+  });
+
+  const vocab = spec.categorical.map((f) => {
+    const m = new Map<string, number>();
+    f.vocabulary.forEach((v, i) => {
+      m.set(v, i + VOCAB_OFFSET);
+    });
+    return m;
+  });
+  const mean = new Float32Array(spec.numerical.map((f) => f.mean));
+  const std = new Float32Array(spec.numerical.map((f) => (f.std > 0 && Number.isFinite(f.std) ? f.std : 1)));
+  for (let j = 0; j < std.length; j++) if (!(std[j]! > 0) || !Number.isFinite(std[j]!)) std[j] = 1;
+  const indicators = new Int32Array(indicatorColumns(spec));
+  return {
+    getters,
+    vals: new Array(getters.length),
+    catOps,
+    numOps,
+    numValueSlot,
+    vocab,
+    mean,
+    std,
+    indicators,
+    cat: new Array(catOps.length).fill(null),
+    num: new Float64Array(numOps.length),
+  };
+}
+
+function plan(spec: FittedSpec): Plan {
+  let p = plans.get(spec);
+  if (!p) {
+    p = compile(spec);
+    plans.set(spec, p);
+  }
+  return p;
+}
+
+/** Runs stage 1 into the plan's scratch arrays; returns the plan. */
+function stage1(p: Plan, record: object): Plan {
+  const { getters, vals, catOps, numOps, cat, num } = p;
+  for (let k = 0; k < getters.length; k++) vals[k] = getters[k]!(record);
+  for (let j = 0; j < catOps.length; j++) cat[j] = catOps[j]!(vals);
+  for (let j = 0; j < numOps.length; j++) num[j] = numOps[j]!(vals);
+  return p;
+}
+
+function stage2(
+  p: Plan,
+  cat: ArrayLike<string | null>,
+  num: ArrayLike<number>,
+  numOut: Float32Array,
+  numOffset: number,
+  catOut: Int32Array,
+  catOffset: number,
+): void {
+  const { vocab, mean, std, indicators } = p;
+  const nc = vocab.length;
+  for (let j = 0; j < nc; j++) {
+    const s = cat[j];
+    catOut[catOffset + j] = s === null || s === undefined ? MISSING_ID : (vocab[j]!.get(s) ?? UNKNOWN_ID);
+  }
+  const nn = mean.length;
+  for (let j = 0; j < nn; j++) {
+    const x = num[j]!;
+    numOut[numOffset + j] = Number.isNaN(x) ? 0 : Math.fround(Math.fround(x) - mean[j]!) / std[j]!;
+  }
+  const base = numOffset + nn;
+  for (let t = 0; t < indicators.length; t++) numOut[base + t] = Number.isNaN(num[indicators[t]!]!) ? 1 : 0;
+}
+
+/**
+ * Stage 1 of encoding, a pure function of (spec, record): reads each feature's OCSF path from a
+ * nested or already-flattened record, derives time and network features, applies log templates,
+ * URL templates and hashing, and returns each categorical value as its canonical string (null
+ * when missing) and each numerical value as a number (NaN when missing or invalid).
+ * `cat.length === rawCategorical(spec).length`, `num.length === rawNumerical(spec).length`.
+ */
+export function extractRaw(spec: FittedSpec, record: object): RawFeatures {
+  const p = stage1(plan(spec), record);
+  return { cat: p.cat.slice(), num: Array.from(p.num) };
+}
+
+/**
+ * Stage 2 of encoding: categorical strings to ids (null → MISSING_ID, unseen → UNKNOWN_ID,
+ * vocabulary entry i → i + 2), numbers scaled as float32((float32(x) − mean) / std) with each
+ * operation rounded to float32 (std 0 is treated as 1), NaN imputed with the mean (0 after
+ * scaling), then one is-missing indicator (1/0) per {@link indicatorColumns} entry after the
+ * scaled values. Writes `numNumericalFeatures(spec)` floats and `categorical.length` ids.
+ */
+export function encodeRaw(
+  spec: FittedSpec,
+  raw: RawFeatures,
+  numOut: Float32Array,
+  numOffset: number,
+  catOut: Int32Array,
+  catOffset: number,
+): void {
+  stage2(plan(spec), raw.cat, raw.num, numOut, numOffset, catOut, catOffset);
+}
+
+/** Both stages of encoding for one record (= `encodeRaw(spec, extractRaw(spec, record), …)`), without allocating. */
+export function encodeRecord(
+  spec: FittedSpec,
+  record: object,
+  numOut: Float32Array,
+  numOffset: number,
+  catOut: Int32Array,
+  catOffset: number,
+): void {
+  const p = stage1(plan(spec), record);
+  stage2(p, p.cat, p.num, numOut, numOffset, catOut, catOffset);
+}
+
+/**
+ * Stage 1 into reusable scratch arrays, for fitting: returns views that the next call
+ * overwrites, plus per numerical feature whether its raw value was present but invalid.
+ */
+export function extractScratch(
+  spec: FittedSpec,
+  record: object,
+): { cat: (string | null)[]; num: Float64Array; invalid: (j: number) => boolean } {
+  const p = stage1(plan(spec), record);
+  return {
+    cat: p.cat,
+    num: p.num,
+    invalid: (j) => {
+      const k = p.numValueSlot[j]!;
+      if (k < 0 || !Number.isNaN(p.num[j]!)) return false;
+      const v = p.vals[k];
+      return v !== undefined && v !== '';
+    },
+  };
+}
+
+/** The categorical inputs: name, vocabulary (entry i → id i + 2) and cardinality (vocabulary + MISSING, UNKNOWN, MASK). */
+export function categoricalColumns(
+  spec: FittedSpec,
+): { name: string; vocabulary: string[]; cardinality: number }[] {
+  return spec.categorical.map((c) => ({
+    name: c.name,
+    vocabulary: c.vocabulary,
+    cardinality: c.vocabulary.length + 3,
+  }));
+}
+
+/** The MASK id of a categorical column: its last id, never produced by encoding. */
+export function maskId(column: CategoricalFeature | { cardinality: number }): number {
+  return 'cardinality' in column ? column.cardinality - 1 : column.vocabulary.length + 2;
+}
+
+/** The raw numerical inputs in order, with their scaling. */
+export function numericalColumns(spec: FittedSpec): { name: string; mean: number; std: number }[] {
+  return spec.numerical.map((n) => ({ name: n.name, mean: n.mean, std: n.std }));
+}
+
+/** Indices into {@link numericalColumns} that get an is-missing indicator, in order. */
+export function indicatorColumns(spec: FittedSpec): number[] {
+  const out: number[] = [];
+  spec.numerical.forEach((n: NumericalFeature, i) => {
+    if (n.indicator) out.push(i);
+  });
+  return out;
+}
+
+/** The model's numerical width: raw numerical inputs plus missing indicators. */
+export function numNumericalFeatures(spec: FittedSpec): number {
+  return spec.numerical.length + indicatorColumns(spec).length;
+}
+
+/** Names of the stage-1 categorical outputs, in order. */
+export function rawCategorical(spec: FittedSpec): string[] {
+  return spec.categorical.map((c) => c.name);
+}
+
+/** Names of the stage-1 numerical outputs, in order. */
+export function rawNumerical(spec: FittedSpec): string[] {
+  return spec.numerical.map((n) => n.name);
+}
+
+/** Names of every numerical model input: scaled values, then `<name>:missing` indicators. */
+export function numericalFeatureNames(spec: FittedSpec): string[] {
+  return [...rawNumerical(spec), ...indicatorColumns(spec).map((i) => `${spec.numerical[i]!.name}:missing`)];
+}
+
+/** Every OCSF path the spec reads, sorted. */
+export function specSourcePaths(spec: FittedSpec): string[] {
+  const paths = new Set<string>();
+  for (const c of spec.categorical) paths.add(c.source.path);
+  for (const n of spec.numerical) {
+    if (n.source.kind === 'derived') for (const p of DERIVED[n.source.name]) paths.add(p);
+    else paths.add(n.source.path);
+  }
+  return [...paths].sort();
+}
+
+/** Why a record does not fit the spec. */
+export interface RecordProblem {
+  reason: 'wrong_type' | 'non_finite_number';
+  detail: string;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/**
+ * A checker for fields that must hold numbers: a value that is present but not a finite number
+ * (text, NaN, ±Infinity, an object) makes the record unfit. Returns null when the record fits.
+ */
+export function numericChecker(paths: readonly string[]): (record: object) => RecordProblem | null {
+  const checks: [string, PathGetter][] = [...new Set(paths)].sort().map((p) => [p, compilePathGetter(p)]);
+  return (record) => {
+    for (let i = 0; i < checks.length; i++) {
+      const [path, get] = checks[i]!;
+      const v = get(record);
+      if (v === undefined || v === '' || Number.isFinite(toNumber(v))) continue;
+      if (typeof v === 'number' || v === 'NaN' || v === 'Infinity' || v === '-Infinity') {
+        return { reason: 'non_finite_number', detail: `${path} is ${v}; write null for a missing number` };
+      }
+      return { reason: 'wrong_type', detail: `${path} should be a number but is ${describe(v)}` };
+    }
+    return null;
+  };
+}
+
+const checkers = new WeakMap<FittedSpec, (record: object) => RecordProblem | null>();
+
+/**
+ * Checks the fields a spec reads as numbers (numerical columns, derived-feature inputs and
+ * `time`); see {@link numericChecker}. Returns null when the record fits.
+ */
+export function checkRecord(spec: FittedSpec, record: object): RecordProblem | null {
+  let check = checkers.get(spec);
+  if (!check) {
+    const paths: string[] = [];
+    for (const n of spec.numerical) {
+      if (n.source.kind === 'derived') {
+        for (const p of DERIVED[n.source.name]) if (p !== 'http_request.user_agent') paths.push(p);
+      } else paths.push(n.source.path);
+    }
+    for (const c of spec.categorical) if (c.source.kind === 'time') paths.push(c.source.path);
+    check = numericChecker(paths);
+    checkers.set(spec, check);
+  }
+  return check(record);
+}
+
+/** Test hook: how many distinct paths the compiled spec reads per record. */
+export function compiledPathCount(spec: FittedSpec): number {
+  return plan(spec).getters.length;
+}
+
+export type { CategoricalFeature, NumericalFeature };

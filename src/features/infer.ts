@@ -1,0 +1,415 @@
+// Column inference from a sample of flattened events: which OCSF paths become categorical or
+// numerical inputs (with which transform), which derived features apply, and what is dropped.
+import { type FlatValue, flattenRecord } from '../data/flatten.ts';
+import { ocsfKind } from '../data/ocsf-paths.ts';
+import { canonicalCategory, isNumericLiteral } from './canonical.ts';
+import { DERIVED_NAMES, type DerivedName, derivedApplies } from './derived.ts';
+import { type ColumnOverride, pathPattern, type ResolvedOptions } from './options.ts';
+import { TIME_PARTS, type TimePart } from './time.ts';
+import type {
+  CategoricalFeature,
+  CategoricalSource,
+  CategoricalTimePart,
+  FittedSpec,
+  NumericalFeature,
+  NumericalSource,
+  NumericalTimePart,
+} from './types.ts';
+
+const DISTINCT_CAP = 2000;
+
+/** What the sample says about one flattened path. */
+export interface PathStats {
+  present: number;
+  numbers: number;
+  numericStrings: number;
+  strings: number;
+  booleans: number;
+  distinct: Set<string>;
+  overflow: boolean;
+  min: number;
+  max: number;
+  /** Strings with three or more spaces (free text). */
+  textLike: number;
+  /** Strings starting with `/` (paths). */
+  slashStart: number;
+}
+
+function newStats(): PathStats {
+  return {
+    present: 0,
+    numbers: 0,
+    numericStrings: 0,
+    strings: 0,
+    booleans: 0,
+    distinct: new Set(),
+    overflow: false,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    textLike: 0,
+    slashStart: 0,
+  };
+}
+
+function countSpaces(s: string, limit: number): number {
+  let n = 0;
+  for (let i = 0; i < s.length && n < limit; i++) if (s.charCodeAt(i) === 32) n++;
+  return n;
+}
+
+function addValue(st: PathStats, v: FlatValue): void {
+  st.present++;
+  let num = Number.NaN;
+  if (typeof v === 'number') {
+    st.numbers++;
+    num = v;
+  } else if (typeof v === 'boolean') st.booleans++;
+  else {
+    st.strings++;
+    if (isNumericLiteral(v)) {
+      st.numericStrings++;
+      num = Number(v);
+    } else {
+      if (countSpaces(v, 3) >= 3) st.textLike++;
+      if (v.charCodeAt(0) === 47) st.slashStart++;
+    }
+  }
+  if (Number.isFinite(num)) {
+    if (num < st.min) st.min = num;
+    if (num > st.max) st.max = num;
+  }
+  if (!st.overflow) {
+    const key = canonicalCategory(v, 256);
+    if (key !== null) {
+      st.distinct.add(key);
+      if (st.distinct.size > DISTINCT_CAP) st.overflow = true;
+    }
+  }
+}
+
+/** Flattens each sample record and gathers per-path statistics. */
+export function collectStats(sample: readonly object[]): Map<string, PathStats> {
+  const stats = new Map<string, PathStats>();
+  for (const rec of sample) {
+    const flat = flattenRecord(rec);
+    for (const path in flat) {
+      let st = stats.get(path);
+      if (!st) {
+        st = newStats();
+        stats.set(path, st);
+      }
+      addValue(st, flat[path]!);
+    }
+  }
+  return stats;
+}
+
+const ENUM_UIDS = new Set(['class_uid', 'category_uid', 'type_uid']);
+const CATEGORICAL_NUMBER_NAMES = new Set([
+  'code',
+  'port',
+  'status_code',
+  'event_code',
+  'protocol_num',
+  'rcode',
+  'version',
+  'year',
+]);
+const ID_NAMES = new Set(['uid', 'pid', 'uuid', 'sequence', 'id']);
+const TEXT_NAMES = new Set([
+  'message',
+  'status_detail',
+  'desc',
+  'description',
+  'title',
+  'comment',
+  'error_message',
+  'reason',
+  'summary',
+  'details',
+]);
+const URL_NAMES = new Set(['url_string', 'uri', 'url', 'referrer', 'request_uri']);
+const MEASURE = /(^|_)(bytes|packets|count|duration|length|size|latency|elapsed|bytes_in|bytes_out)$/;
+const LOG_DERIVED = new Set<string>([
+  'traffic:bytes_total',
+  'traffic:bytes_per_second',
+  'http_request:user_agent_length',
+]);
+
+function lastSegment(path: string): string {
+  const i = path.lastIndexOf('.');
+  const s = i < 0 ? path : path.slice(i + 1);
+  return s.endsWith('[0]') ? s.slice(0, s.indexOf('[')) : s;
+}
+
+function parentSegment(path: string): string {
+  const i = path.lastIndexOf('.');
+  return i < 0 ? '' : lastSegment(path.slice(0, i));
+}
+
+/** Caption paths (`severity`, `activity_name`) whose enum id (`severity_id`, `activity_id`) is also present. */
+function captionsOf(paths: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of paths) {
+    if (p.endsWith('_id')) {
+      const base = p.slice(0, -3);
+      out.set(base, p);
+      out.set(`${base}_name`, p);
+    } else if (ENUM_UIDS.has(lastSegment(p))) {
+      out.set(`${p.slice(0, -4)}_name`, p);
+    }
+  }
+  return out;
+}
+
+type Decision =
+  | { kind: 'categorical'; transform: 'value' | 'template' | 'url'; unique: boolean }
+  | { kind: 'numerical'; log1p: boolean }
+  | { kind: 'drop'; reason: string };
+
+function isNumeric(st: PathStats): boolean {
+  return st.present > 0 && st.numbers + st.numericStrings >= 0.95 * st.present && st.booleans === 0;
+}
+
+function stringTransform(path: string, st: PathStats): 'value' | 'template' | 'url' {
+  const last = lastSegment(path);
+  if (URL_NAMES.has(last) || (last === 'path' && parentSegment(path) === 'url')) return 'url';
+  if (TEXT_NAMES.has(last)) return 'template';
+  const strings = st.strings - st.numericStrings;
+  if (strings > 0 && st.slashStart >= 0.9 * strings) return 'url';
+  if (strings > 0 && st.textLike >= 0.5 * strings) return 'template';
+  return 'value';
+}
+
+function isUnique(st: PathStats): boolean {
+  return st.present >= 20 && (st.overflow || st.distinct.size >= 0.9 * st.present);
+}
+
+/** The type the data suggests for a path, ignoring the drop rules. */
+function typeFromData(path: string, st: PathStats, opts: ResolvedOptions): Decision {
+  const last = lastSegment(path);
+  if (st.booleans > 0 && st.booleans + st.strings >= st.present) {
+    return { kind: 'categorical', transform: 'value', unique: false };
+  }
+  if (isNumeric(st)) {
+    if (last.endsWith('_id') || ENUM_UIDS.has(last)) {
+      return { kind: 'categorical', transform: 'value', unique: false };
+    }
+    if (CATEGORICAL_NUMBER_NAMES.has(last))
+      return { kind: 'categorical', transform: 'value', unique: isUnique(st) };
+    if (ID_NAMES.has(last) || last.endsWith('_uid')) {
+      return { kind: 'categorical', transform: 'value', unique: isUnique(st) };
+    }
+    return { kind: 'numerical', log1p: opts.log1p === 'auto' && MEASURE.test(last) && st.min >= 0 };
+  }
+  if (st.present === 0) return { kind: 'categorical', transform: 'value', unique: false };
+  const transform = stringTransform(path, st);
+  return { kind: 'categorical', transform, unique: transform === 'value' && isUnique(st) };
+}
+
+/** The automatic drop rules; null when the path is kept. */
+function dropReason(
+  path: string,
+  st: PathStats,
+  rows: number,
+  captions: Map<string, string>,
+  opts: ResolvedOptions,
+) {
+  const last = lastSegment(path);
+  if (path === 'time') {
+    return opts.deriveTime && isNumeric(st)
+      ? 'becomes the time:* features'
+      : 'timestamp (time features are off or it is not epoch ms)';
+  }
+  if (
+    path === 'raw_data' ||
+    path.startsWith('unmapped.') ||
+    path.endsWith('_dt') ||
+    path === 'metadata.original_time'
+  ) {
+    return 'raw or duplicate field';
+  }
+  if (
+    ocsfKind(path) === 'timestamp' ||
+    ((last === 'time' || last.endsWith('_time')) && isNumeric(st) && st.min > 1e11)
+  ) {
+    return 'timestamp (only time gets time features)';
+  }
+  const captionOf = captions.get(path);
+  if (captionOf) return `caption of ${captionOf}`;
+  if (!st.overflow && st.distinct.size <= 1 && st.present === rows) return 'constant';
+  return null;
+}
+
+/** A draft spec (columns chosen, nothing fitted) and the feature names the user forced in. */
+export interface Draft {
+  spec: FittedSpec;
+  forced: Set<string>;
+  /** Per numerical feature name: the user's explicit indicator choice. */
+  indicatorOverrides: Map<string, boolean>;
+}
+
+/** Chooses the spec's columns from sample statistics and the resolved options. */
+export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opts: ResolvedOptions): Draft {
+  const include = opts.include.map(pathPattern);
+  const exclude = opts.exclude.map(pathPattern);
+  const matches = (res: RegExp[], name: string) => res.some((r) => r.test(name));
+  const captions = captionsOf(stats.keys());
+  const categorical: CategoricalFeature[] = [];
+  const numerical: NumericalFeature[] = [];
+  const dropped: { name: string; reason: string }[] = [];
+  const forced = new Set<string>();
+  const indicatorOverrides = new Map<string, boolean>();
+
+  const addCat = (
+    name: string,
+    source: CategoricalSource,
+    col: ColumnOverride | undefined,
+    hash: boolean,
+  ) => {
+    categorical.push({
+      name,
+      source,
+      hashBuckets: col?.hashBuckets ?? (hash ? opts.hashBuckets : 0),
+      topK: col?.topK ?? opts.topK,
+      minCount: col?.minCount ?? opts.minCount,
+      vocabulary: [],
+      stats: { missing: 0, distinct: 0, covered: 0 },
+    });
+  };
+  const addNum = (name: string, source: NumericalSource, col: ColumnOverride | undefined, log1p: boolean) => {
+    if (col?.indicator !== undefined) indicatorOverrides.set(name, col.indicator);
+    numerical.push({
+      name,
+      source,
+      log1p: col?.log1p ?? log1p,
+      mean: 0,
+      std: 1,
+      indicator: false,
+      stats: { missing: 0, invalid: 0, min: null, max: null, fittedStd: 0 },
+    });
+  };
+
+  const paths = new Set(stats.keys());
+  for (const name of [...opts.include, ...Object.keys(opts.columns)]) {
+    if (!/[*:]/.test(name) && !paths.has(name)) paths.add(name);
+  }
+  for (const path of [...paths].sort()) {
+    const st = stats.get(path) ?? newStats();
+    const col = opts.columns[path];
+    if (col?.type === 'drop') {
+      dropped.push({ name: path, reason: 'dropped by the spec file' });
+      continue;
+    }
+    const typed = col?.type === 'categorical' || col?.type === 'numerical';
+    if (!typed && matches(exclude, path)) {
+      dropped.push({ name: path, reason: 'excluded by the spec file' });
+      continue;
+    }
+    if (path === opts.uidPath && !typed) {
+      dropped.push({ name: path, reason: 'event id (kept as the row uid)' });
+      continue;
+    }
+    const included = typed || matches(include, path);
+    if (opts.includeOnly && !included) {
+      dropped.push({ name: path, reason: 'not included (includeOnly)' });
+      continue;
+    }
+    if (included) forced.add(path);
+    let d: Decision;
+    const auto = typeFromData(path, st, opts);
+    if (col?.type === 'numerical') d = { kind: 'numerical', log1p: auto.kind === 'numerical' && auto.log1p };
+    else if (col?.type === 'categorical') {
+      d = {
+        kind: 'categorical',
+        transform: auto.kind === 'categorical' ? auto.transform : 'value',
+        unique: false,
+      };
+    } else {
+      const reason = dropReason(path, st, sampleRows, captions, opts);
+      if (reason !== null && (!included || path === 'time')) d = { kind: 'drop', reason };
+      else d = auto;
+    }
+    if (col?.transform && d.kind === 'categorical') d.transform = col.transform;
+    switch (d.kind) {
+      case 'drop':
+        dropped.push({ name: path, reason: d.reason });
+        break;
+      case 'numerical':
+        addNum(path, { kind: 'value', path }, col, d.log1p);
+        break;
+      case 'categorical':
+        if (d.unique && opts.uniqueIds === 'drop' && !included && col?.hashBuckets === undefined) {
+          dropped.push({
+            name: path,
+            reason: 'one value per row (id-like); hash it with hashBuckets to keep it',
+          });
+        } else {
+          addCat(path, { kind: d.transform, path }, col, d.unique);
+        }
+        break;
+    }
+  }
+
+  const derivedAllowed = (name: string): boolean => {
+    const col = opts.columns[name];
+    if (col?.type === 'drop') {
+      dropped.push({ name, reason: 'dropped by the spec file' });
+      return false;
+    }
+    if (matches(exclude, name)) {
+      dropped.push({ name, reason: 'excluded by the spec file' });
+      return false;
+    }
+    if (opts.includeOnly && !col && !matches(include, name)) return false;
+    if (col || matches(include, name)) forced.add(name);
+    return true;
+  };
+
+  const time = stats.get('time');
+  if (opts.deriveTime && time && isNumeric(time)) {
+    for (const part of Object.keys(TIME_PARTS) as TimePart[]) {
+      const name = `time:${part}`;
+      if (!derivedAllowed(name)) continue;
+      const col = opts.columns[name];
+      if (TIME_PARTS[part] === 'categorical') {
+        addCat(name, { kind: 'time', path: 'time', part: part as CategoricalTimePart }, col, false);
+      } else addNum(name, { kind: 'time', path: 'time', part: part as NumericalTimePart }, col, false);
+    }
+  }
+  if (opts.deriveNetwork) {
+    const present = (p: string): boolean => {
+      if (p.endsWith('.*')) {
+        const prefix = p.slice(0, -1);
+        for (const k of stats.keys()) if (k.startsWith(prefix)) return true;
+        return false;
+      }
+      return (stats.get(p)?.present ?? 0) > 0;
+    };
+    for (const name of DERIVED_NAMES) {
+      if (!derivedApplies(name as DerivedName, present) || !derivedAllowed(name)) continue;
+      addNum(
+        name,
+        { kind: 'derived', name },
+        opts.columns[name],
+        opts.log1p === 'auto' && LOG_DERIVED.has(name),
+      );
+    }
+  }
+
+  return {
+    spec: {
+      version: 1,
+      timeZone: opts.timeZone,
+      maxStringLength: opts.maxStringLength,
+      uidPath: opts.uidPath,
+      categorical,
+      numerical,
+      dropped,
+      rows: 0,
+      sampleRows,
+    },
+    forced,
+    indicatorOverrides,
+  };
+}
