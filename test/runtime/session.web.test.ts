@@ -1,0 +1,71 @@
+// The onnxruntime-web factory under Node: wasm sessions, auto, and the errors for cuda and webgpu.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as ort from 'onnxruntime-web';
+import { availableDevices, createSession, DeviceUnavailableError } from '../../src/runtime/session.web.ts';
+import { reluModel, X, Y } from './helpers.ts';
+
+const bytes = reluModel();
+
+describe('createSession (onnxruntime-web)', () => {
+  test('cpu runs on wasm with one thread outside a cross-origin isolated page', async () => {
+    const { session, device, notice } = await createSession(bytes, { device: 'cpu' });
+    assert.equal(device, 'wasm');
+    assert.equal(notice, undefined);
+    assert.equal(ort.env.wasm.numThreads, 1);
+    const out = await session.run({ x: new ort.Tensor('float32', X.slice(), [2, 3]) });
+    assert.deepEqual([...(out.y!.data as Float32Array)], Y);
+    await session.release();
+  });
+
+  test('auto is wasm, silently', async () => {
+    const { session, device, notice } = await createSession(bytes);
+    assert.equal(device, 'wasm');
+    assert.equal(notice, undefined);
+    await session.release();
+  });
+
+  test('asking for threads without cross-origin isolation gives a notice', async () => {
+    const { session, notice } = await createSession(bytes, { threads: 2 });
+    assert.match(
+      notice ?? '',
+      /^threads=2 needs a cross-origin isolated page \(COOP\/COEP headers\): using 1 thread$/,
+    );
+    await session.release();
+  });
+
+  test('cuda throws a user-facing error pointing at webgpu or cpu', async () => {
+    await assert.rejects(createSession(bytes, { device: 'cuda' }), (e: unknown) => {
+      assert.ok(e instanceof DeviceUnavailableError);
+      assert.equal(e.userFacing, true);
+      assert.match(
+        e.message,
+        /^Device 'cuda' is unavailable in the browser: .+\. Use device 'webgpu' or 'cpu' \(wasm\)\.$/,
+      );
+      return true;
+    });
+  });
+
+  test('webgpu under Node (no navigator.gpu) throws a clear error', async () => {
+    await assert.rejects(createSession(bytes, { device: 'webgpu' }), (e: unknown) => {
+      assert.ok(e instanceof DeviceUnavailableError);
+      assert.match(
+        e.message,
+        /^Device 'webgpu' is unavailable: this environment has no WebGPU \(navigator\.gpu is missing\)\./,
+      );
+      return true;
+    });
+  });
+
+  test('availableDevices: only cpu (wasm) here', async () => {
+    const list = await availableDevices();
+    assert.deepEqual(
+      list.map((d) => [d.device, d.available]),
+      [
+        ['cpu', true],
+        ['cuda', false],
+        ['webgpu', false],
+      ],
+    );
+  });
+});
