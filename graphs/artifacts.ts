@@ -3,7 +3,7 @@
 
 import { addNoise, bernoulliMask, swapCategories } from './augment.ts';
 import { grad } from './autodiff/grad.ts';
-import { OBJECTIVE_DEFAULTS, type ObjectiveConfig, validateConfig } from './config.ts';
+import { ConfigError, OBJECTIVE_DEFAULTS, type ObjectiveConfig, validateConfig } from './config.ts';
 import { ntXent } from './losses/contrastive.ts';
 import { mfpLoss } from './losses/mfp.ts';
 import { type ModelConfig, tabularResNet } from './models/tabular-resnet.ts';
@@ -12,7 +12,7 @@ import { Builder, type TensorData, type Value } from './onnx/builder.ts';
 import type { DType } from './onnx/dtype.ts';
 import { encodeModel } from './onnx/encode.ts';
 import * as op from './onnx/ops.ts';
-import { type AdamWConfig, adamw, momentNames } from './optim/adamw.ts';
+import { type AdamWConfig, adamw, type FlatSlot, flatLayout, MOMENTS } from './optim/adamw.ts';
 import { streamKey } from './rng.ts';
 
 export interface TrainingConfig {
@@ -41,8 +41,10 @@ export interface Manifest {
   config: TrainingConfig;
   /** Parameters and buffers in state_dict order. */
   state: { name: string; shape: number[]; dtype: DType; role: 'param' | 'buffer' }[];
-  /** AdamW moments, one pair per parameter. */
-  optimizerState: { name: string; shape: number[] }[];
+  /** Where each parameter lives in the flat AdamW moment vectors `optim.exp_avg` / `optim.exp_avg_sq`. */
+  optimizerLayout: FlatSlot[];
+  /** The batch size the train step is built for (its batch dimension is static). */
+  batchSize: number;
   graphs: Record<'train_step' | 'eval_step' | 'encoder', GraphManifest>;
   /** Metric outputs of the train and eval steps besides `loss`. */
   metrics: string[];
@@ -53,11 +55,11 @@ interface Batch {
   categorical: Value | null;
 }
 
-function batchInputs(b: Builder, m: ModelConfig): Batch {
+function batchInputs(b: Builder, m: ModelConfig, batch: number | 'batch' = 'batch'): Batch {
   return {
-    numerical: m.numNumerical > 0 ? b.input('numerical', 'float32', ['batch', m.numNumerical]) : null,
+    numerical: m.numNumerical > 0 ? b.input('numerical', 'float32', [batch, m.numNumerical]) : null,
     categorical:
-      m.cardinalities.length > 0 ? b.input('categorical', 'int64', ['batch', m.cardinalities.length]) : null,
+      m.cardinalities.length > 0 ? b.input('categorical', 'int64', [batch, m.cardinalities.length]) : null,
   };
 }
 
@@ -83,49 +85,71 @@ function objective(
   const { b } = f;
   const o = c.objective;
   const m = c.model;
+  const contrastive = o.kind === 'contrastive' || o.kind === 'both';
+  const masked = o.kind === 'mfp' || o.kind === 'both';
+  // Row groups travel stacked through one encoder pass: [view 1; view 2; masked rows].
+  const numGroups: Value[] = [];
+  const catGroups: Value[] = [];
+  if (contrastive) {
+    b.nodeScope('views', () => {
+      if (batch.numerical) {
+        numGroups.push(addNoise(op.concat([batch.numerical, batch.numerical], 0), o.noiseLevel, key(10)));
+      }
+      if (batch.categorical) {
+        const both = op.concat([batch.categorical, batch.categorical], 0);
+        catGroups.push(
+          swapCategories(
+            both,
+            o.swapProb,
+            swapChoices(c),
+            { mask: key(20), pick: key(30) },
+            cdf ?? undefined,
+          ),
+        );
+      }
+    });
+  }
+  let numMask: Value | null = null;
+  let catMask: Value | null = null;
+  if (masked) {
+    b.nodeScope('mask', () => {
+      if (batch.numerical) {
+        numMask = maskFor(b, 'numerical_mask', batch.numerical, o.maskProb, key(40), o.maskInputs);
+        numGroups.push(op.where(numMask, b.scalar('float32', 0), batch.numerical));
+      }
+      if (batch.categorical) {
+        catMask = maskFor(b, 'categorical_mask', batch.categorical, o.maskProb, key(41), o.maskInputs);
+        const maskIds = b.constant(
+          'int64',
+          [m.cardinalities.length],
+          m.cardinalities.map((k) => k - 1),
+        );
+        catGroups.push(op.where(catMask, maskIds, batch.categorical));
+      }
+    });
+  }
+  const groups = (contrastive ? 2 : 0) + (masked ? 1 : 0);
+  const z = tabularResNet(
+    { ...f, groups },
+    m,
+    numGroups.length ? op.concat(numGroups, 0) : null,
+    catGroups.length ? op.concat(catGroups, 0) : null,
+  );
+  const zs = splitGroups(z, groups, contrastive && masked);
+
   const metrics: Record<string, Value> = {};
   const parts: Value[] = [];
-  if (o.kind === 'contrastive' || o.kind === 'both') {
-    const view = (v: number) =>
-      b.nodeScope(`view${v}`, () => {
-        const num = batch.numerical ? addNoise(batch.numerical, o.noiseLevel, key(10 + v)) : null;
-        const cat = batch.categorical
-          ? swapCategories(
-              batch.categorical,
-              o.swapProb,
-              swapChoices(c),
-              { mask: key(20 + v), pick: key(30 + v) },
-              cdf ?? undefined,
-            )
-          : null;
-        return tabularResNet(f, m, num, cat);
-      });
-    const z1 = view(1);
-    const z2 = view(2);
-    const { loss, positiveSimilarity } = b.nodeScope('nt_xent', () => ntXent(z1, z2, o.temperature));
+  if (contrastive) {
+    const { loss, positiveSimilarity } = b.nodeScope('nt_xent', () => ntXent(zs[0]!, o.temperature));
     metrics.contrastive_loss = loss;
     metrics.positive_similarity = positiveSimilarity;
     parts.push(o.kind === 'both' ? op.mul(loss, b.scalar('float32', o.contrastiveWeight)) : loss);
   }
-  if (o.kind === 'mfp' || o.kind === 'both') {
-    const out = b.nodeScope('mfp', () => {
-      const numMask = batch.numerical
-        ? maskFor(b, 'numerical_mask', batch.numerical, o.maskProb, key(40), o.maskInputs)
-        : null;
-      const catMask = batch.categorical
-        ? maskFor(b, 'categorical_mask', batch.categorical, o.maskProb, key(41), o.maskInputs)
-        : null;
-      const num = batch.numerical ? op.where(numMask!, b.scalar('float32', 0), batch.numerical) : null;
-      const maskIds = b.constant(
-        'int64',
-        [m.cardinalities.length],
-        m.cardinalities.map((k) => k - 1),
-      );
-      const cat = batch.categorical ? op.where(catMask!, maskIds, batch.categorical) : null;
-      const z = tabularResNet(f, m, num, cat);
-      return mfpLoss(
+  if (masked) {
+    const out = b.nodeScope('mfp', () =>
+      mfpLoss(
         f,
-        z,
+        zs[zs.length - 1]!,
         m.dModel,
         m.cardinalities,
         m.numNumerical,
@@ -136,14 +160,23 @@ function objective(
           categoricalMask: catMask,
         },
         o.numericalWeight,
-      );
-    });
+      ),
+    );
     metrics.mfp_loss = out.loss;
     metrics.mfp_categorical_loss = out.categoricalLoss;
     metrics.mfp_numerical_loss = out.numericalLoss;
     parts.push(o.kind === 'both' ? op.mul(out.loss, b.scalar('float32', o.mfpWeight)) : out.loss);
   }
   return { loss: parts.length === 1 ? parts[0]! : op.add(parts[0]!, parts[1]!), metrics };
+}
+
+/** [views (2 groups); masked rows (1 group)] from the stacked embedding. */
+function splitGroups(z: Value, groups: number, both: boolean): Value[] {
+  if (!both) return [z];
+  const rows = z.shape![0];
+  if (typeof rows === 'number') return op.split(z, [(2 * rows) / 3, rows / 3], 0);
+  const [a, b, c] = z.builder.opMulti('Split', [z], { axis: 0, num_outputs: groups }, { outputs: groups });
+  return [op.concat([a!, b!], 0), c!];
 }
 
 function maskFor(b: Builder, name: string, like: Value, p: number, key: Value, fromInput: boolean): Value {
@@ -171,15 +204,19 @@ function randomKeys(seed: Value, step: Value) {
  */
 export function buildTrainStep(
   config: TrainingConfig,
+  batchSize: number,
   options: { exposeGradients?: boolean } = {},
 ): StepGraph {
   validateConfig(config);
+  if (!Number.isInteger(batchSize) || batchSize < 2) {
+    throw new ConfigError(`the batch size must be a whole number ≥ 2; got ${batchSize}`);
+  }
   const b = new Builder('train_step');
   const params = new Params(b, 'inputs');
   const lr = b.input('lr', 'float64', []);
   const step = b.input('step', 'int64', []);
   const seed = b.input('seed', 'int64', []);
-  const batch = batchInputs(b, config.model);
+  const batch = batchInputs(b, config.model, batchSize);
   const cdf =
     config.objective.swapSampling === 'empirical' && batch.categorical
       ? b.input('category_cdf', 'float32', [config.model.cardinalities.length, 'K'])
@@ -199,7 +236,7 @@ export function buildTrainStep(
       b.output(grads[i]!, `grad.${s.name}`);
     });
   }
-  const { updates, gradNorm } = adamw(
+  const { updates, moments, gradNorm } = adamw(
     trainable.map((spec, i) => ({ spec, value: params.current(spec.name), grad: grads[i]! })),
     lr,
     step,
@@ -219,11 +256,8 @@ export function buildTrainStep(
         : (params.updates.get(spec.name) ?? params.current(spec.name));
     b.output(next, spec.name + NEXT);
   }
-  for (const spec of trainable) {
-    const { m, v } = momentNames(spec.name);
-    b.output(updates.get(m)!, m + NEXT);
-    b.output(updates.get(v)!, v + NEXT);
-  }
+  b.output(moments.m, MOMENTS.m + NEXT);
+  b.output(moments.v, MOMENTS.v + NEXT);
   return { builder: b, specs: params.specs, metrics: metricNames };
 }
 
@@ -269,7 +303,7 @@ export function modelSpecs(model: ModelConfig): ParamSpec[] {
 
 /** Specs of everything the step trains: the encoder and, for MFP, its heads. */
 export function trainingSpecs(config: TrainingConfig): ParamSpec[] {
-  return buildTrainStep(config).specs;
+  return buildTrainStep(config, 2).specs;
 }
 
 function manifestOf(b: Builder): GraphManifest {
@@ -287,23 +321,17 @@ export interface Artifacts {
 }
 
 /** Builds and encodes every artifact of a config; the initial weights come from `seed`. */
-export function buildArtifacts(config: TrainingConfig, seed: number): Artifacts {
-  const train = buildTrainStep(config);
+export function buildArtifacts(config: TrainingConfig, batchSize: number, seed: number): Artifacts {
+  const train = buildTrainStep(config, batchSize);
   const evalStep = buildEvalStep(config);
   const initial = initialState(train.specs, seed);
   const encoder = buildEncoder(config.model, initial);
-  const trainable = train.specs.filter((s) => s.role === 'param');
   const manifest: Manifest = {
     format: 'ocsf-embed.artifacts/1',
     config,
     state: train.specs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype, role: s.role })),
-    optimizerState: trainable.flatMap((s) => {
-      const { m, v } = momentNames(s.name);
-      return [
-        { name: m, shape: s.shape },
-        { name: v, shape: s.shape },
-      ];
-    }),
+    optimizerLayout: flatLayout(train.specs),
+    batchSize,
     graphs: {
       train_step: manifestOf(train.builder),
       eval_step: manifestOf(evalStep.builder),

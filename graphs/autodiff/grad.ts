@@ -54,9 +54,34 @@ export function grad(y: Value, wrt: Value[], options: GradOptions = {}): Value[]
   };
 
   const relevant = ancestors(y);
+  const accumulate = (input: Value, g: Value) => {
+    const list = contributions.get(input) ?? [];
+    list.push(g);
+    contributions.set(input, list);
+  };
   for (let k = b.nodes.length - 1; k >= 0; k--) {
     const node = b.nodes[k]!;
-    if (node.noGrad || !relevant.has(node)) continue;
+    if (node.noGrad) continue;
+    if (node.region) {
+      const region = node.region;
+      if (node !== region.anchor) {
+        for (const o of node.outputs) {
+          if (contributions.has(o) && !region.outputs.includes(o)) {
+            throw new Error(
+              `grad: ${o.name} inside the custom-gradient region ${region.name} is used outside it`,
+            );
+          }
+        }
+        continue;
+      }
+      if (!region.outputs.some((o) => contributions.has(o))) continue;
+      const gs = b.nodeScope(`grad/${region.name}`, () => region.vjp(region.outputs.map((o) => total(o))));
+      region.inputs.forEach((input, i) => {
+        if (tracked.has(input) && gs[i]) accumulate(input, gs[i]!);
+      });
+      continue;
+    }
+    if (!relevant.has(node)) continue;
     if (!node.outputs.some((o) => tracked.has(o) && contributions.has(o))) continue;
     const needs = node.inputs.map((v) => v !== null && tracked.has(v));
     if (!needs.some(Boolean)) continue;

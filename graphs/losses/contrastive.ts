@@ -12,36 +12,31 @@ export function l2Normalize(z: Value): Value {
 }
 
 /**
- * NT-Xent: stack the views (2B × d), L2-normalise, similarities / τ with the diagonal at −∞,
- * cross-entropy where row i's target is its other view, mean over 2B rows.
+ * NT-Xent over the stacked views z = [view 1; view 2] (2B × d): L2-normalise, similarities / τ
+ * with the diagonal at −∞, cross-entropy where row i's target is its other view, mean over 2B rows.
  * Returns the loss and the mean cosine similarity of positive pairs (a cheap health metric).
  */
-export function ntXent(
-  z1: Value,
-  z2: Value,
-  temperature: number,
-): { loss: Value; positiveSimilarity: Value } {
-  const b = z1.builder;
-  const zn = l2Normalize(op.concat([z1, z2], 0));
+export function ntXent(z: Value, temperature: number): { loss: Value; positiveSimilarity: Value } {
+  const b = z.builder;
+  const zn = l2Normalize(z);
   const sim = op.div(op.gemm(zn, zn, null, { transB: 1 }), op.scalarLike(zn, temperature));
   const n2 = op.shape(zn, 0, 1);
   const half = op.div(n2, b.ints([2]));
   const idx = op.range(b, op.squeeze(n2, [0]), 'int64');
-  const rows = op.unsqueeze(idx, [1]);
   const cols = op.unsqueeze(idx, [0]);
-  const diagonal = op.equal(rows, cols);
+  const diagonal = op.equal(op.unsqueeze(idx, [1]), cols);
   const target = op.unsqueeze(op.mod(op.add(idx, op.squeeze(half, [0])), op.squeeze(n2, [0])), [1]);
   const positive = op.equal(target, cols);
   const masked = op.where(diagonal, op.scalarLike(sim, Number.NEGATIVE_INFINITY), sim);
   const logp = op.logSoftmax(masked, 1);
   const total = op.reduceSum(op.where(positive, logp, op.scalarLike(logp, 0)), undefined, false);
-  const rowsF = op.cast(op.squeeze(n2, [0]), zn.dtype);
-  const loss = op.neg(op.div(total, rowsF));
-  const [zn1, zn2] = b.opMulti('Split', [zn, op.concat([half, half], 0)], { axis: 0 }, { outputs: 2 });
-  const positiveSimilarity = op.reduceMean(
-    op.reduceSum(op.mul(op.stopGradient(zn1!), op.stopGradient(zn2!)), [1], false),
-    undefined,
-    false,
+  const loss = op.neg(op.div(total, op.cast(op.squeeze(n2, [0]), zn.dtype)));
+  const [zn1, zn2] = b.opMulti(
+    'Split',
+    [op.stopGradient(zn), op.concat([half, half], 0)],
+    { axis: 0 },
+    { outputs: 2 },
   );
-  return { loss, positiveSimilarity };
+  const cosines = op.reduceSum(op.mul(zn1!, zn2!), [1], false);
+  return { loss, positiveSimilarity: op.reduceMean(cosines, undefined, false) };
 }

@@ -49,12 +49,12 @@ export function tabularResNet(f: Forward, c: ModelConfig, numerical: Value | nul
   }
   let x = op.concat(parts, 1);
   x = linear(f, 'initial_projection', x, inputWidth(c), d);
-  x = op.relu(batchNorm(f, 'initial_bn', x, d));
+  x = op.relu(batchNorm(f, 'initial_bn', x, d, f.groups));
   for (let i = 0; i < c.numBlocks; i++) {
     x = b.scope(`blocks.${i}`, () => {
       let h = linear(f, 'fc1', x, d, d);
-      h = dropout(f, op.relu(batchNorm(f, 'bn1', h, d)), c.dropout);
-      h = batchNorm(f, 'bn2', linear(f, 'fc2', h, d, d), d);
+      h = dropout(f, op.relu(batchNorm(f, 'bn1', h, d, f.groups)), c.dropout);
+      h = batchNorm(f, 'bn2', linear(f, 'fc2', h, d, d), d, f.groups);
       return dropout(f, op.relu(op.add(h, x)), c.dropout);
     });
   }

@@ -1,5 +1,7 @@
-// BatchNorm1d: decomposed batch statistics in train mode (exact backward, PyTorch running-stat
-// rules), running statistics in eval mode.
+// BatchNorm1d. Train mode: batch statistics per group of rows (each augmented view is its own
+// batch, as in the reference, though the views travel stacked through one graph), PyTorch's
+// running-stat rules, and a hand-written backward; sums over the batch run as GEMVs. Eval mode:
+// running statistics.
 import type { Value } from '../onnx/builder.ts';
 import * as op from '../onnx/ops.ts';
 import type { Forward } from './params.ts';
@@ -7,8 +9,22 @@ import type { Forward } from './params.ts';
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-/** BatchNorm1d over [batch, features] under scope `name`. */
-export function batchNorm(f: Forward, name: string, x: Value, features: number): Value {
+/** Mean over axis 1 of [G, B, d] as a GEMV with a constant 1/B row: [G, 1, d]. */
+function meanOverBatch(x3: Value, batch: number): Value {
+  return op.matMul(x3.builder.constant('float32', [1, batch], new Array(batch).fill(1 / batch)), x3);
+}
+
+/** Sum over all rows of [N, d]: [d]. */
+function sumRows(x: Value, rows: number): Value {
+  const ones = x.builder.constant(x.dtype, [1, rows], new Array(rows).fill(1));
+  return op.reshape(op.matMul(ones, x), [x.shape![1] as number]);
+}
+
+/**
+ * BatchNorm1d over [groups·batch, features] under scope `name`; in train mode the statistics
+ * are taken per group of `batch` rows and the running statistics updated once per group, in order.
+ */
+export function batchNorm(f: Forward, name: string, x: Value, features: number, groups = 1): Value {
   const { b, params } = f;
   return b.scope(name, () => {
     const gamma = params.get('weight', [features], { kind: 'const', value: 1 });
@@ -22,23 +38,63 @@ export function batchNorm(f: Forward, name: string, x: Value, features: number):
     const eps = op.scalarLike(x, BN_EPS);
     if (!f.train) {
       const inv = op.reciprocal(op.sqrt(op.add(params.current(rvName!), eps)));
-      const scale = op.mul(gamma, inv);
-      return op.add(op.mul(op.sub(x, params.current(rmName!)), scale), beta);
+      return op.add(op.mul(op.sub(x, params.current(rmName!)), op.mul(gamma, inv)), beta);
     }
-    const mean = op.reduceMean(x, [0], true);
-    const centered = op.sub(x, mean);
-    const variance = op.reduceMean(op.mul(centered, centered), [0], true);
-    const inv = op.reciprocal(op.sqrt(op.add(variance, eps)));
-    const y = op.add(op.mul(op.mul(centered, inv), gamma), beta);
+    const rows = x.shape![0];
+    if (typeof rows !== 'number' || rows % groups !== 0)
+      throw new Error(`batchNorm ${name}: train mode needs a static batch`);
+    const batch = rows / groups;
+    let mean: Value | null = null;
+    let variance: Value | null = null;
+    const [y] = b.customGrad(
+      b.qualified('train'),
+      [x, gamma, beta],
+      () => {
+        const x3 = op.reshape(x, [groups, batch, features]);
+        mean = meanOverBatch(x3, batch);
+        const centered = op.sub(x3, mean);
+        variance = meanOverBatch(op.mul(centered, centered), batch);
+        const inv = op.reciprocal(op.sqrt(op.add(variance, eps)));
+        const xhat = op.mul(centered, inv);
+        const y3 = op.add(op.mul(xhat, gamma), beta);
+        return [op.reshape(y3, [rows, features]), xhat, inv];
+      },
+      ([dy]) => {
+        const [, xhat, inv] = y.producer!.region!.outputs as [Value, Value, Value];
+        const dy3 = op.reshape(dy!, [groups, batch, features]);
+        const q = op.mul(dy3, xhat);
+        const dgamma = sumRows(op.reshape(q, [rows, features]), rows);
+        const dbeta = sumRows(dy!, rows);
+        const dxhat = op.mul(dy3, gamma);
+        const meanDxhat = meanOverBatch(dxhat, batch);
+        const meanQ = op.mul(meanOverBatch(q, batch), gamma);
+        const dx3 = op.mul(op.sub(op.sub(dxhat, meanDxhat), op.mul(xhat, meanQ)), inv);
+        return [op.reshape(dx3, [rows, features]), dgamma, dbeta];
+      },
+    ) as [Value, Value, Value];
 
     const m = op.scalarLike(x, BN_MOMENTUM);
     const keep = op.scalarLike(x, 1 - BN_MOMENTUM);
-    const n = op.cast(op.shape(x, 0, 1), x.dtype);
-    const unbiased = op.div(op.mul(variance, n), op.sub(n, op.scalarLike(x, 1)));
-    const flat = (v: Value) => op.reshape(op.stopGradient(v), [features]);
-    params.update(rmName!, op.add(op.mul(params.current(rmName!), keep), op.mul(flat(mean), m)));
-    params.update(rvName!, op.add(op.mul(params.current(rvName!), keep), op.mul(flat(unbiased), m)));
-    params.update(nbName!, op.add(params.current(nbName!), b.scalar('int64', 1)));
+    const unbiased = op.scalarLike(x, batch / (batch - 1));
+    const means = op.split(
+      op.reshape(op.stopGradient(mean!), [groups, features]),
+      new Array(groups).fill(1),
+      0,
+    );
+    const vars = op.split(
+      op.reshape(op.stopGradient(variance!), [groups, features]),
+      new Array(groups).fill(1),
+      0,
+    );
+    for (let g = 0; g < groups; g++) {
+      const flat = (v: Value) => op.reshape(v, [features]);
+      params.update(rmName!, op.add(op.mul(params.current(rmName!), keep), op.mul(flat(means[g]!), m)));
+      params.update(
+        rvName!,
+        op.add(op.mul(params.current(rvName!), keep), op.mul(op.mul(flat(vars[g]!), unbiased), m)),
+      );
+      params.update(nbName!, op.add(params.current(nbName!), b.scalar('int64', 1)));
+    }
     return y;
   });
 }

@@ -44,6 +44,21 @@ export interface Node {
   readonly outputs: Value[];
   readonly attrs: Attrs;
   readonly noGrad?: boolean;
+  /** Set on nodes inside a region whose gradient is given by hand (see `Builder.customGrad`). */
+  region?: CustomGradRegion;
+}
+
+/**
+ * A stretch of the tape with a hand-written vector-Jacobian product: autodiff calls `vjp` with
+ * the outputs' incoming gradients instead of walking the nodes inside.
+ */
+export interface CustomGradRegion {
+  readonly name: string;
+  readonly inputs: Value[];
+  readonly outputs: Value[];
+  readonly vjp: (grads: (Value | null)[]) => (Value | null)[];
+  /** The region's last node, where autodiff handles the whole region. */
+  anchor?: Node;
 }
 
 export interface Initializer {
@@ -205,6 +220,24 @@ export class Builder {
     };
     for (const out of outputs) (out as { producer: Node | null }).producer = node;
     this.nodes.push(node);
+    return outputs;
+  }
+
+  /**
+   * Builds `forward` (which may use any ops) and registers `vjp` as its gradient: given the
+   * incoming gradient of each output, it returns one gradient per input (null for none).
+   */
+  customGrad(
+    name: string,
+    inputs: Value[],
+    forward: () => Value[],
+    vjp: (grads: (Value | null)[]) => (Value | null)[],
+  ): Value[] {
+    const first = this.nodes.length;
+    const outputs = this.nodeScope(name, forward);
+    const region: CustomGradRegion = { name, inputs, outputs, vjp };
+    for (let i = first; i < this.nodes.length; i++) this.nodes[i]!.region = region;
+    region.anchor = this.nodes[this.nodes.length - 1];
     return outputs;
   }
 
