@@ -1,8 +1,7 @@
 // Encoded datasets (portable): row-major float32/int32 matrices from a fitted spec, Arrow IPC
 // bytes for them, a seed-stable train/validation split and seeded shuffled batches.
 import {
-  Float32,
-  Int32,
+  DataType,
   makeVector,
   Table,
   tableFromIPC,
@@ -139,11 +138,11 @@ export function datasetFromIPC(
   let uids: string[] | undefined;
   table.schema.fields.forEach((f, i) => {
     const v = table.getChildAt(i)!;
-    if (f.name.startsWith('num:') && f.type instanceof Float32) {
-      numCols.push(v.toArray() as Float32Array);
+    if (f.name.startsWith('num:') && DataType.isFloat(f.type)) {
+      numCols.push(Float32Array.from(v.toArray() as ArrayLike<number>));
       numericalNames.push(f.name.slice(4));
-    } else if (f.name.startsWith('cat:') && f.type instanceof Int32) {
-      catCols.push(v.toArray() as Int32Array);
+    } else if (f.name.startsWith('cat:') && DataType.isInt(f.type)) {
+      catCols.push(Int32Array.from(v.toArray() as ArrayLike<number>, Number));
       categoricalNames.push(f.name.slice(4));
     } else if (f.name === 'uid') uids = Array.from(v.toArray() as Iterable<string>, (s) => s ?? '');
   });

@@ -1,5 +1,6 @@
 // Portable record checks shared by every reader: rejects (reason + source position), size
 // limits, JSON lines, and the conversion of Parquet/Arrow rows into event records.
+import { Vector } from 'apache-arrow';
 import { bigintValue } from './flatten.ts';
 import { columnNameToPath, ocsfKind } from './ocsf-paths.ts';
 
@@ -287,10 +288,8 @@ function convertValue(v: unknown): unknown {
       if (v instanceof Date) return v;
       if (ArrayBuffer.isView(v)) return null;
       if (Array.isArray(v)) return v.map(convertValue);
-      const o = v as { toJSON?: () => unknown; toArray?: () => unknown; [Symbol.iterator]?: unknown };
-      if (typeof o.toArray === 'function' && typeof o[Symbol.iterator] === 'function') {
-        return Array.from(v as Iterable<unknown>, convertValue);
-      }
+      if (v instanceof Vector) return Array.from(v as Iterable<unknown>, convertValue);
+      const o = v as { toJSON?: () => unknown };
       const plain = typeof o.toJSON === 'function' ? (o.toJSON() as Record<string, unknown>) : o;
       if (plain === null || typeof plain !== 'object') return plain;
       const out: Record<string, unknown> = {};

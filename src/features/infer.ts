@@ -306,11 +306,11 @@ export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opt
       dropped.push({ name: path, reason: 'excluded by the spec file' });
       continue;
     }
-    if (path === opts.uidPath && !typed) {
+    const included = typed || matches(include, path);
+    if (path === opts.uidPath && !included && !col) {
       dropped.push({ name: path, reason: 'event id (kept as the row uid)' });
       continue;
     }
-    const included = typed || matches(include, path);
     if (opts.includeOnly && !included) {
       dropped.push({ name: path, reason: 'not included (includeOnly)' });
       continue;
