@@ -1,0 +1,161 @@
+// Headless Chromium for tests: launch it, bundle a TypeScript entry for the browser with
+// esbuild, serve files on 127.0.0.1, and run one of the entry's exported functions in a page.
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { build } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/** Where Debian's chromium package puts the browser; `CHROMIUM_PATH` overrides it. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags for a quiet, offline headless Chromium. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches headless Chromium; fails with the install command when it is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}; browser tests need it: run \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Bundles a TypeScript entry for the browser as an IIFE that puts the entry's exports on
+ * `globalThis[globalName]`. Node-only imports fail the build, which keeps portable code honest.
+ */
+export async function bundleForBrowser(entry: string, globalName = '__entry'): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    globalName,
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+};
+
+/** A running static server. */
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves in-memory files (path → content) and, optionally, a directory on 127.0.0.1 at a free
+ * port. `isolate` adds COOP/COEP headers so pages are cross-origin isolated (wasm threads).
+ */
+export async function serve(
+  files: Record<string, string | Uint8Array>,
+  opts: { dir?: string; isolate?: boolean } = {},
+): Promise<Served> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    const key = path === '/' ? '/index.html' : path;
+    let body: string | Uint8Array | undefined = files[key] ?? files[key.slice(1)];
+    if (body === undefined && opts.dir) {
+      const full = normalize(join(opts.dir, key));
+      if (full.startsWith(normalize(opts.dir)) && existsSync(full)) body = readFileSync(full);
+    }
+    const headers: Record<string, string> = {
+      'content-type': TYPES[extname(key)] ?? 'application/octet-stream',
+    };
+    if (opts.isolate) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+    }
+    if (body === undefined) {
+      res.writeHead(404, headers).end('not found');
+      return;
+    }
+    res.writeHead(200, headers).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A page with a bundled entry loaded, and the means to call its exports. */
+export interface EntryPage {
+  page: Page;
+  url: string;
+  /** Calls `globalThis.__entry[fn](...args)` in the page and returns its (awaited) result. */
+  call<T>(fn: string, ...args: unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Launches Chromium, bundles `entry`, serves it (with `files` and `dir` beside it) and opens a
+ * page that has loaded it. Page errors and console errors are collected and thrown on `call`.
+ */
+export async function openEntryPage(
+  entry: string,
+  opts: { files?: Record<string, string | Uint8Array>; dir?: string; isolate?: boolean } = {},
+): Promise<EntryPage> {
+  const js = await bundleForBrowser(entry);
+  const html =
+    '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>test</title><script src="/entry.js"></script>';
+  const served = await serve({ ...opts.files, '/index.html': html, '/entry.js': js }, opts);
+  const browser = await launchChromium();
+  const errors: string[] = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(served.url);
+    await page.waitForFunction(() => (globalThis as { __entry?: unknown }).__entry !== undefined);
+    return {
+      page,
+      url: served.url,
+      async call<T>(fn: string, ...args: unknown[]): Promise<T> {
+        const result = await page.evaluate(
+          ([name, a]) => {
+            const entry = (globalThis as unknown as { __entry: Record<string, (...x: unknown[]) => unknown> })
+              .__entry;
+            return entry[name as string]!(...(a as unknown[]));
+          },
+          [fn, args] as const,
+        );
+        if (errors.length > 0) throw new Error(`browser errors: ${errors.join('; ')}`);
+        return result as T;
+      },
+      async close() {
+        await browser.close();
+        await served.close();
+      },
+    };
+  } catch (e) {
+    await browser.close();
+    await served.close();
+    throw e;
+  }
+}
