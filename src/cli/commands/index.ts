@@ -1,5 +1,6 @@
 // The list of CLI commands, in the order `--help` shows them.
 import type { CommandModule } from 'yargs';
+import { generateCommand } from './generate.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types.
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [generateCommand];
