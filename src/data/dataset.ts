@@ -252,8 +252,8 @@ export function shuffledBatches(
 export function gatherRows(
   ds: EncodedDataset,
   indices: ArrayLike<number>,
-  numOut = new Float32Array(indices.length * ds.numNumerical),
-  catOut = new Int32Array(indices.length * ds.numCategorical),
+  numOut: Float32Array = new Float32Array(indices.length * ds.numNumerical),
+  catOut: Int32Array = new Int32Array(indices.length * ds.numCategorical),
 ): { numerical: Float32Array; categorical: Int32Array } {
   const fn = ds.numNumerical;
   const fc = ds.numCategorical;
