@@ -3,6 +3,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.ts';
 
+function isUserFacing(e: unknown): e is Error {
+  return typeof e === 'object' && e !== null && (e as { userFacing?: boolean }).userFacing === true;
+}
+
 const cli = yargs(hideBin(process.argv))
   .scriptName('ocsf-embed')
   .command(commands)
@@ -12,12 +16,16 @@ const cli = yargs(hideBin(process.argv))
   .help()
   .alias('h', 'help')
   .wrap(Math.min(110, process.stdout.columns ?? 110))
-  .fail((message, error, y) => {
-    if (error && !(error as { userFacing?: boolean }).userFacing) throw error;
-    console.error(`ocsf-embed: ${error?.message ?? message}`);
-    console.error('Run with --help to see the options and examples.');
-    void y;
-    process.exitCode = 2;
+  .fail((message, error) => {
+    if (error && !isUserFacing(error)) throw error;
+    throw Object.assign(new Error(error?.message ?? message), { userFacing: true, usage: !error });
   });
 
-await cli.parseAsync();
+try {
+  await cli.parseAsync();
+} catch (e) {
+  if (!isUserFacing(e)) throw e;
+  console.error(`ocsf-embed: ${e.message}`);
+  if ((e as { usage?: boolean }).usage) console.error('Run with --help to see the options and examples.');
+  process.exitCode = 2;
+}
