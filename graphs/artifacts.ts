@@ -282,13 +282,33 @@ export function buildEvalStep(config: TrainingConfig): StepGraph {
   return { builder: b, specs: params.specs, metrics: metricNames };
 }
 
+/**
+ * The eval-mode encoder with `weights` baked in as initializers, on `numerical` / `categorical`
+ * values of `b`. With `foldedBatchNorm` the weights already hold each BatchNorm folded into the
+ * Linear before it, and the BatchNorms are left out.
+ */
+export function encoderForward(
+  b: Builder,
+  model: ModelConfig,
+  weights: Map<string, TensorData>,
+  numerical: Value | null,
+  categorical: Value | null,
+  foldedBatchNorm = false,
+): Value {
+  const params = new Params(b, 'initializers', weights);
+  return tabularResNet(
+    { b, params, train: false, random: null, foldedBatchNorm },
+    model,
+    numerical,
+    categorical,
+  );
+}
+
 /** Eval-mode encoder with weights baked in: encoded inputs → `embedding` [N, dModel]. */
 export function buildEncoder(model: ModelConfig, weights: Map<string, TensorData>): Builder {
   const b = new Builder('encoder');
-  const params = new Params(b, 'initializers', weights);
   const batch = batchInputs(b, model);
-  const f: Forward = { b, params, train: false, random: null };
-  b.output(tabularResNet(f, model, batch.numerical, batch.categorical), 'embedding');
+  b.output(encoderForward(b, model, weights, batch.numerical, batch.categorical), 'embedding');
   return b;
 }
 

@@ -26,6 +26,7 @@ function sumRows(x: Value, rows: number): Value {
  */
 export function batchNorm(f: Forward, name: string, x: Value, features: number, groups = 1): Value {
   const { b, params } = f;
+  if (!f.train && f.foldedBatchNorm) return x;
   return b.scope(name, () => {
     const gamma = params.get('weight', [features], { kind: 'const', value: 1 });
     const beta = params.get('bias', [features], { kind: 'const', value: 0 });

@@ -87,6 +87,8 @@ export interface Forward {
   params: Params;
   /** Train mode: batch-statistics BatchNorm, running-stat updates, dropout. */
   train: boolean;
+  /** Eval mode: the BatchNorms are folded into the preceding Linear layers' weights (identity here). */
+  foldedBatchNorm?: boolean;
   /** Train mode: the rows are this many stacked groups, each its own BatchNorm batch (default 1). */
   groups?: number;
   /** Randomness: a fresh uint32 stream key per call, or null where randomness is off. */

@@ -163,6 +163,14 @@ const CASES: Record<string, VjpCase[]> = {
     { name: 'row', inputs: [{ shape: [1, 4] }], f: ([x]) => op.expand(x!, [3, 4]) },
     { name: 'lead', inputs: [{ shape: [3, 1] }], f: ([x]) => op.expand(x!, [2, 3, 4]) },
   ],
+  Max: [
+    { name: 'broadcast', inputs: [{ shape: [3, 4] }, { shape: [4] }], f: ([a, b]) => op.max(a!, b!) },
+    {
+      name: 'scalar-floor',
+      inputs: [{ shape: [5] }],
+      f: ([a]) => op.max(a!, a!.builder.scalar('float64', 0.1)),
+    },
+  ],
   Where: [
     {
       name: 'broadcast',

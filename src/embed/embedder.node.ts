@@ -1,0 +1,22 @@
+// The Embedder in Node: loads model.onnx from disk and runs it with onnxruntime-node.
+import { readFileSync } from 'node:fs';
+import { createSession, type SessionConfig } from '../runtime/session.node.ts';
+import { Embedder } from './embedder.ts';
+
+/** Loads an exported model.onnx; `notice` says when the requested device fell back. */
+export async function loadEmbedder(
+  path: string,
+  config: SessionConfig = {},
+): Promise<{ embedder: Embedder; device: string; notice?: string }> {
+  let device = 'cpu';
+  let notice: string | undefined;
+  const embedder = await Embedder.fromBytes(readFileSync(path), async (bytes) => {
+    const created = await createSession(bytes, config);
+    device = created.device;
+    notice = created.notice;
+    return created.session;
+  });
+  return { embedder, device, notice };
+}
+
+export { Embedder };

@@ -1,0 +1,100 @@
+// The Embedder (portable core): raw OCSF events → embeddings with one exported model.onnx, in
+// Node or a browser. Flattening and derived features run here in TypeScript (stage 1 of the
+// feature spec); vocabulary lookup, scaling and the encoder run in the graph.
+import { type InferenceSession, Tensor } from 'onnxruntime-common';
+import type { ModelConfig } from '../../graphs/models/tabular-resnet.ts';
+import { readMetadata } from '../../graphs/onnx/metadata.ts';
+import { extractRaw } from '../features/encode.ts';
+import { parseSpec } from '../features/spec.ts';
+import type { FittedSpec } from '../features/types.ts';
+import { META, MISSING_STRING, MODEL_FORMAT } from './export.ts';
+
+/** Opens an ONNX Runtime session for model bytes (onnxruntime-node, or onnxruntime-web in a browser). */
+export type SessionFactory = (model: Uint8Array) => Promise<InferenceSession>;
+
+export interface EmbedOptions {
+  /** Unit-length embeddings (`embedding_normalized`). Default false. */
+  normalized?: boolean;
+  /** Rows per ONNX Runtime call. Default 1024. */
+  batchSize?: number;
+}
+
+/** Raw model inputs of a batch of events: stage-1 strings and numbers, row-major. */
+export interface RawBatch {
+  rows: number;
+  categorical: string[];
+  numerical: Float32Array;
+}
+
+/** Embeds OCSF events with an exported model; create with `Embedder.fromBytes` or a platform entry's `load`. */
+export class Embedder {
+  private constructor(
+    readonly spec: FittedSpec,
+    readonly model: ModelConfig,
+    readonly info: Record<string, unknown>,
+    private readonly session: InferenceSession,
+  ) {}
+
+  /** Opens a model.onnx written by `ocsf-embed export` (or `train`). */
+  static async fromBytes(bytes: Uint8Array, createSession: SessionFactory): Promise<Embedder> {
+    const meta = readMetadata(bytes);
+    if (meta.get(META.format) !== MODEL_FORMAT) {
+      throw Object.assign(
+        new Error(
+          'this ONNX file was not exported by ocsf-embed (no feature spec in its metadata); export one with `ocsf-embed export <run> --out model.onnx`',
+        ),
+        { userFacing: true },
+      );
+    }
+    const spec = parseSpec(meta.get(META.spec)!);
+    const model = JSON.parse(meta.get(META.model)!) as ModelConfig;
+    const info = JSON.parse(meta.get(META.info) ?? '{}') as Record<string, unknown>;
+    return new Embedder(spec, model, info, await createSession(bytes));
+  }
+
+  /** Width of the embeddings. */
+  get dimension(): number {
+    return this.model.dModel;
+  }
+
+  /** Stage 1 of feature encoding for each event: what the graph takes as input. */
+  rawBatch(events: readonly object[]): RawBatch {
+    const nc = this.spec.categorical.length;
+    const nn = this.spec.numerical.length;
+    const categorical = new Array<string>(events.length * nc);
+    const numerical = new Float32Array(events.length * nn);
+    events.forEach((event, r) => {
+      const raw = extractRaw(this.spec, event);
+      for (let j = 0; j < nc; j++) categorical[r * nc + j] = raw.cat[j] ?? MISSING_STRING;
+      for (let j = 0; j < nn; j++) numerical[r * nn + j] = raw.num[j]!;
+    });
+    return { rows: events.length, categorical, numerical };
+  }
+
+  /** Embeddings of a raw batch, row-major [rows, dimension]. */
+  async embedRaw(raw: RawBatch, normalized = false): Promise<Float32Array> {
+    const feeds: Record<string, Tensor> = {};
+    const nc = this.spec.categorical.length;
+    const nn = this.spec.numerical.length;
+    if (nc > 0) feeds.categorical = new Tensor('string', raw.categorical, [raw.rows, nc]);
+    if (nn > 0) feeds.numerical = new Tensor('float32', raw.numerical, [raw.rows, nn]);
+    const name = normalized ? 'embedding_normalized' : 'embedding';
+    const out = await this.session.run(feeds, [name]);
+    return out[name]!.data as Float32Array;
+  }
+
+  /** Embeddings of OCSF events (nested or flattened objects), row-major [events, dimension]. */
+  async embed(events: readonly object[], options: EmbedOptions = {}): Promise<Float32Array> {
+    const batch = options.batchSize ?? 1024;
+    const out = new Float32Array(events.length * this.dimension);
+    for (let start = 0; start < events.length; start += batch) {
+      const chunk = events.slice(start, start + batch);
+      out.set(await this.embedRaw(this.rawBatch(chunk), options.normalized), start * this.dimension);
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
