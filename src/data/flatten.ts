@@ -1,6 +1,6 @@
 // OCSF flattening: nested events to one level of dotted paths, and compiled getters that read
 // one path from a nested, dotted-key or underscore-flattened record without flattening it.
-import { columnNameToPath, underscoredName } from './ocsf-paths.ts';
+import { columnNameToPath, isUnderscoredPath, underscoredName } from './ocsf-paths.ts';
 
 /** A leaf value of a flattened record. */
 export type FlatValue = string | number | boolean;
@@ -93,11 +93,25 @@ function joinSegments(segs: string[], from: number, to: number): string {
 export type PathGetter = (record: object) => unknown;
 
 /**
- * Compiles a getter for one flattened path. It returns what {@link flattenRecord} would hold
- * at that path (before Date/bigint conversion), reading the nested form directly and falling
- * back to dotted keys at any level and to the underscore spelling at the top level.
+ * True when a record holds keys in flattened form at its top level: keys with dots
+ * (`'actor.user.name'`) or underscore spellings of known OCSF paths (`actor_user_name`).
+ * Records without them are read by a plain nested walk.
  */
-export function compilePathGetter(path: string): PathGetter {
+export function hasFlatKeys(record: object): boolean {
+  for (const k in record) {
+    if (k.includes('.') || isUnderscoredPath(k)) return true;
+  }
+  return false;
+}
+
+/**
+ * Compiles getters for one flattened path. `nested` walks nested objects only; `any` returns
+ * what {@link flattenRecord} would hold at that path (before Date/bigint conversion), also
+ * reading dotted keys at any level and the underscore spelling at the top level. For records
+ * without flat keys at the top level ({@link hasFlatKeys}) the two agree except for dotted keys
+ * nested below the top level.
+ */
+export function compilePathGetters(path: string): { nested: PathGetter; any: PathGetter } {
   const segs = pathSegments(path);
   const n = segs.length;
   const joined: string[][] = segs.map((_, i) => segs.map((_, j) => (j > i ? joinSegments(segs, i, j) : '')));
@@ -127,16 +141,38 @@ export function compilePathGetter(path: string): PathGetter {
     return undefined;
   };
 
-  if (n === 1 && alias === undefined) {
-    return (record) => {
-      const v = (record as Record<string, unknown>)[path];
-      return v === null ? undefined : v;
-    };
-  }
-  return (record) => {
-    const r = walk(record, 0);
-    if (r !== undefined || alias === undefined) return r;
-    const w = (record as Record<string, unknown>)[alias];
-    return w === null ? undefined : walk(w, n);
-  };
+  const nested: PathGetter =
+    n === 1
+      ? (record) => {
+          const v = (record as Record<string, unknown>)[path];
+          return v === null ? undefined : v;
+        }
+      : (record) => {
+          let o: unknown = record;
+          for (let i = 0; i < n; i++) {
+            if (o === null || typeof o !== 'object') return undefined;
+            const s = segs[i]!;
+            if (Array.isArray(o)) {
+              if (s === '[0]') o = o[0];
+              else return s === 'count' && i === n - 1 ? o.length : undefined;
+            } else o = (o as Record<string, unknown>)[s];
+          }
+          return o === null ? undefined : o;
+        };
+  const any: PathGetter =
+    n === 1 && alias === undefined
+      ? nested
+      : (record) => {
+          const r = walk(record, 0);
+          if (r !== undefined || alias === undefined) return r;
+          const w = (record as Record<string, unknown>)[alias];
+          return w === null ? undefined : walk(w, n);
+        };
+  return { nested, any };
+}
+
+/** A getter for one flattened path that handles nested, dotted-key and underscore forms (see {@link compilePathGetters}). */
+export function compilePathGetter(path: string): PathGetter {
+  const { nested, any } = compilePathGetters(path);
+  return (record) => (hasFlatKeys(record) ? any(record) : nested(record));
 }

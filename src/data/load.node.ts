@@ -106,16 +106,8 @@ function problemReject(source: SourcePos, p: RecordProblem, record: object): Rej
   return { ...source, reason: p.reason, detail: p.detail, text };
 }
 
-/**
- * Loads events from files, directories and globs into memory. Bad records (malformed JSON,
- * non-objects, NaN/Infinity, oversize records or strings, text in numeric fields) are written
- * to `rejectsPath` and counted by reason; they never stop the load. File-level problems
- * (unknown type, wrong content, unreadable Parquet/Arrow, no usable columns) throw an
- * {@link InputError} that says what to do; so does an input with no events at all.
- */
-export async function loadEvents(inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedEvents> {
-  const writer = opts.rejectsPath ? new RejectsWriter(opts.rejectsPath) : null;
-  const summary: LoadSummary = {
+function newSummary(rejectsPath: string | undefined): LoadSummary {
+  return {
     read: 0,
     accepted: 0,
     rejected: 0,
@@ -123,9 +115,22 @@ export async function loadEvents(inputs: readonly string[], opts: LoadOptions = 
     files: [],
     emptyFiles: [],
     skippedFiles: [],
-    rejectsPath: opts.rejectsPath ?? null,
+    rejectsPath: rejectsPath ?? null,
     truncated: false,
   };
+}
+
+/**
+ * Streams events from files, directories and globs to `onRecord` with the same checks and
+ * accounting as {@link loadEvents}, without holding them. Return `false` from `onRecord` to stop.
+ */
+export async function streamEvents(
+  inputs: readonly string[],
+  opts: LoadOptions,
+  onRecord: (record: object, source: SourcePos) => boolean | undefined,
+): Promise<LoadSummary> {
+  const writer = opts.rejectsPath ? new RejectsWriter(opts.rejectsPath) : null;
+  const summary = newSummary(opts.rejectsPath);
   const onReject = (r: Reject) => {
     summary.rejected++;
     summary.byReason[r.reason] = (summary.byReason[r.reason] ?? 0) + 1;
@@ -137,8 +142,6 @@ export async function loadEvents(inputs: readonly string[], opts: LoadOptions = 
     : opts.checkTypes === false
       ? null
       : numericChecker(CORE_NUMERIC_PATHS);
-  const records: object[] = [];
-  const sources: SourcePos[] = [];
   const readOpts: ReadOptions = {
     onReject,
     onFile: (f) => {
@@ -163,9 +166,8 @@ export async function loadEvents(inputs: readonly string[], opts: LoadOptions = 
           onReject(problemReject(source, p, record));
           continue;
         }
-        records.push(record);
-        sources.push(source);
-        if (records.length >= limit) {
+        summary.accepted++;
+        if (onRecord(record, source) === false || summary.accepted >= limit) {
           summary.truncated = true;
           break outer;
         }
@@ -174,7 +176,6 @@ export async function loadEvents(inputs: readonly string[], opts: LoadOptions = 
   } finally {
     writer?.close();
   }
-  summary.accepted = records.length;
   summary.read = summary.accepted + summary.rejected;
   if (summary.read === 0) {
     const empties = summary.emptyFiles.length > 0 ? ` (empty: ${summary.emptyFiles.join(', ')})` : '';
@@ -182,6 +183,24 @@ export async function loadEvents(inputs: readonly string[], opts: LoadOptions = 
       `No events found in ${inputs.join(', ')}${empties}: check the paths and that the files hold events.`,
     );
   }
+  return summary;
+}
+
+/**
+ * Loads events from files, directories and globs into memory. Bad records (malformed JSON,
+ * non-objects, NaN/Infinity, oversize records or strings, text in numeric fields) are written
+ * to `rejectsPath` and counted by reason; they never stop the load. File-level problems
+ * (unknown type, wrong content, unreadable Parquet/Arrow, no usable columns) throw an
+ * {@link InputError} that says what to do; so does an input with no events at all.
+ */
+export async function loadEvents(inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedEvents> {
+  const records: object[] = [];
+  const sources: SourcePos[] = [];
+  const summary = await streamEvents(inputs, opts, (record, source) => {
+    records.push(record);
+    sources.push(source);
+    return true;
+  });
   return { records, sources, summary };
 }
 

@@ -305,3 +305,8 @@ export function underscoredName(path: string): string | undefined {
   const flat = path.replaceAll('.', '_');
   return UNDERSCORED.get(flat) === path ? flat : undefined;
 }
+
+/** True when `name` is the underscore spelling of a known nested OCSF path (`src_endpoint_ip`). */
+export function isUnderscoredPath(name: string): boolean {
+  return UNDERSCORED.has(name);
+}

@@ -333,8 +333,10 @@ export function convertRow(
             },
           };
         }
-        const long = findLongString(v, limits.maxStringLength, path);
-        if (long) return { reject: oversizeString(pos, long, limits) };
+        if (size > limits.maxStringLength) {
+          const long = findLongString(v, limits.maxStringLength, path);
+          if (long) return { reject: oversizeString(pos, long, limits) };
+        }
       } else if (v.length > limits.maxStringLength) {
         return { reject: oversizeString(pos, [path, v.length], limits) };
       }

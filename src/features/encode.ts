@@ -1,6 +1,6 @@
 // Encoding with a fitted spec, in two pure stages: extract (flatten, derive, template, hash,
 // canonical strings) and encode (vocabulary ids, scaling, imputation, missing indicators).
-import { compilePathGetter, type PathGetter } from '../data/flatten.ts';
+import { compilePathGetters, hasFlatKeys, type PathGetter } from '../data/flatten.ts';
 import { canonicalCategory, hashBucketKey, toNumber } from './canonical.ts';
 import { DERIVED, derivedValue } from './derived.ts';
 import { logTemplate, urlTemplate } from './template.ts';
@@ -21,6 +21,7 @@ type NumOp = (vals: unknown[]) => number;
 /** A spec compiled for fast encoding. */
 interface Plan {
   getters: PathGetter[];
+  flatGetters: PathGetter[];
   vals: unknown[];
   catOps: CatOp[];
   numOps: NumOp[];
@@ -43,12 +44,15 @@ function signedLog1p(x: number): number {
 function compile(spec: FittedSpec): Plan {
   const slots = new Map<string, number>();
   const getters: PathGetter[] = [];
+  const flatGetters: PathGetter[] = [];
   const slot = (path: string): number => {
     let s = slots.get(path);
     if (s === undefined) {
       s = getters.length;
       slots.set(path, s);
-      getters.push(compilePathGetter(path));
+      const g = compilePathGetters(path);
+      getters.push(g.nested);
+      flatGetters.push(g.any);
     }
     return s;
   };
@@ -149,6 +153,7 @@ function compile(spec: FittedSpec): Plan {
   const indicators = new Int32Array(indicatorColumns(spec));
   return {
     getters,
+    flatGetters,
     vals: new Array(getters.length),
     catOps,
     numOps,
@@ -173,7 +178,8 @@ function plan(spec: FittedSpec): Plan {
 
 /** Runs stage 1 into the plan's scratch arrays; returns the plan. */
 function stage1(p: Plan, record: object): Plan {
-  const { getters, vals, catOps, numOps, cat, num } = p;
+  const { vals, catOps, numOps, cat, num } = p;
+  const getters = hasFlatKeys(record) ? p.flatGetters : p.getters;
   for (let k = 0; k < getters.length; k++) vals[k] = getters[k]!(record);
   for (let j = 0; j < catOps.length; j++) cat[j] = catOps[j]!(vals);
   for (let j = 0; j < numOps.length; j++) num[j] = numOps[j]!(vals);
@@ -347,11 +353,14 @@ function describe(v: unknown): string {
  * (text, NaN, ±Infinity, an object) makes the record unfit. Returns null when the record fits.
  */
 export function numericChecker(paths: readonly string[]): (record: object) => RecordProblem | null {
-  const checks: [string, PathGetter][] = [...new Set(paths)].sort().map((p) => [p, compilePathGetter(p)]);
+  const sorted = [...new Set(paths)].sort();
+  const getters = sorted.map(compilePathGetters);
   return (record) => {
-    for (let i = 0; i < checks.length; i++) {
-      const [path, get] = checks[i]!;
-      const v = get(record);
+    const flat = hasFlatKeys(record);
+    for (let i = 0; i < getters.length; i++) {
+      const g = getters[i]!;
+      const v = flat ? g.any(record) : g.nested(record);
+      const path = sorted[i]!;
       if (v === undefined || v === '' || Number.isFinite(toNumber(v))) continue;
       if (typeof v === 'number' || v === 'NaN' || v === 'Infinity' || v === '-Infinity') {
         return { reason: 'non_finite_number', detail: `${path} is ${v}; write null for a missing number` };

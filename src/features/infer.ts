@@ -127,6 +127,8 @@ const TEXT_NAMES = new Set([
   'reason',
   'summary',
   'details',
+  'query_string',
+  'cmd_line',
 ]);
 const URL_NAMES = new Set(['url_string', 'uri', 'url', 'referrer', 'request_uri']);
 const MEASURE = /(^|_)(bytes|packets|count|duration|length|size|latency|elapsed|bytes_in|bytes_out)$/;

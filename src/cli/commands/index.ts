@@ -1,6 +1,7 @@
 // The list of CLI commands, in the order `--help` shows them.
 import type { CommandModule } from 'yargs';
+import { featuresCommand } from './features.ts';
 import { generateCommand } from './generate.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types.
-export const commands: CommandModule<any, any>[] = [generateCommand];
+export const commands: CommandModule<any, any>[] = [generateCommand, featuresCommand];
