@@ -176,3 +176,65 @@ export function compilePathGetter(path: string): PathGetter {
   const { nested, any } = compilePathGetters(path);
   return (record) => (hasFlatKeys(record) ? any(record) : nested(record));
 }
+
+interface TrieNode {
+  key: string;
+  slots: number[];
+  children: TrieNode[];
+  /** Slots of this node and every node below it. */
+  below: number[];
+}
+
+/**
+ * Compiles a reader of many paths at once for records without flat keys: shared prefixes are
+ * looked up once and an absent object skips every path below it. `read(record, out)` sets
+ * `out[i]` to what `compilePathGetters(paths[i]).nested` returns.
+ */
+export function compileNestedReader(paths: readonly string[]): (record: object, out: unknown[]) => void {
+  const root: TrieNode = { key: '', slots: [], children: [], below: [] };
+  paths.forEach((path, slot) => {
+    let node = root;
+    node.below.push(slot);
+    for (const seg of pathSegments(path)) {
+      let child = node.children.find((c) => c.key === seg);
+      if (!child) {
+        child = { key: seg, slots: [], children: [], below: [] };
+        node.children.push(child);
+      }
+      child.below.push(slot);
+      node = child;
+    }
+    node.slots.push(slot);
+  });
+  const missing = (node: TrieNode, out: unknown[]) => {
+    const b = node.below;
+    for (let i = 0; i < b.length; i++) out[b[i]!] = undefined;
+  };
+  const walk = (obj: object, node: TrieNode, out: unknown[]): void => {
+    const kids = node.children;
+    const isArray = Array.isArray(obj);
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i]!;
+      let v: unknown;
+      if (isArray) {
+        if (c.key === '[0]') v = (obj as unknown[])[0];
+        else if (c.key === 'count') {
+          for (const k of c.slots) out[k] = (obj as unknown[]).length;
+          for (const d of c.children) missing(d, out);
+          continue;
+        } else v = undefined;
+      } else v = (obj as Record<string, unknown>)[c.key];
+      if (v === null || v === undefined) {
+        missing(c, out);
+        continue;
+      }
+      const slots = c.slots;
+      for (let k = 0; k < slots.length; k++) out[slots[k]!] = v;
+      if (c.children.length > 0) {
+        if (typeof v === 'object') walk(v, c, out);
+        else for (const d of c.children) missing(d, out);
+      }
+    }
+  };
+  return (record, out) => walk(record, root, out);
+}

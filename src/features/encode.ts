@@ -1,6 +1,6 @@
 // Encoding with a fitted spec, in two pure stages: extract (flatten, derive, template, hash,
 // canonical strings) and encode (vocabulary ids, scaling, imputation, missing indicators).
-import { compilePathGetters, hasFlatKeys, type PathGetter } from '../data/flatten.ts';
+import { compileNestedReader, compilePathGetters, hasFlatKeys, type PathGetter } from '../data/flatten.ts';
 import { canonicalCategory, hashBucketKey, toNumber } from './canonical.ts';
 import { DERIVED, derivedValue } from './derived.ts';
 import { logTemplate, urlTemplate } from './template.ts';
@@ -20,7 +20,7 @@ type NumOp = (vals: unknown[]) => number;
 
 /** A spec compiled for fast encoding. */
 interface Plan {
-  getters: PathGetter[];
+  readNested: (record: object, out: unknown[]) => void;
   flatGetters: PathGetter[];
   vals: unknown[];
   catOps: CatOp[];
@@ -43,16 +43,13 @@ function signedLog1p(x: number): number {
 
 function compile(spec: FittedSpec): Plan {
   const slots = new Map<string, number>();
-  const getters: PathGetter[] = [];
   const flatGetters: PathGetter[] = [];
   const slot = (path: string): number => {
     let s = slots.get(path);
     if (s === undefined) {
-      s = getters.length;
+      s = flatGetters.length;
       slots.set(path, s);
-      const g = compilePathGetters(path);
-      getters.push(g.nested);
-      flatGetters.push(g.any);
+      flatGetters.push(compilePathGetters(path).any);
     }
     return s;
   };
@@ -152,9 +149,9 @@ function compile(spec: FittedSpec): Plan {
   for (let j = 0; j < std.length; j++) if (!(std[j]! > 0) || !Number.isFinite(std[j]!)) std[j] = 1;
   const indicators = new Int32Array(indicatorColumns(spec));
   return {
-    getters,
+    readNested: compileNestedReader([...slots.keys()]),
     flatGetters,
-    vals: new Array(getters.length),
+    vals: new Array(flatGetters.length),
     catOps,
     numOps,
     numValueSlot,
@@ -179,8 +176,10 @@ function plan(spec: FittedSpec): Plan {
 /** Runs stage 1 into the plan's scratch arrays; returns the plan. */
 function stage1(p: Plan, record: object): Plan {
   const { vals, catOps, numOps, cat, num } = p;
-  const getters = hasFlatKeys(record) ? p.flatGetters : p.getters;
-  for (let k = 0; k < getters.length; k++) vals[k] = getters[k]!(record);
+  if (hasFlatKeys(record)) {
+    const getters = p.flatGetters;
+    for (let k = 0; k < getters.length; k++) vals[k] = getters[k]!(record);
+  } else p.readNested(record, vals);
   for (let j = 0; j < catOps.length; j++) cat[j] = catOps[j]!(vals);
   for (let j = 0; j < numOps.length; j++) num[j] = numOps[j]!(vals);
   return p;
@@ -354,12 +353,14 @@ function describe(v: unknown): string {
  */
 export function numericChecker(paths: readonly string[]): (record: object) => RecordProblem | null {
   const sorted = [...new Set(paths)].sort();
-  const getters = sorted.map(compilePathGetters);
+  const getters = sorted.map((p) => compilePathGetters(p).any);
+  const readNested = compileNestedReader(sorted);
+  const vals: unknown[] = new Array(sorted.length);
   return (record) => {
-    const flat = hasFlatKeys(record);
-    for (let i = 0; i < getters.length; i++) {
-      const g = getters[i]!;
-      const v = flat ? g.any(record) : g.nested(record);
+    if (hasFlatKeys(record)) for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(record);
+    else readNested(record, vals);
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
       const path = sorted[i]!;
       if (v === undefined || v === '' || Number.isFinite(toNumber(v))) continue;
       if (typeof v === 'number' || v === 'NaN' || v === 'Infinity' || v === '-Infinity') {
@@ -395,7 +396,7 @@ export function checkRecord(spec: FittedSpec, record: object): RecordProblem | n
 
 /** Test hook: how many distinct paths the compiled spec reads per record. */
 export function compiledPathCount(spec: FittedSpec): number {
-  return plan(spec).getters.length;
+  return plan(spec).flatGetters.length;
 }
 
 export type { CategoricalFeature, NumericalFeature };

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compilePathGetter, flattenRecord, hasFlatKeys, pathSegments } from '../../src/data/flatten.ts';
+import {
+  compileNestedReader,
+  compilePathGetter,
+  compilePathGetters,
+  flattenRecord,
+  hasFlatKeys,
+  pathSegments,
+} from '../../src/data/flatten.ts';
 import { columnNameToPath, ocsfKind, underscoredName } from '../../src/data/ocsf-paths.ts';
+import { ocsfLikeEvents } from '../fixtures/data/ocsf-like.ts';
 
 const EVENT = {
   class_uid: 4002,
@@ -78,4 +86,30 @@ test('compiled getters read every record form the way flattenRecord does', () =>
   assert.equal(hasFlatKeys(EVENT), false);
   assert.equal(hasFlatKeys({ actor_user_name: 'a' }), true);
   assert.deepEqual(pathSegments('a.b[0][0].c'), ['a', 'b', '[0]', '[0]', 'c']);
+});
+
+test('the multi-path nested reader agrees with single-path getters', () => {
+  const records: object[] = [
+    ...ocsfLikeEvents(300, 5),
+    EVENT,
+    { observables: { count: 7, '[0]': 'x' }, actor: 'text', http_request: null },
+    { observables: [[1, 2]], actor: { user: [] } },
+  ];
+  const paths = [...new Set(records.flatMap((r) => Object.keys(flattenRecord(r))))];
+  paths.push(
+    'observables.count',
+    'observables[0]',
+    'actor.user',
+    'actor.user.count',
+    'observables[0][0]',
+    'x.y.z',
+  );
+  const unique = [...new Set(paths)];
+  const read = compileNestedReader(unique);
+  const getters = unique.map((p) => compilePathGetters(p).nested);
+  const out: unknown[] = new Array(unique.length).fill('stale');
+  for (const r of records) {
+    read(r, out);
+    unique.forEach((p, i) => assert.equal(out[i], getters[i]!(r), p));
+  }
 });
