@@ -110,6 +110,6 @@ test('the multi-path nested reader agrees with single-path getters', () => {
   const out: unknown[] = new Array(unique.length).fill('stale');
   for (const r of records) {
     read(r, out);
-    unique.forEach((p, i) => assert.equal(out[i], getters[i]!(r), p));
+    for (const [i, p] of unique.entries()) assert.equal(out[i], getters[i]!(r), p);
   }
 });
