@@ -13,6 +13,7 @@ import {
   type ColumnPlan,
   convertRow,
   coversAny,
+  findLongString,
   LineSplitter,
   parseJsonLine,
   planColumns,
@@ -219,17 +220,36 @@ export function parseJson(
       onReject(r);
       return;
     }
-    const s = JSON.stringify(v);
-    const check = parseJsonLine(s, pos, limits);
-    if (check.reject) {
-      rejects.push(check.reject);
-      onReject(check.reject);
+    const problem = checkParsedSize(v, pos, limits);
+    if (problem) {
+      rejects.push(problem);
+      onReject(problem);
       return;
     }
     records.push(v);
     positions.push(i);
   });
   return { records, positions, unit: 'row', rejects };
+}
+
+function checkParsedSize(v: object, pos: SourcePos, limits: ReadLimits): Reject | null {
+  const long = findLongString(v, limits.maxStringLength);
+  if (long) {
+    return {
+      ...pos,
+      reason: 'oversize_string',
+      detail: `${long[0]} has ${long[1]} characters, over the limit of ${limits.maxStringLength}; raise --max-string-length if such values are expected`,
+    };
+  }
+  const size = JSON.stringify(v).length;
+  if (size > limits.maxRecordBytes) {
+    return {
+      ...pos,
+      reason: 'oversize_record',
+      detail: `event has ${size} characters, over the limit of ${limits.maxRecordBytes}`,
+    };
+  }
+  return null;
 }
 
 function wrapTabularError(file: string, kind: string, e: unknown): InputError {
