@@ -50,7 +50,13 @@ export interface RunResult {
   samplesPerSecond: number;
   device: string;
   modelPath: string | null;
+  /** Metric records of this invocation (metrics.jsonl holds every invocation's). */
   records: (StepRecord | EpochRecord)[];
+  /** The events kept after checks, and which of them trained and validated. */
+  events: object[];
+  trainIndices: Uint32Array;
+  valIndices: Uint32Array;
+  config: TrainingConfig;
 }
 
 export const RUN_FILES = {
@@ -148,6 +154,7 @@ async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | nu
     records: loaded.records,
     train: subsetDataset(all, resplit.train),
     trainIndices: resplit.train,
+    valIndices: resplit.val,
     val: resplit.val.length ? subsetDataset(all, resplit.val) : null,
   };
 }
@@ -294,6 +301,10 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     device,
     modelPath,
     records,
+    events: data.records,
+    trainIndices: data.trainIndices,
+    valIndices: data.valIndices,
+    config,
   };
 }
 

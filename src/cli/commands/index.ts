@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { featuresCommand } from './features.ts';
 import { generateCommand } from './generate.ts';
+import { trainCommand } from './train.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types.
-export const commands: CommandModule<any, any>[] = [generateCommand, featuresCommand];
+export const commands: CommandModule<any, any>[] = [generateCommand, featuresCommand, trainCommand];
