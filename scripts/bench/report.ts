@@ -1,0 +1,452 @@
+// Renders docs/benchmarks.md from the results: every figure comes from the run's JSON.
+import type { BenchResults, SectionName } from './results.ts';
+import { SECTIONS } from './results.ts';
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function num(x: number | null | undefined, digits = 0): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(0)}%`;
+}
+
+function ratio(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}×`;
+}
+
+function runtimeName(runtime: string, threads: number): string {
+  return `${runtime === 'node' ? 'onnxruntime-node cpu' : 'onnxruntime-web wasm'} ×${threads}`;
+}
+
+function sectionNote(r: BenchResults, s: SectionName): string {
+  const st = r.status[s];
+  if (st.status === 'ok') return '';
+  if (st.status === 'skipped')
+    return `\n_${st.reason?.startsWith('skipped') ? st.reason : `skipped: ${st.reason}`}_\n`;
+  const errors = (st.errors ?? []).map((e) => `- ${e.job}: ${e.error.split('\n')[0]}`).join('\n');
+  return `\n**${st.status}**${st.reason ? `: ${st.reason}` : ''}\n\n${errors}\n`;
+}
+
+function absent(r: BenchResults, s: SectionName, title: string, hasData: boolean): string | null {
+  if (hasData) return null;
+  return `## ${title}\n${sectionNote(r, s) || '\n_no results_\n'}`;
+}
+
+function header(r: BenchResults): string {
+  const m = r.meta;
+  const rows: [string, string][] = [
+    ['command', `\`${m.command}\``],
+    ['date', m.date],
+    ['mode', m.quick ? 'quick (tiny sizes, not a measurement)' : 'full'],
+    ['sections', m.only ? m.only.join(', ') : 'all'],
+    ['Node.js', m.node],
+    ['onnxruntime-node', m.onnxruntimeNode],
+    ['onnxruntime-web', m.onnxruntimeWeb],
+    [
+      'CPU',
+      `${m.cpuModel} (AVX2 ${m.cpuFlags.avx2 ? 'yes' : 'no'}, AVX-512F ${m.cpuFlags.avx512f ? 'yes' : 'no'})`,
+    ],
+    ['cores', String(m.cores)],
+    ['memory', `${m.memoryGiB.toFixed(1)} GiB`],
+    ['load average before (1, 5, 15 min)', m.loadavgBefore.map((x) => x.toFixed(2)).join(', ')],
+    ['load average after (1, 5, 15 min)', m.loadavgAfter.map((x) => x.toFixed(2)).join(', ')],
+    [
+      'PyTorch',
+      m.torch
+        ? `${m.torch} on ${r.reference.blas?.name ?? 'unknown BLAS'} (/usr/bin/python3; OPENBLAS_NUM_THREADS set per run)`
+        : (r.status.reference.reason ?? 'not run'),
+    ],
+    ['wall time', `${m.wallSeconds.toFixed(0)} s`],
+  ];
+  return table(
+    ['', ''],
+    rows.map(([k, v]) => [k, v]),
+  );
+}
+
+function targetsSection(r: BenchResults): string {
+  const rows = r.targets.map((t) => [
+    t.name,
+    t.met === null ? 'not measured' : t.met ? 'met' : 'missed',
+    t.detail,
+  ]);
+  const next = r.proposals.length
+    ? `\n\n### Where the time goes and what to do next\n\n${r.proposals.map((p) => `- ${p}`).join('\n')}`
+    : '';
+  return `## Targets (reported, not asserted)\n\n${table(['target', 'result', 'measured'], rows)}${next}\n`;
+}
+
+function configsSection(r: BenchResults): string {
+  const rows = r.configs.map((c) => {
+    const params = r.train.find((t) => t.config === c.name)?.params;
+    return [
+      c.name,
+      c.dModel,
+      c.numBlocks,
+      c.batch,
+      num(params),
+      num(c.forwardMacsPerRow),
+      num(c.trainFlopsPerSample.model / 1e6, 2),
+      num(c.trainFlopsPerSample.total / 1e6, 2),
+    ];
+  });
+  return (
+    '## Configurations and FLOP model\n\n' +
+    'Inputs: 50 standard-normal numericals, 4 uniform categorical columns with cardinalities [100, 50, 200, 1000]; ' +
+    'contrastive objective (two views, NT-Xent), dropout 0.1, AdamW, lr 1e-3. FLOPs count GEMMs only: ' +
+    "2 views × 3 (forward + backward) × 2·MACs per row, plus the 2B × 2B similarity matmul (the reference's " +
+    '`train_flops_per_sample`).\n\n' +
+    table(
+      [
+        'config',
+        'dModel',
+        'blocks',
+        'batch',
+        'params',
+        'forward MACs/row',
+        'train MFLOP/sample (model)',
+        'train MFLOP/sample (+ similarity)',
+      ],
+      rows,
+    )
+  );
+}
+
+function trainSection(r: BenchResults): string {
+  const none = absent(r, 'train', 'Training throughput', r.train.length > 0);
+  if (none) return none;
+  const rows = r.train.map((t) => [
+    t.config,
+    runtimeName(t.runtime, t.threads),
+    num(t.stepMsMedian, 1),
+    `${num(t.stepMsMin, 1)}–${num(t.stepMsMax, 1)}`,
+    num(t.samplesPerSecond),
+    num(t.gflops, 1),
+    pct(t.fractionOfPeak),
+    ratio(t.vsTorchStep),
+    ratio(t.vsTorchEpoch),
+    num(t.peakRssMiB),
+    num(t.sessionMs),
+    num(t.load1AtStart, 2),
+  ]);
+  const first = r.train[0];
+  const plan = first
+    ? `Median over ${first.repetitions} repetitions of ${first.stepsPerRepetition} steps after ${first.warmupSteps} warm-up steps, ` +
+      `${r.meta.quick ? 'all jobs in one process (quick mode)' : 'each configuration in its own process'}; session creation is not timed. `
+    : '';
+  return (
+    `## Training throughput\n${sectionNote(r, 'train')}\n` +
+    plan +
+    "“% of ceiling” divides the achieved GFLOP/s by ONNX Runtime's own best MatMul GFLOP/s at the same thread count; " +
+    "“vs PyTorch” divides our samples/s by the reference's per-step samples/s (batch / median step time) and by its " +
+    'epoch samples/s (data loading included), both from the same run.\n\n' +
+    table(
+      [
+        'config',
+        'runtime',
+        'ms/step',
+        'range',
+        'samples/s',
+        'GFLOP/s',
+        '% of ceiling',
+        'vs PyTorch (step)',
+        'vs PyTorch (epoch)',
+        'peak RSS MiB',
+        'session ms',
+        'load at start',
+      ],
+      rows,
+    ) +
+    '\n'
+  );
+}
+
+function matmulSection(r: BenchResults): string {
+  const none = absent(r, 'matmul', 'Matmul ceiling (fp32)', r.matmul.results.length > 0);
+  if (none) return none;
+  const shapes = new Map<string, { label: string; byThreads: Record<string, string> }>();
+  for (const m of r.matmul.results) {
+    const key = `${m.m}x${m.k}x${m.n}x${m.constantB}`;
+    const label = `${m.m}×${m.k} · ${m.k}×${m.n}${m.constantB ? ' (B constant, pre-packed)' : ''}`;
+    const e = shapes.get(key) ?? { label, byThreads: {} };
+    e.byThreads[String(m.threads)] = `${num(m.bestGflops, 1)} (median ${num(m.medianGflops, 1)})`;
+    shapes.set(key, e);
+  }
+  const rows = [...shapes.values()].map((e) => [e.label, e.byThreads['1'] ?? '–', e.byThreads['2'] ?? '–']);
+  const p = r.matmul.peakGflops;
+  const t = r.reference.matmulPeakGflops;
+  return (
+    `## Matmul ceiling (fp32)\n${sectionNote(r, 'matmul')}\n` +
+    'One ONNX MatMul graph per shape on onnxruntime-node (MLAS), best of repeated runs after warm-up, GFLOP/s. ' +
+    "The last rows are the training step's own GEMM shapes (two views stacked: 512 rows).\n\n" +
+    table(['shape', '1 thread', '2 threads'], rows) +
+    '\n\n' +
+    table(
+      ['ceiling', '1 thread', '2 threads'],
+      [
+        ['ONNX Runtime MatMul (best shape)', num(p['1'], 1), num(p['2'], 1)],
+        ['PyTorch torch.matmul, square (bench_matmul.py, BLAS threads)', num(t['1'], 1), num(t['2'], 1)],
+      ],
+    ) +
+    '\n'
+  );
+}
+
+function profileSection(r: BenchResults): string {
+  const profs = [...r.profile].sort((a, b) => a.threads - b.threads);
+  const none = absent(r, 'profile', 'Where the time goes (profile)', profs.length > 0);
+  if (none) return none;
+  const cols = profs.map((p) => `×${p.threads}`);
+  const totals = table(
+    ['per profiled step (ms)', ...cols],
+    [
+      ['wall clock around session.run', ...profs.map((p) => num(p.summary.wallMsPerStep, 2))],
+      ['ONNX Runtime model_run', ...profs.map((p) => num(p.summary.runMsPerStep, 2))],
+      ['sum of kernel times', ...profs.map((p) => num(p.summary.kernelMsPerStep, 2))],
+      [
+        'framework overhead in ORT (model_run − kernels)',
+        ...profs.map((p) => num(p.summary.overheadMsPerStep, 2)),
+      ],
+      [
+        'outside ORT (wall − model_run: binding, JS)',
+        ...profs.map((p) => num(p.summary.outsideRunMsPerStep, 2)),
+      ],
+      ['nodes executed', ...profs.map((p) => num(p.summary.nodesPerStep))],
+      [
+        'unprofiled step (training section, median)',
+        ...profs.map((p) =>
+          num(
+            r.train.find((t) => t.config === p.config && t.runtime === 'node' && t.threads === p.threads)
+              ?.stepMsMedian,
+            2,
+          ),
+        ),
+      ],
+    ],
+  );
+  const catNames = [...new Set(profs.flatMap((p) => p.summary.byCategory.map((x) => x.name)))];
+  const categories = table(
+    [
+      'kind of kernel',
+      'nodes/step',
+      ...profs.flatMap((p) => [`ms/step ×${p.threads}`, `share ×${p.threads}`]),
+    ],
+    catNames.map((name) => [
+      name,
+      num(profs[0]!.summary.byCategory.find((x) => x.name === name)?.nodesPerStep),
+      ...profs.flatMap((p) => {
+        const row = p.summary.byCategory.find((x) => x.name === name);
+        return [num(row?.msPerStep, 2), pct(row?.share)];
+      }),
+    ]),
+  );
+  const phaseNames = [...new Set(profs.flatMap((p) => p.summary.byPhase.map((x) => x.name)))];
+  const phases = table(
+    ['phase', ...profs.flatMap((p) => [`ms ×${p.threads}`, `share ×${p.threads}`]), 'nodes'],
+    phaseNames.map((name) => [
+      name,
+      ...profs.flatMap((p) => {
+        const row = p.summary.byPhase.find((x) => x.name === name);
+        return [num(row?.msPerStep, 2), pct(row?.share)];
+      }),
+      num(profs[0]!.summary.byPhase.find((x) => x.name === name)?.nodesPerStep),
+    ]),
+  );
+  const opNames = profs[0]!.summary.byOpType.map((x) => x.name);
+  const ops = table(
+    [
+      'op type',
+      'nodes/step',
+      ...profs.flatMap((p) => [`ms/step ×${p.threads}`, `share ×${p.threads}`]),
+      'GEMM GFLOP/s ×1',
+    ],
+    opNames.map((name) => {
+      const first = profs[0]!.summary.byOpType.find((x) => x.name === name);
+      return [
+        name,
+        num(first?.nodesPerStep),
+        ...profs.flatMap((p) => {
+          const row = p.summary.byOpType.find((x) => x.name === name);
+          return [num(row?.msPerStep, 2), pct(row?.share)];
+        }),
+        first?.gflops !== undefined ? num(first.gflops, 0) : '',
+      ];
+    }),
+  );
+  const g = profs[0]!.summary.gemmShapes.slice(0, 12);
+  const gemm = table(
+    ['op', 'phase', 'shapes (A · B → Y)', 'nodes/step', 'ms/step', 'GFLOP/s'],
+    g.map((x) => [x.op, x.phase, x.shape, num(x.nodesPerStep), num(x.msPerStep, 2), num(x.gflops, 0)]),
+  );
+  const c = profs[0]!;
+  return (
+    `## Where the time goes: ONNX Runtime profile of the ${c.config} (demo) config\n${sectionNote(r, 'profile')}\n` +
+    `onnxruntime-node with \`enableProfiling\`, ${c.summary.steps} steps after warm-up, at ${cols.join(' and ')} ` +
+    'intra-op threads. Profiling itself slows each node down, so the totals are above the unprofiled step times; ' +
+    'the shares are what to read.\n\n' +
+    `${totals}\n\n${categories}\n\n${phases}\n\n${ops}\n\nSlowest GEMM shapes (×${c.threads}):\n\n${gemm}\n`
+  );
+}
+
+function inferenceSection(r: BenchResults): string {
+  const none = absent(r, 'inference', 'Inference', r.inference.results.length > 0);
+  if (none) return none;
+  const torch = r.reference.train.find((t) => t.config === 'base');
+  const rows = r.inference.results.map((x) => [
+    x.case,
+    runtimeName(x.runtime, x.threads),
+    x.batch,
+    num(x.msPerBatchMedian, 3),
+    num(x.embeddingsPerSecond),
+    x.runs,
+  ]);
+  const cases = r.inference.cases.map((c) => `- \`${c.name}\`: ${c.description}`).join('\n');
+  const torchLine = torch
+    ? `\n\nPyTorch (same run, base config, eval, no_grad): ${num(torch.inferRowsPerSecond)} embeddings/s at batch ${torch.inferBatch}; ` +
+      `${num(torch.inferBatch1LatencyMs, 3)} ms per row at batch 1 (${num(1000 / torch.inferBatch1LatencyMs)} embeddings/s).`
+    : '';
+  return (
+    `## Inference\n${sectionNote(r, 'inference')}\n${cases}\n\n` +
+    'Median ms per `session.run` after warm-up (session creation not timed).\n\n' +
+    table(['case', 'runtime', 'batch', 'ms/batch', 'embeddings/s', 'runs'], rows) +
+    torchLine +
+    '\n'
+  );
+}
+
+function ingestSection(r: BenchResults): string {
+  const none = absent(r, 'ingest', 'Ingest', r.ingest.length > 0);
+  if (none) return none;
+  const rows = r.ingest.flatMap((i) =>
+    i.result.formats.map((f) => [
+      f.format,
+      num(f.events),
+      num(f.fileBytes / 1048576, 1),
+      num(f.readEventsPerSecond),
+      num(f.ingestEventsPerSecond),
+      num(f.rejected),
+      `${i.result.numNumerical} + ${i.result.numCategorical}`,
+      num(i.childPeakRssMiB),
+    ]),
+  );
+  return (
+    `## Ingest\n${sectionNote(r, 'ingest')}\n` +
+    'Generated OCSF events read, parsed and checked (read), then also encoded with a fitted feature spec (read + encode); ' +
+    'one process per format (`benchIngest` from scripts/bench/ingest.ts); peak RSS of that process, generation included.\n\n' +
+    table(
+      [
+        'format',
+        'events',
+        'file MiB',
+        'read events/s',
+        'read + encode events/s',
+        'rejected',
+        'numerical + categorical inputs',
+        'peak RSS MiB',
+      ],
+      rows,
+    ) +
+    '\n'
+  );
+}
+
+function memorySection(r: BenchResults): string {
+  const m = r.memory;
+  if (!m) return absent(r, 'memory', 'Memory', false)!;
+  const rows: (string | number)[][] = [
+    ['encoded dataset in typed arrays', num(m.datasetMiB)],
+    ['RSS after building the dataset', num(m.rssAfterDataMiB)],
+    ['RSS after building the step and its session', num(m.rssAfterSessionMiB)],
+    ...m.rssAtStep.map((s) => [`RSS after step ${s.step}`, num(s.rssMiB)]),
+    [`growth from step ${m.growthFrom} to ${m.rssAtStep[m.rssAtStep.length - 1]?.step}`, num(m.growthMiB, 1)],
+    ['peak RSS (VmHWM)', num(m.peakRssMiB)],
+    ['peak RSS (process.resourceUsage().maxRSS)', num(m.maxRssMiB)],
+  ];
+  return (
+    `## Memory\n${sectionNote(r, 'memory')}\n` +
+    `Training the ${m.config} config (onnxruntime-node ×1) for ${num(m.steps)} shuffled batches over ${num(m.rows)} random ` +
+    `encoded rows held in typed arrays, in its own process (${num(m.msPerStep, 1)} ms/step including batch assembly).\n\n` +
+    table(['', 'MiB'], rows) +
+    '\n'
+  );
+}
+
+function referenceSection(r: BenchResults): string {
+  const none = absent(r, 'reference', 'PyTorch reference (same run)', r.reference.torch !== null);
+  if (none) return none;
+  const rows = r.reference.train.map((t) => [
+    t.config,
+    num(t.params),
+    num(t.stepMs, 1),
+    num(t.samplesPerSecondStep),
+    num(t.samplesPerSecondEpoch),
+    num(t.gflops, 1),
+    num(t.inferRowsPerSecond),
+    num(t.inferBatch1LatencyMs, 3),
+    num(t.peakRssMiB),
+    num(t.maxOtherCpuLoad, 2),
+  ]);
+  const cmds = r.reference.commands.map((c) => `    ${c}`).join('\n');
+  return (
+    `## PyTorch reference (same run)\n${sectionNote(r, 'reference')}\n` +
+    (r.reference.torch
+      ? `torch ${r.reference.torch}, GEMMs through ${r.reference.blas?.name ?? 'an unknown BLAS'} ` +
+        `(${(r.reference.blas?.libraries ?? []).map((l) => `\`${l}\``).join(', ')}); each config in its own process, ` +
+        `step time = median over its measured epochs' steps. Commands:\n\n${cmds}\n\n` +
+        table(
+          [
+            'config',
+            'params',
+            'ms/step',
+            'samples/s (step)',
+            'samples/s (epoch)',
+            'GFLOP/s',
+            'inference rows/s (batch 1024)',
+            'batch-1 latency ms',
+            'peak RSS MiB',
+            'other CPU load',
+          ],
+          rows,
+        ) +
+        '\n'
+      : '')
+  );
+}
+
+/** The Markdown report of a run. */
+export function renderReport(r: BenchResults): string {
+  const skipped = SECTIONS.filter((s) => r.status[s].status !== 'ok').map(
+    (s) => `- ${s}: ${r.status[s].status}${r.status[s].reason ? ` (${r.status[s].reason})` : ''}`,
+  );
+  return [
+    '# Benchmarks',
+    '',
+    `Generated by \`${r.meta.command}\` (scripts/bench/run.ts); every figure below comes from that run ` +
+      '(raw results: bench-results.json beside this file). Re-run it to refresh; do not edit by hand.',
+    '',
+    'Usage: `npm run bench` runs everything and writes docs/benchmarks.md and docs/bench-results.json; ' +
+      '`npm run bench -- --only train,matmul,profile,inference,ingest,memory,reference` runs some sections and ' +
+      '`npm run bench -- --quick` runs tiny sizes in seconds (CI); both write to a temporary folder unless ' +
+      '`--out DIR` is given.',
+    '',
+    header(r),
+    '',
+    ...(skipped.length ? ['Sections not fully measured:', '', ...skipped, ''] : []),
+    targetsSection(r),
+    configsSection(r),
+    '',
+    trainSection(r),
+    matmulSection(r),
+    profileSection(r),
+    inferenceSection(r),
+    ingestSection(r),
+    memorySection(r),
+    referenceSection(r),
+  ].join('\n');
+}

@@ -1,0 +1,355 @@
+// The shape of docs/bench-results.json and the figures derived from the raw measurements: FLOP rates,
+// ratios to the PyTorch reference, the matmul ceilings and the targets.
+
+import type { InferenceResult } from './inference.ts';
+import type { IngestBenchResult } from './ingest.ts';
+import type { MatmulResult } from './matmul.ts';
+import type { MemoryResult } from './memory.ts';
+import type { ProfileSummary } from './profile.ts';
+import type { BlasInfo, ReferenceOutput } from './reference.ts';
+import type { TrainTiming } from './train.ts';
+
+/** Every section of the results, in report order. */
+export const SECTIONS = ['train', 'matmul', 'profile', 'inference', 'ingest', 'memory', 'reference'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+/** How a section went: `ok`, `partial` (some jobs failed), `failed`, or `skipped` with a reason. */
+export interface SectionStatus {
+  status: 'ok' | 'partial' | 'failed' | 'skipped';
+  reason?: string;
+  errors?: { job: string; error: string }[];
+}
+
+/** Where and how the run happened. */
+export interface RunMeta {
+  command: string;
+  date: string;
+  quick: boolean;
+  only: SectionName[] | null;
+  node: string;
+  onnxruntimeNode: string;
+  onnxruntimeWeb: string;
+  cpuModel: string;
+  cpuFlags: { avx2: boolean; avx512f: boolean };
+  cores: number;
+  memoryGiB: number;
+  loadavgBefore: number[];
+  loadavgAfter: number[];
+  torch: string | null;
+  wallSeconds: number;
+}
+
+/** A model size with its parameter count and analytic cost. */
+export interface ConfigInfo {
+  name: string;
+  dModel: number;
+  numBlocks: number;
+  batch: number;
+  forwardMacsPerRow: number;
+  trainFlopsPerSample: { model: number; similarityMatmul: number; total: number };
+}
+
+/** One training measurement with its derived rates. */
+export interface TrainRow extends TrainTiming {
+  gflops: number;
+  gflopsModelOnly: number;
+  /** Achieved GFLOP/s over the ORT matmul ceiling at the same thread count (node only). */
+  fractionOfPeak: number | null;
+  /** Our samples/s over PyTorch's per-step samples/s (batch / median step time). */
+  vsTorchStep: number | null;
+  /** Our samples/s over PyTorch's epoch samples/s (its headline figure, data loading included). */
+  vsTorchEpoch: number | null;
+  peakRssMiB: number;
+  load1AtStart: number;
+}
+
+/** The reference's figures for one config. */
+export interface TorchConfigRow {
+  config: string;
+  params: number;
+  samplesPerSecondEpoch: number;
+  stepMs: number;
+  samplesPerSecondStep: number;
+  gflops: number;
+  inferRowsPerSecond: number;
+  inferBatch: number;
+  inferBatch1LatencyMs: number;
+  peakRssMiB: number;
+  maxOtherCpuLoad: number;
+}
+
+/** A reported (never asserted) target. */
+export interface Target {
+  name: string;
+  goal: number;
+  measured: number | null;
+  met: boolean | null;
+  detail: string;
+}
+
+export interface BenchResults {
+  format: 'ocsf-embed.bench/1';
+  meta: RunMeta;
+  configs: ConfigInfo[];
+  status: Record<SectionName, SectionStatus>;
+  train: TrainRow[];
+  matmul: { results: MatmulResult[]; peakGflops: Record<string, number | null> };
+  profile: { config: string; threads: number; summary: ProfileSummary }[];
+  inference: { cases: { name: string; description: string }[]; results: InferenceResult[] };
+  ingest: { format: string; result: IngestBenchResult; childPeakRssMiB: number }[];
+  memory: (MemoryResult & { childPeakRssMiB: number }) | null;
+  reference: {
+    torch: string | null;
+    /** The BLAS PyTorch's GEMMs ran on. */
+    blas: BlasInfo | null;
+    dir: string | null;
+    commands: string[];
+    train: TorchConfigRow[];
+    matmulPeakGflops: Record<string, number | null>;
+    raw: ReferenceOutput | null;
+  };
+  targets: Target[];
+  proposals: string[];
+}
+
+type Stat = { median: number };
+interface TorchSummary {
+  params: number;
+  train_samples_per_s: Stat;
+  train_step_ms_median: Stat;
+  achieved_train_gflops_incl_similarity: Stat;
+  infer_rows_per_s: Stat;
+  infer_batch1_latency_ms: Stat;
+  peak_rss_mib: Stat;
+  max_other_cpu_load_measured_epochs: Stat;
+}
+
+/** The per-config rows of bench_train.py's JSON (medians over its repeats). */
+export function torchRows(raw: unknown, batch: number, inferBatch: number): TorchConfigRow[] {
+  const configs =
+    (raw as { configs?: Record<string, { summary?: TorchSummary }> } | undefined)?.configs ?? {};
+  return Object.entries(configs).flatMap(([config, entry]) => {
+    const s = entry.summary;
+    if (!s) return [];
+    return [
+      {
+        config,
+        params: s.params,
+        samplesPerSecondEpoch: s.train_samples_per_s.median,
+        stepMs: s.train_step_ms_median.median,
+        samplesPerSecondStep: (1000 * batch) / s.train_step_ms_median.median,
+        gflops: s.achieved_train_gflops_incl_similarity.median,
+        inferRowsPerSecond: s.infer_rows_per_s.median,
+        inferBatch,
+        inferBatch1LatencyMs: s.infer_batch1_latency_ms.median,
+        peakRssMiB: s.peak_rss_mib.median,
+        maxOtherCpuLoad: s.max_other_cpu_load_measured_epochs.median,
+      },
+    ];
+  });
+}
+
+/** Best square-matmul GFLOP/s per BLAS thread count from bench_matmul.py's JSON. */
+export function torchMatmulPeak(raw: ReferenceOutput | null): Record<string, number | null> {
+  const out: Record<string, number | null> = { '1': null, '2': null };
+  for (const run of raw?.matmul ?? []) {
+    const square = (run.result as { square?: { torch_best_gflops: number }[] } | undefined)?.square ?? [];
+    if (square.length) out[String(run.blasThreads)] = Math.max(...square.map((r) => r.torch_best_gflops));
+  }
+  return out;
+}
+
+/** Best GFLOP/s over every measured shape, per thread count. */
+export function ortMatmulPeak(results: MatmulResult[]): Record<string, number | null> {
+  const out: Record<string, number | null> = { '1': null, '2': null };
+  for (const r of results) {
+    const key = String(r.threads);
+    out[key] = Math.max(out[key] ?? 0, r.bestGflops);
+  }
+  return out;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(0)}%`;
+}
+
+function blasCaveat(r: Pick<BenchResults, 'reference' | 'matmul'>): string {
+  const blas = r.reference.blas;
+  if (!blas || blas.kind === 'openblas' || blas.kind === 'mkl' || blas.kind === 'blis') return '';
+  const torchPeak = Math.max(r.reference.matmulPeakGflops['1'] ?? 0, r.reference.matmulPeakGflops['2'] ?? 0);
+  const ortPeak = Math.max(r.matmul.peakGflops['1'] ?? 0, r.matmul.peakGflops['2'] ?? 0);
+  const peaks =
+    torchPeak > 0 && ortPeak > 0
+      ? ` (best matmul ${torchPeak.toFixed(1)} GFLOP/s vs ONNX Runtime's ${ortPeak.toFixed(1)})`
+      : '';
+  return `. Caveat: PyTorch here runs its GEMMs on the ${blas.name}${peaks}, so this ratio overstates the lead over a PyTorch built on an optimised BLAS`;
+}
+
+/** The two reported targets: demo config ≥ 2× PyTorch, and ≥ 50% of the 2-thread matmul ceiling at dModel 512. */
+export function targets(r: Pick<BenchResults, 'train' | 'reference' | 'matmul'>): Target[] {
+  const out: Target[] = [];
+  const base = r.train.filter((t) => t.config === 'base' && t.runtime === 'node');
+  const torchBase = r.reference.train.find((t) => t.config === 'base');
+  const bestBase = base.sort((a, b) => b.samplesPerSecond - a.samplesPerSecond)[0];
+  if (bestBase && torchBase) {
+    const ratio = bestBase.samplesPerSecond / torchBase.samplesPerSecondStep;
+    out.push({
+      name: 'demo config (base) training ≥ 2× PyTorch throughput',
+      goal: 2,
+      measured: ratio,
+      met: ratio >= 2,
+      detail:
+        `${bestBase.samplesPerSecond.toFixed(0)} samples/s (onnxruntime-node ×${bestBase.threads}) vs PyTorch ` +
+        `${torchBase.samplesPerSecondStep.toFixed(0)} samples/s per step: ${ratio.toFixed(2)}×` +
+        (ratio >= 2
+          ? ''
+          : `; missed by ${pct(1 - ratio / 2)} (a ${(2 / ratio).toFixed(2)}× speed-up is still needed)`) +
+        blasCaveat(r),
+    });
+  } else {
+    out.push({
+      name: 'demo config (base) training ≥ 2× PyTorch throughput',
+      goal: 2,
+      measured: null,
+      met: null,
+      detail: 'not measured: needs the train and reference sections',
+    });
+  }
+  const large = r.train.find((t) => t.config === 'large' && t.runtime === 'node' && t.threads === 2);
+  const peak2 = r.matmul.peakGflops['2'] ?? null;
+  if (large && peak2) {
+    const f = large.gflops / peak2;
+    out.push({
+      name: 'large config (dModel 512) training ≥ 50% of the 2-thread matmul ceiling',
+      goal: 0.5,
+      measured: f,
+      met: f >= 0.5,
+      detail:
+        `${large.gflops.toFixed(1)} GFLOP/s (onnxruntime-node ×2) of ${peak2.toFixed(1)} GFLOP/s: ${pct(f)}` +
+        (f >= 0.5
+          ? ''
+          : `; missed by ${(100 * (0.5 - f)).toFixed(0)} percentage points (a ${(0.5 / f).toFixed(2)}× speed-up is still needed)`),
+    });
+  } else {
+    out.push({
+      name: 'large config (dModel 512) training ≥ 50% of the 2-thread matmul ceiling',
+      goal: 0.5,
+      measured: null,
+      met: null,
+      detail: 'not measured: needs the train and matmul sections with 2 threads',
+    });
+  }
+  return out;
+}
+
+interface Finding {
+  /** Milliseconds per step this finding could win back at most. */
+  ms: number;
+  text: string;
+  next: string;
+}
+
+/**
+ * Findings from the demo config's profile, thread scaling and targets, largest first; the largest becomes the
+ * proposed next step. Every figure comes from the run.
+ */
+export function proposals(r: Pick<BenchResults, 'profile' | 'train' | 'matmul' | 'targets'>): string[] {
+  const prof = r.profile.find((p) => p.threads === 1) ?? r.profile[0];
+  if (!prof) return [];
+  const s = prof.summary;
+  const cat = (name: string) => s.byCategory.find((c) => c.name.startsWith(name));
+  const gemm = cat('GEMM');
+  const rng = cat('RNG');
+  const other = cat('other');
+  const gemmMs = gemm?.msPerStep ?? 0;
+  const gemmRate = gemm?.gflops ?? 0;
+  const peak = r.matmul.peakGflops[String(prof.threads)] ?? null;
+  const findings: Finding[] = [];
+  const lead =
+    `Profile of the demo config (×${prof.threads}, ${s.nodesPerStep.toFixed(0)} nodes/step): ` +
+    `${s.wallMsPerStep.toFixed(1)} ms/step wall, of which kernels ${s.kernelMsPerStep.toFixed(1)} ms — ` +
+    s.byCategory.map((c) => `${c.name} ${c.msPerStep.toFixed(1)} ms (${pct(c.share)})`).join(', ') +
+    '.';
+  if (gemm && peak) {
+    const ideal = (gemm.gflopPerStep ?? 0) / peak;
+    const slow = s.gemmShapes
+      .filter((g) => g.msPerStep >= 0.05 * gemmMs)
+      .sort((a, b) => a.gflops - b.gflops)
+      .slice(0, 2)
+      .map(
+        (g) =>
+          `${g.op} ${g.shape} (${g.phase}, ${g.nodesPerStep.toFixed(0)}×/step, ${g.gflops.toFixed(0)} GFLOP/s)`,
+      );
+    findings.push({
+      ms: gemmMs - ideal * 1000,
+      text:
+        `GEMM kernels run at ${gemmRate.toFixed(0)} GFLOP/s, ${pct(gemmRate / peak)} of ONNX Runtime's ${prof.threads}-thread ` +
+        `MatMul ceiling (${peak.toFixed(0)}); at the ceiling they would take ${(ideal * 1000).toFixed(1)} ms instead of ` +
+        `${gemmMs.toFixed(1)} ms. Least efficient: ${slow.join('; ')}.`,
+      next:
+        'raise GEMM efficiency on the least efficient shapes above: measure each against plain MatMul on ' +
+        'pre-transposed operands (the Gemm trans variants and the batched GEMV sums are the candidates) and give ' +
+        'the GEMMs more rows (larger batch).',
+    });
+  }
+  if (rng && rng.msPerStep > 0) {
+    findings.push({
+      ms: rng.msPerStep,
+      text:
+        `The in-graph RNG's uint32 hash takes ${rng.msPerStep.toFixed(1)} ms/step (${pct(rng.share)} of kernel time) in ` +
+        `${rng.nodesPerStep.toFixed(0)} nodes, before the float conversion and mask ops that follow it.`,
+      next:
+        'make the RNG cheaper: hash once per step for all dropout layers (one long counter range, then Split) ' +
+        'instead of one hash chain per layer, and derive several Bernoulli draws from each 32-bit word.',
+    });
+  }
+  if (other && other.msPerStep > 0) {
+    const top = s.byOpType
+      .filter((o) => o.name !== 'MatMul' && o.name !== 'Gemm')
+      .slice(0, 4)
+      .map((o) => `${o.name} ${o.msPerStep.toFixed(1)} ms/${o.nodesPerStep.toFixed(0)} nodes`)
+      .join(', ');
+    findings.push({
+      ms: other.msPerStep,
+      text: `Other kernels take ${other.msPerStep.toFixed(1)} ms/step (${pct(other.share)}); largest op types: ${top}.`,
+      next:
+        'fuse elementwise chains (BatchNorm forward/backward, dropout masking, AdamW) into fewer, larger nodes, ' +
+        'e.g. BatchNormalization in inference form for the normalise-and-scale and a single fused AdamW update.',
+    });
+  }
+  const unprofiled = r.train.find(
+    (t) => t.config === prof.config && t.runtime === 'node' && t.threads === prof.threads,
+  )?.stepMsMedian;
+  const wall = unprofiled !== undefined ? Math.min(unprofiled, s.wallMsPerStep) : s.wallMsPerStep;
+  const outside = wall - s.kernelMsPerStep;
+  if (outside > 0) {
+    findings.push({
+      ms: outside,
+      text:
+        `Outside kernels: ${outside.toFixed(1)} ms/step (${pct(outside / wall)} of the ` +
+        `${unprofiled !== undefined ? 'unprofiled' : 'profiled'} step's ${wall.toFixed(1)} ms). Under the profiler ` +
+        `${s.overheadMsPerStep.toFixed(1)} ms of it is executor overhead inside ONNX Runtime over ` +
+        `${s.nodesPerStep.toFixed(0)} nodes and ${s.outsideRunMsPerStep.toFixed(1)} ms is in the binding and JavaScript.`,
+      next: `cut the node count (${s.nodesPerStep.toFixed(0)} per step): every node costs executor time regardless of size.`,
+    });
+  }
+  const n1 = r.train.find((t) => t.config === 'base' && t.runtime === 'node' && t.threads === 1);
+  const n2 = r.train.find((t) => t.config === 'base' && t.runtime === 'node' && t.threads === 2);
+  const out = [lead];
+  findings.sort((a, b) => b.ms - a.ms);
+  out.push(...findings.map((f) => f.text));
+  if (n1 && n2) {
+    out.push(
+      `Two intra-op threads change the demo step from ${n1.stepMsMedian.toFixed(1)} to ${n2.stepMsMedian.toFixed(1)} ms ` +
+        `(${(n1.stepMsMedian / n2.stepMsMedian).toFixed(2)}×).`,
+    );
+  }
+  const missed = r.targets.filter((t) => t.met === false);
+  if (findings[0]) {
+    out.push(
+      `${missed.length ? 'Proposed next step' : 'Next step'} (largest recoverable time, ${findings[0].ms.toFixed(1)} ms/step): ` +
+        `${findings[0].next}`,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,413 @@
+// `npm run bench`: measures training, the matmul ceiling, a training profile, inference, ingest and memory
+// (each heavy job in its own process), runs the PyTorch reference beside them, and writes the Markdown
+// report and the raw JSON. `--quick` runs tiny sizes in one child process and writes to a temporary folder.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CONFIG_NAMES, forwardMacs, modelSize, trainFlopsPerSample } from './configs.ts';
+import { INFERENCE_CASES, type InferenceResult } from './inference.ts';
+import type { IngestBenchResult } from './ingest.ts';
+import type { MatmulResult } from './matmul.ts';
+import type { MemoryResult } from './memory.ts';
+import type { ProfileSummary } from './profile.ts';
+import { probeReference, referencePlan, runReference } from './reference.ts';
+import { renderReport } from './report.ts';
+import {
+  type BenchResults,
+  ortMatmulPeak,
+  proposals,
+  type RunMeta,
+  SECTIONS,
+  type SectionName,
+  type SectionStatus,
+  type TrainRow,
+  targets,
+  torchMatmulPeak,
+  torchRows,
+} from './results.ts';
+import type { TrainTiming } from './train.ts';
+import type { Job, JobOutcome } from './worker.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The repository root (two levels above this file). */
+export const REPO_ROOT = resolve(HERE, '..', '..');
+const WORKER = join(HERE, 'worker.ts');
+
+/** Command-line options of the benchmark. */
+export interface BenchOptions {
+  quick: boolean;
+  only: SectionName[] | null;
+  /** Folder for benchmarks.md and bench-results.json. */
+  outDir: string;
+  /** The command line, as recorded in the report. */
+  command: string;
+}
+
+/** Parses `--quick`, `--only a,b` and `--out DIR`; the default folder is docs/ only for a full, unrestricted run. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const names = (values.only ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const alias: Record<string, SectionName> = { infer: 'inference', torch: 'reference', pytorch: 'reference' };
+  const only = names.length ? [...new Set(names.map((n) => alias[n] ?? n))] : null;
+  for (const n of only ?? []) {
+    if (!SECTIONS.includes(n as SectionName)) {
+      throw new Error(`--only: unknown section '${n}'; use one or more of ${SECTIONS.join(', ')}`);
+    }
+  }
+  const quick = values.quick ?? false;
+  const outDir =
+    values.out !== undefined
+      ? resolve(values.out)
+      : quick || only
+        ? join(tmpdir(), `ocsf-embed-bench-${quick ? 'quick' : 'partial'}`)
+        : join(REPO_ROOT, 'docs');
+  const viaNpm = process.env.npm_lifecycle_event === 'bench';
+  const command = `${viaNpm ? 'npm run bench' : 'npx tsx scripts/bench/run.ts'}${argv.length ? `${viaNpm ? ' --' : ''} ${argv.join(' ')}` : ''}`;
+  return { quick, only: only as SectionName[] | null, outDir, command };
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function describeJob(job: Job): string {
+  switch (job.kind) {
+    case 'train':
+      return `train ${job.config} ${job.runtime} ×${job.threads}`;
+    case 'profile':
+      return `profile ${job.config} node ×${job.threads}`;
+    case 'matmul':
+      return `matmul node ×${job.threads}`;
+    case 'infer':
+      return `inference ${job.caseName} ${job.runtime} ×${job.threads}`;
+    case 'memory':
+      return `memory ${job.config}`;
+    case 'ingest':
+      return `ingest ${job.format}`;
+  }
+}
+
+/** Runs `jobs` in one child process; a crash or timeout turns every job without an outcome into an error. */
+async function runInChild(jobs: Job[], timeoutMs: number): Promise<JobOutcome[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'ocsf-bench-job-'));
+  const jobsFile = join(dir, 'jobs.json');
+  const outFile = join(dir, 'outcomes.json');
+  writeFileSync(jobsFile, JSON.stringify(jobs));
+  try {
+    const { code, signal, stderr } = await new Promise<{
+      code: number | null;
+      signal: string | null;
+      stderr: string;
+    }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', WORKER, jobsFile, outFile], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let tail = '';
+      child.stderr.on('data', (d: Buffer) => {
+        tail = (tail + d.toString()).slice(-4000);
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('close', (c, s) => {
+        clearTimeout(timer);
+        done({ code: c, signal: s, stderr: tail });
+      });
+    });
+    const outcomes: JobOutcome[] = existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) : [];
+    if (outcomes.length < jobs.length) {
+      const why = signal
+        ? `the process was killed (${signal}${signal === 'SIGKILL' ? `, timeout ${timeoutMs / 1000} s or out of memory` : ''})`
+        : `the process exited with ${code}`;
+      const detail = stderr.trim().split('\n').slice(-4).join(' | ');
+      for (const job of jobs.slice(outcomes.length)) {
+        outcomes.push({
+          job,
+          ok: false,
+          error: `${why}${detail ? `: ${detail}` : ''}`,
+          peakRssMiB: 0,
+          load1AtStart: 0,
+          seconds: 0,
+        });
+      }
+    }
+    return outcomes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function summarizeOutcome(o: JobOutcome): string {
+  if (!o.ok) return `FAILED: ${o.error.split('\n')[0]}`;
+  const r = o.result as Partial<TrainTiming>;
+  const extra = o.job.kind === 'train' && r.stepMsMedian ? `, ${r.stepMsMedian.toFixed(1)} ms/step` : '';
+  return `${o.seconds.toFixed(1)} s${extra}, peak RSS ${o.peakRssMiB.toFixed(0)} MiB`;
+}
+
+/** Runs the jobs: one child each in full mode, all in one child in quick mode. */
+async function runAll(jobs: Job[], quick: boolean): Promise<JobOutcome[]> {
+  if (quick) {
+    log(`running ${jobs.length} quick jobs in one child process`);
+    const outcomes = await runInChild(jobs, 120_000);
+    for (const o of outcomes) log(`  ${describeJob(o.job)}: ${summarizeOutcome(o)}`);
+    return outcomes;
+  }
+  const outcomes: JobOutcome[] = [];
+  for (const job of jobs) {
+    log(`${describeJob(job)} …`);
+    const [o] = await runInChild([job], 10 * 60_000);
+    log(`  ${summarizeOutcome(o!)}`);
+    outcomes.push(o!);
+  }
+  return outcomes;
+}
+
+function cpuInfo(): { model: string; avx2: boolean; avx512f: boolean } {
+  try {
+    const text = readFileSync('/proc/cpuinfo', 'utf8');
+    const model = text.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
+    const flags = text.match(/^flags\s*:\s*(.+)$/m)?.[1]?.split(/\s+/) ?? [];
+    return { model, avx2: flags.includes('avx2'), avx512f: flags.includes('avx512f') };
+  } catch {
+    return { model: cpus()[0]?.model ?? 'unknown', avx2: false, avx512f: false };
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The jobs of the selected sections. */
+export function plannedJobs(
+  opts: BenchOptions,
+  wants: (s: SectionName) => boolean,
+  profileDir: string,
+): Job[] {
+  const quick = opts.quick;
+  const jobs: Job[] = [];
+  if (wants('matmul')) for (const threads of [1, 2]) jobs.push({ kind: 'matmul', threads, quick });
+  if (wants('train')) {
+    for (const config of CONFIG_NAMES) {
+      jobs.push({ kind: 'train', config, runtime: 'node', threads: 1, quick });
+      jobs.push({ kind: 'train', config, runtime: 'node', threads: 2, quick });
+      jobs.push({ kind: 'train', config, runtime: 'wasm', threads: 1, quick });
+    }
+  }
+  if (wants('profile')) {
+    for (const threads of [1, 2])
+      jobs.push({ kind: 'profile', config: 'base', threads, quick, dir: profileDir });
+  }
+  if (wants('inference')) {
+    for (const c of INFERENCE_CASES) {
+      jobs.push({ kind: 'infer', caseName: c.name, runtime: 'node', threads: 1, quick });
+      jobs.push({ kind: 'infer', caseName: c.name, runtime: 'node', threads: 2, quick });
+      jobs.push({ kind: 'infer', caseName: c.name, runtime: 'wasm', threads: 1, quick });
+    }
+  }
+  if (wants('ingest')) {
+    for (const format of ['jsonl', 'parquet'] as const) {
+      jobs.push({ kind: 'ingest', format, events: quick ? 300 : 100_000 });
+    }
+  }
+  if (wants('memory')) jobs.push({ kind: 'memory', config: 'base', quick });
+  return jobs;
+}
+
+function statusOf(section: SectionName, outcomes: JobOutcome[], kinds: Job['kind'][]): SectionStatus {
+  const mine = outcomes.filter((o) => kinds.includes(o.job.kind));
+  const errors = mine
+    .filter((o) => !o.ok)
+    .map((o) => ({ job: describeJob(o.job), error: o.ok ? '' : o.error }));
+  if (mine.length === 0) return { status: 'failed', reason: `no ${section} jobs ran` };
+  if (errors.length === 0) return { status: 'ok' };
+  return { status: errors.length === mine.length ? 'failed' : 'partial', errors };
+}
+
+/** Runs the whole benchmark and writes the report; returns the results. */
+export async function runBench(opts: BenchOptions): Promise<BenchResults> {
+  const t0 = performance.now();
+  const loadavgBefore = loadavg();
+  const wants = (s: SectionName) => opts.only === null || opts.only.includes(s);
+  const profileDir = mkdtempSync(join(tmpdir(), 'ocsf-bench-profile-'));
+  const jobs = plannedJobs(opts, wants, profileDir);
+  const outcomes = await runAll(jobs, opts.quick);
+  rmSync(profileDir, { recursive: true, force: true });
+  const ok = <T>(kind: Job['kind']) =>
+    outcomes.filter((o) => o.ok && o.job.kind === kind) as (JobOutcome & { ok: true; result: T })[];
+
+  const status = {} as Record<SectionName, SectionStatus>;
+  const kindsOf: Record<Exclude<SectionName, 'reference'>, Job['kind'][]> = {
+    train: ['train'],
+    matmul: ['matmul'],
+    profile: ['profile'],
+    inference: ['infer'],
+    ingest: ['ingest'],
+    memory: ['memory'],
+  };
+  for (const s of SECTIONS) {
+    if (!wants(s))
+      status[s] = { status: 'skipped', reason: `not selected with --only ${opts.only?.join(',')}` };
+    else if (s !== 'reference') status[s] = statusOf(s, outcomes, kindsOf[s]);
+  }
+
+  const matmulResults = ok<MatmulResult[]>('matmul').flatMap((o) => o.result);
+  const matmul = { results: matmulResults, peakGflops: ortMatmulPeak(matmulResults) };
+
+  let torch: string | null = null;
+  let reference: BenchResults['reference'] = {
+    torch: null,
+    blas: null,
+    dir: null,
+    commands: [],
+    train: [],
+    matmulPeakGflops: { '1': null, '2': null },
+    raw: null,
+  };
+  if (wants('reference')) {
+    const probe = probeReference(REPO_ROOT);
+    if (opts.quick)
+      status.reference = { status: 'skipped', reason: 'skipped: --quick does not run the PyTorch reference' };
+    else if (!probe.ok) status.reference = { status: 'skipped', reason: `skipped: ${probe.reason}` };
+    else {
+      torch = probe.torch;
+      log(`PyTorch reference (torch ${torch}, ${probe.blas.name}) …`);
+      const plan = referencePlan([...CONFIG_NAMES], probe.blas);
+      const raw = await runReference(probe.dir, plan);
+      const errors = [
+        ...(raw.trainError ? [{ job: 'bench_train.py', error: raw.trainError }] : []),
+        ...raw.matmul
+          .filter((m) => m.error)
+          .map((m) => ({ job: `bench_matmul.py ×${m.blasThreads}`, error: m.error! })),
+      ];
+      status.reference =
+        errors.length === 0
+          ? { status: 'ok' }
+          : { status: errors.length === 1 + raw.matmul.length ? 'failed' : 'partial', errors };
+      reference = {
+        torch,
+        blas: probe.blas,
+        dir: probe.dir,
+        commands: [raw.trainCommand, ...raw.matmulCommands],
+        train: torchRows(raw.train, modelSize('base', false).batch, 1024),
+        matmulPeakGflops: torchMatmulPeak(raw),
+        raw,
+      };
+    }
+  }
+
+  const configs = CONFIG_NAMES.map((name) => {
+    const size = modelSize(name, opts.quick);
+    return {
+      ...size,
+      forwardMacsPerRow: forwardMacs(size).total,
+      trainFlopsPerSample: trainFlopsPerSample(size),
+    };
+  });
+  const train: TrainRow[] = ok<TrainTiming>('train').map((o) => {
+    const t = o.result;
+    const flops = configs.find((c) => c.name === t.config)!.trainFlopsPerSample;
+    const gflops = (t.samplesPerSecond * flops.total) / 1e9;
+    const peak = t.runtime === 'node' ? (matmul.peakGflops[String(t.threads)] ?? null) : null;
+    const ref = opts.quick ? undefined : reference.train.find((r) => r.config === t.config);
+    return {
+      ...t,
+      gflops,
+      gflopsModelOnly: (t.samplesPerSecond * flops.model) / 1e9,
+      fractionOfPeak: peak ? gflops / peak : null,
+      vsTorchStep: ref ? t.samplesPerSecond / ref.samplesPerSecondStep : null,
+      vsTorchEpoch: ref ? t.samplesPerSecond / ref.samplesPerSecondEpoch : null,
+      peakRssMiB: o.peakRssMiB,
+      load1AtStart: o.load1AtStart,
+    };
+  });
+  const profile = ok<ProfileSummary>('profile').map((o) => ({
+    config: (o.job as Extract<Job, { kind: 'profile' }>).config,
+    threads: (o.job as Extract<Job, { kind: 'profile' }>).threads,
+    summary: o.result,
+  }));
+  const inference = {
+    cases: INFERENCE_CASES.map((c) => ({ name: c.name, description: c.description })),
+    results: ok<InferenceResult[]>('infer').flatMap((o) => o.result),
+  };
+  const ingest = ok<IngestBenchResult>('ingest').map((o) => ({
+    format: (o.job as Extract<Job, { kind: 'ingest' }>).format,
+    result: o.result,
+    childPeakRssMiB: o.peakRssMiB,
+  }));
+  const mem = ok<MemoryResult>('memory')[0];
+  const memory = mem ? { ...mem.result, childPeakRssMiB: mem.peakRssMiB } : null;
+
+  const cpu = cpuInfo();
+  const meta: RunMeta = {
+    command: opts.command,
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    only: opts.only,
+    node: process.version,
+    onnxruntimeNode: packageVersion('onnxruntime-node'),
+    onnxruntimeWeb: packageVersion('onnxruntime-web'),
+    cpuModel: cpu.model,
+    cpuFlags: { avx2: cpu.avx2, avx512f: cpu.avx512f },
+    cores: availableParallelism(),
+    memoryGiB: totalmem() / 2 ** 30,
+    loadavgBefore,
+    loadavgAfter: loadavg(),
+    torch,
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+  const partial = { train, matmul, reference };
+  const tgs = targets(partial);
+  const results: BenchResults = {
+    format: 'ocsf-embed.bench/1',
+    meta,
+    configs,
+    status,
+    train,
+    matmul,
+    profile,
+    inference,
+    ingest,
+    memory,
+    reference,
+    targets: tgs,
+    proposals: proposals({ profile, train, matmul, targets: tgs }),
+  };
+  mkdirSync(opts.outDir, { recursive: true });
+  writeFileSync(join(opts.outDir, 'bench-results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(join(opts.outDir, 'benchmarks.md'), renderReport(results));
+  log(
+    `wrote ${join(opts.outDir, 'benchmarks.md')} and bench-results.json (${meta.wallSeconds.toFixed(0)} s)`,
+  );
+  return results;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await runBench(parseOptions(process.argv.slice(2)));
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}
