@@ -332,13 +332,14 @@ function ingestSection(r: BenchResults): string {
       num(f.ingestEventsPerSecond),
       num(f.rejected),
       `${i.result.numNumerical} + ${i.result.numCategorical}`,
+      num(f.ingestRssMiB),
       num(i.childPeakRssMiB),
     ]),
   );
   return (
     `## Ingest\n${sectionNote(r, 'ingest')}\n` +
     'Generated OCSF events read, parsed and checked (read), then also encoded with a fitted feature spec (read + encode); ' +
-    'one process per format (`benchIngest` from scripts/bench/ingest.ts); peak RSS of that process, generation included.\n\n' +
+    'one process per format (`benchIngest` from scripts/bench/ingest.ts); the largest RSS sampled while ingesting, and the peak RSS of that process with event generation included.\n\n' +
     table(
       [
         'format',
@@ -348,6 +349,7 @@ function ingestSection(r: BenchResults): string {
         'read + encode events/s',
         'rejected',
         'numerical + categorical inputs',
+        'RSS while ingesting MiB',
         'peak RSS MiB',
       ],
       rows,
