@@ -74,7 +74,7 @@ for (const kind of ['contrastive', 'mfp', 'both'] as const) {
     const base = {
       ...stateFeeds(ort.Tensor as unknown as TensorCtor, initial, step.specs, total),
       ...batchFeeds(ort.Tensor as unknown as TensorCtor, data.numerical, data.categorical, 16, 6, 2, 1, 1e-3),
-    } as Feeds;
+    } as unknown as Feeds;
     const out = await session.run(base);
     const random = rng(17);
     const eps = 1e-4;
