@@ -1,6 +1,7 @@
 // The list of CLI commands, in the order `--help` shows them.
 import type { CommandModule } from 'yargs';
 import { artifactsCommand } from './artifacts.ts';
+import { evalCommand } from './eval.ts';
 import { featuresCommand } from './features.ts';
 import { generateCommand } from './generate.ts';
 import { trainCommand } from './train.ts';
@@ -10,5 +11,6 @@ export const commands: CommandModule<any, any>[] = [
   generateCommand,
   featuresCommand,
   trainCommand,
+  evalCommand,
   artifactsCommand,
 ];
