@@ -1,0 +1,469 @@
+// The anomaly scorer: fits one of the scoring methods (k-NN, relative k-NN, LOF, isolation forest, rank
+// ensemble) on reference embeddings, sets the threshold from the reference's own scores, scores queries,
+// and converts the fitted state to and from JSON (the reference embeddings are kept separately).
+import {
+  fitIsolationForest,
+  type IsolationForest,
+  type IsolationForestJSON,
+  isolationForestFromJSON,
+  isolationForestToJSON,
+  isolationScores,
+} from './iforest.ts';
+import { type KnnRuntime, knnScore, knnSearch, normalizeRows, rowCount } from './knn.ts';
+import { ecdfRank, percentile, sortedCopy } from './threshold.ts';
+
+/**
+ * How rows are scored (all on cosine geometry, rows normalised to unit length):
+ * - `knn`: mean cosine distance to the k nearest reference rows (k = 20).
+ * - `knn-relative`: the same with k = max(k, ⌈kFraction · n⌉) (kFraction 0.03), so that groups of
+ *   near-identical rows smaller than k cannot be each other's only neighbours.
+ * - `lof`: local outlier factor: the row's local reachability density relative to its neighbours'.
+ * - `iforest`: isolation forest (100 trees, 256 rows each); a burst is isolated as a whole.
+ * - `ensemble` (the default): the components' scores, each mapped to its rank among its own reference
+ *   scores, then combined by their maximum (default) or their mean (`combine: 'mean'`, rank average).
+ *   Default members: `knn` and `knn-relative`.
+ */
+export type ScoringMethod = 'knn' | 'knn-relative' | 'lof' | 'iforest' | 'ensemble';
+
+/** The methods an ensemble can combine. */
+export type ComponentMethod = Exclude<ScoringMethod, 'ensemble'>;
+
+/** The default method, chosen by measurement (docs/scoring.md). */
+export const DEFAULT_METHOD: ScoringMethod = 'ensemble';
+
+/** The default neighbour fraction of `knn-relative` (docs/scoring.md). */
+export const DEFAULT_K_FRACTION = 0.03;
+
+/** The default ensemble members, combined by `max` (docs/scoring.md). */
+export const DEFAULT_COMPONENTS: readonly ComponentMethod[] = ['knn', 'knn-relative'];
+
+/** Scorer settings; every field is optional. */
+export interface ScorerOptions {
+  /** Scoring method (default `DEFAULT_METHOD`). */
+  method?: ScoringMethod;
+  /** Neighbours for `knn` and `lof`, the minimum for `knn-relative` (default 20). */
+  k?: number;
+  /**
+   * Neighbours as a fraction of the reference rows: k = max(k, ⌈kFraction · n⌉). Default 0.03 for
+   * `knn-relative` (which never uses 0), 0 (fixed k) for `knn` and `lof`. In an ensemble it applies to the
+   * `knn-relative` member only; `knn` and `lof` members use the fixed k.
+   */
+  kFraction?: number;
+  /** Seed for the isolation forest (default 0). */
+  seed?: number;
+  /** Isolation trees (default 100). */
+  trees?: number;
+  /** Rows per isolation tree (default 256). */
+  sampleSize?: number;
+  /** Ensemble members (default `DEFAULT_COMPONENTS`). */
+  components?: ComponentMethod[];
+  /**
+   * How an ensemble combines its members' ranks: `mean` (rank average) or `max` (a row is as anomalous as
+   * its most anomalous member says). Default `max`.
+   */
+  combine?: 'mean' | 'max';
+  /** Threshold = this percentile (0–100) of the reference rows' own scores (default 95). */
+  thresholdPercentile?: number;
+  /** Queries per k-NN session run (default 1024). */
+  queryChunk?: number;
+  /** Reference rows per k-NN session run (default 8192). */
+  referenceChunk?: number;
+}
+
+/** Scorer settings with every default filled in. */
+export type ResolvedScorerOptions = Required<ScorerOptions>;
+
+/** What LOF keeps per reference row. */
+export interface LofState {
+  /** Distance to each reference row's k-th neighbour (self excluded). */
+  kDistances: Float32Array;
+  /** Local reachability density of each reference row. */
+  lrd: Float32Array;
+}
+
+/** A fitted scorer. The reference embeddings it was fitted on are needed again to score; they are not stored here. */
+export interface FittedScorer {
+  method: ScoringMethod;
+  options: ResolvedScorerOptions;
+  /** Reference rows and their width. */
+  n: number;
+  d: number;
+  /** Neighbours used by k-NN-based methods (0 for `iforest` and `ensemble`). */
+  k: number;
+  /** Rows scoring above this are anomalies. */
+  threshold: number;
+  /** Each reference row's score, self excluded (leave-one-out). */
+  referenceScores: Float32Array;
+  lof?: LofState;
+  forest?: IsolationForest;
+  /** The fitted ensemble members. */
+  components?: FittedScorer[];
+}
+
+/** Scores of query rows. */
+export interface ScoreResult {
+  /** One score per query; higher = more anomalous. */
+  scores: Float32Array;
+  /** The 3 nearest reference rows per query, [q, 3], −1 where the reference has fewer. */
+  neighbours: Int32Array;
+  /** 1 where the score is above the scorer's threshold. */
+  isAnomaly: Uint8Array;
+}
+
+/** Neighbours returned per query for explanations. */
+export const EXPLAIN = 3;
+
+const LRD_EPSILON = 1e-10;
+
+/** Fills in the defaults for `opts`. */
+export function resolveOptions(opts: ScorerOptions = {}): ResolvedScorerOptions {
+  const method = opts.method ?? DEFAULT_METHOD;
+  const methods: ScoringMethod[] = ['knn', 'knn-relative', 'lof', 'iforest', 'ensemble'];
+  if (!methods.includes(method)) {
+    throw new RangeError(`unknown scoring method '${String(method)}': use one of ${methods.join(', ')}`);
+  }
+  const resolved: ResolvedScorerOptions = {
+    method,
+    k: opts.k ?? 20,
+    kFraction:
+      opts.kFraction ?? (method === 'knn-relative' || method === 'ensemble' ? DEFAULT_K_FRACTION : 0),
+    seed: opts.seed ?? 0,
+    trees: opts.trees ?? 100,
+    sampleSize: opts.sampleSize ?? 256,
+    components: [...(opts.components ?? DEFAULT_COMPONENTS)],
+    combine: opts.combine ?? 'max',
+    thresholdPercentile: opts.thresholdPercentile ?? 95,
+    queryChunk: opts.queryChunk ?? 1024,
+    referenceChunk: opts.referenceChunk ?? 8192,
+  };
+  if (!Number.isInteger(resolved.k) || resolved.k < 1)
+    throw new RangeError(`k must be a whole number >= 1, got ${resolved.k}`);
+  if (!(resolved.kFraction >= 0 && resolved.kFraction < 1)) {
+    throw new RangeError(`kFraction must be within [0, 1), got ${resolved.kFraction}`);
+  }
+  if (!(resolved.thresholdPercentile >= 0 && resolved.thresholdPercentile <= 100)) {
+    throw new RangeError(`thresholdPercentile must be within 0–100, got ${resolved.thresholdPercentile}`);
+  }
+  if (method === 'ensemble') {
+    if (resolved.components.length === 0)
+      throw new RangeError('an ensemble needs at least one component method');
+    for (const c of resolved.components) {
+      if (!methods.includes(c) || (c as ScoringMethod) === 'ensemble') {
+        throw new RangeError(
+          `ensemble components must be among knn, knn-relative, lof, iforest; got '${String(c)}'`,
+        );
+      }
+    }
+  }
+  return resolved;
+}
+
+/** Neighbours a k-NN-based method uses for `n` reference rows: max(k, ⌈kFraction·n⌉), at most n − 1. */
+export function effectiveK(options: ResolvedScorerOptions, n: number): number {
+  return Math.max(1, Math.min(n - 1, Math.max(options.k, Math.ceil(options.kFraction * n))));
+}
+
+const normalizedCache = new WeakMap<Float32Array, { d: number; rows: Float32Array }>();
+
+function unitRows(x: Float32Array, d: number): Float32Array {
+  const hit = normalizedCache.get(x);
+  if (hit && hit.d === d) return hit.rows;
+  const rows = normalizeRows(x, d);
+  normalizedCache.set(x, { d, rows });
+  return rows;
+}
+
+function lofScores(
+  k: number,
+  distances: Float32Array,
+  indices: Int32Array,
+  state: LofState,
+  q: number,
+): Float32Array {
+  const out = new Float32Array(q);
+  for (let i = 0; i < q; i++) {
+    let reach = 0;
+    let neighbourLrd = 0;
+    for (let j = 0; j < k; j++) {
+      const o = indices[i * k + j]!;
+      reach += Math.max(state.kDistances[o]!, distances[i * k + j]!);
+      neighbourLrd += state.lrd[o]!;
+    }
+    const lrd = 1 / (reach / k + LRD_EPSILON);
+    out[i] = neighbourLrd / k / lrd;
+  }
+  return out;
+}
+
+async function fitComponent(
+  method: ComponentMethod,
+  ref: Float32Array,
+  n: number,
+  d: number,
+  options: ResolvedScorerOptions,
+  runtime: KnnRuntime,
+): Promise<Omit<FittedScorer, 'threshold'>> {
+  const base = { method, options: { ...options, method }, n, d };
+  const knnOpts = {
+    normalized: true,
+    queryChunk: options.queryChunk,
+    referenceChunk: options.referenceChunk,
+  };
+  if (method === 'iforest') {
+    const forest = fitIsolationForest(ref, d, {
+      trees: options.trees,
+      sampleSize: options.sampleSize,
+      seed: options.seed,
+    });
+    return { ...base, k: 0, forest, referenceScores: isolationScores(forest, ref, d) };
+  }
+  const resolved =
+    method === 'knn-relative' && !(base.options.kFraction > 0)
+      ? { ...base.options, kFraction: DEFAULT_K_FRACTION }
+      : base.options;
+  const k = effectiveK(resolved, n);
+  if (method === 'lof') {
+    const { distances, indices } = await knnSearch(
+      ref,
+      ref,
+      d,
+      { ...knnOpts, k, excludeSelf: true },
+      runtime,
+    );
+    const kDistances = new Float32Array(n);
+    for (let i = 0; i < n; i++) kDistances[i] = distances[i * k + k - 1]!;
+    const lrd = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let reach = 0;
+      for (let j = 0; j < k; j++) reach += Math.max(kDistances[indices[i * k + j]!]!, distances[i * k + j]!);
+      lrd[i] = 1 / (reach / k + LRD_EPSILON);
+    }
+    const lof = { kDistances, lrd };
+    return { ...base, options: resolved, k, lof, referenceScores: lofScores(k, distances, indices, lof, n) };
+  }
+  const { scores } = await knnScore(ref, ref, d, { ...knnOpts, k, excludeSelf: true, explain: 0 }, runtime);
+  return { ...base, options: resolved, k, referenceScores: scores };
+}
+
+function combineRanks(
+  parts: { sorted: Float64Array; scores: Float32Array }[],
+  q: number,
+  combine: 'mean' | 'max',
+): Float32Array {
+  const out = new Float32Array(q).fill(combine === 'max' ? Number.NEGATIVE_INFINITY : 0);
+  for (const { sorted, scores } of parts) {
+    for (let i = 0; i < q; i++) {
+      const r = ecdfRank(sorted, scores[i]!);
+      out[i] = combine === 'max' ? Math.max(out[i]!, r) : out[i]! + r / parts.length;
+    }
+  }
+  return out;
+}
+
+const sortedReference = new WeakMap<Float32Array, Float64Array>();
+
+function sortedScores(s: FittedScorer): Float64Array {
+  let sorted = sortedReference.get(s.referenceScores);
+  if (!sorted) {
+    sorted = sortedCopy(s.referenceScores);
+    sortedReference.set(s.referenceScores, sorted);
+  }
+  return sorted;
+}
+
+/**
+ * Fits a scorer on the reference embeddings [n, d] (normally the training rows' embeddings): scores every
+ * reference row with itself left out, and sets `threshold` to the `thresholdPercentile`-th percentile of
+ * those scores. k-NN searches run on `runtime` (ONNX Runtime).
+ */
+export async function fitScorer(
+  reference: Float32Array,
+  d: number,
+  opts: ScorerOptions,
+  runtime: KnnRuntime,
+): Promise<FittedScorer> {
+  const options = resolveOptions(opts);
+  const n = rowCount(reference, d, 'reference');
+  if (n < 2) throw new RangeError(`fitting a scorer needs at least 2 reference rows, got ${n}`);
+  const ref = unitRows(reference, d);
+  let fitted: Omit<FittedScorer, 'threshold'>;
+  if (options.method === 'ensemble') {
+    const components: FittedScorer[] = [];
+    for (const c of options.components) {
+      const kFraction = c === 'knn-relative' ? options.kFraction : 0;
+      const part = await fitComponent(c, ref, n, d, { ...options, kFraction }, runtime);
+      components.push({ ...part, threshold: percentile(part.referenceScores, options.thresholdPercentile) });
+    }
+    const referenceScores = combineRanks(
+      components.map((c) => ({ sorted: sortedScores(c), scores: c.referenceScores })),
+      n,
+      options.combine,
+    );
+    fitted = { method: 'ensemble', options, n, d, k: 0, referenceScores, components };
+  } else {
+    fitted = await fitComponent(options.method, ref, n, d, options, runtime);
+  }
+  return { ...fitted, threshold: percentile(fitted.referenceScores, options.thresholdPercentile) };
+}
+
+/** Options for `score`. */
+export interface ScoreOptions {
+  /**
+   * The queries are the reference rows (same order): leave each row out of its own neighbours.
+   * Implied when `queries` is the very array passed as `reference`.
+   */
+  excludeSelf?: boolean;
+}
+
+/** Component scores, with the nearest reference rows when the method found them on the way. */
+interface Scored {
+  scores: Float32Array;
+  neighbours?: Int32Array;
+}
+
+function firstNeighbours(indices: Int32Array, k: number, q: number): Int32Array {
+  const out = new Int32Array(q * EXPLAIN).fill(-1);
+  const m = Math.min(k, EXPLAIN);
+  for (let i = 0; i < q; i++) for (let j = 0; j < m; j++) out[i * EXPLAIN + j] = indices[i * k + j]!;
+  return out;
+}
+
+async function componentScores(
+  s: FittedScorer,
+  ref: Float32Array,
+  qs: Float32Array,
+  q: number,
+  excludeSelf: boolean,
+  runtime: KnnRuntime,
+): Promise<Scored> {
+  const knnOpts = {
+    normalized: true,
+    excludeSelf,
+    queryChunk: s.options.queryChunk,
+    referenceChunk: s.options.referenceChunk,
+  };
+  switch (s.method) {
+    case 'iforest':
+      return { scores: isolationScores(s.forest!, qs, s.d) };
+    case 'lof': {
+      const { k, distances, indices } = await knnSearch(ref, qs, s.d, { ...knnOpts, k: s.k }, runtime);
+      return {
+        scores: lofScores(k, distances, indices, s.lof!, q),
+        neighbours: firstNeighbours(indices, k, q),
+      };
+    }
+    case 'ensemble': {
+      const parts = [];
+      let neighbours: Int32Array | undefined;
+      for (const c of s.components!) {
+        const part = await componentScores(c, ref, qs, q, excludeSelf, runtime);
+        neighbours ??= part.neighbours;
+        parts.push({ sorted: sortedScores(c), scores: part.scores });
+      }
+      return { scores: combineRanks(parts, q, s.options.combine), neighbours };
+    }
+    default: {
+      const r = await knnScore(ref, qs, s.d, { ...knnOpts, k: s.k, explain: EXPLAIN }, runtime);
+      return { scores: r.scores, neighbours: firstNeighbours(r.neighbours, r.explain, q) };
+    }
+  }
+}
+
+/**
+ * Scores query embeddings [q, d] against the reference the scorer was fitted on: anomaly scores, the 3
+ * nearest reference rows per query (for explanations), and `score > threshold` flags.
+ */
+export async function score(
+  scorer: FittedScorer,
+  reference: Float32Array,
+  queries: Float32Array,
+  d: number,
+  runtime: KnnRuntime,
+  options: ScoreOptions = {},
+): Promise<ScoreResult> {
+  if (d !== scorer.d)
+    throw new RangeError(`the scorer was fitted on embeddings of width ${scorer.d}, got ${d}`);
+  const n = rowCount(reference, d, 'reference');
+  if (n !== scorer.n) {
+    throw new RangeError(`the scorer was fitted on ${scorer.n} reference rows; this reference has ${n}`);
+  }
+  const q = rowCount(queries, d, 'queries');
+  const excludeSelf = options.excludeSelf ?? queries === reference;
+  const ref = unitRows(reference, d);
+  const qs = queries === reference ? ref : normalizeRows(queries, d);
+  const scored = await componentScores(scorer, ref, qs, q, excludeSelf, runtime);
+  let neighbours = scored.neighbours;
+  if (!neighbours) {
+    const knnOpts = {
+      k: EXPLAIN,
+      explain: EXPLAIN,
+      normalized: true,
+      excludeSelf,
+      queryChunk: scorer.options.queryChunk,
+      referenceChunk: scorer.options.referenceChunk,
+    };
+    const near = await knnScore(ref, qs, d, knnOpts, runtime);
+    neighbours = firstNeighbours(near.neighbours, near.explain, q);
+  }
+  const { scores } = scored;
+  const isAnomaly = new Uint8Array(q);
+  for (let i = 0; i < q; i++) isAnomaly[i] = scores[i]! > scorer.threshold ? 1 : 0;
+  return { scores, neighbours, isAnomaly };
+}
+
+/** A fitted scorer as plain JSON data (typed arrays become number arrays). */
+export interface FittedScorerJSON {
+  format: 'ocsf-embed.scorer';
+  version: 1;
+  method: ScoringMethod;
+  options: ResolvedScorerOptions;
+  n: number;
+  d: number;
+  k: number;
+  threshold: number;
+  referenceScores: number[];
+  lof?: { kDistances: number[]; lrd: number[] };
+  forest?: IsolationForestJSON;
+  components?: FittedScorerJSON[];
+}
+
+/** Converts a fitted scorer to plain JSON data; `JSON.stringify` it to save. Restores exactly. */
+export function scorerToJSON(s: FittedScorer): FittedScorerJSON {
+  return {
+    format: 'ocsf-embed.scorer',
+    version: 1,
+    method: s.method,
+    options: s.options,
+    n: s.n,
+    d: s.d,
+    k: s.k,
+    threshold: s.threshold,
+    referenceScores: [...s.referenceScores],
+    ...(s.lof && { lof: { kDistances: [...s.lof.kDistances], lrd: [...s.lof.lrd] } }),
+    ...(s.forest && { forest: isolationForestToJSON(s.forest) }),
+    ...(s.components && { components: s.components.map(scorerToJSON) }),
+  };
+}
+
+/** Restores a scorer saved by `scorerToJSON`. */
+export function scorerFromJSON(json: FittedScorerJSON): FittedScorer {
+  if (json.format !== 'ocsf-embed.scorer' || json.version !== 1) {
+    throw new Error(
+      `not an ocsf-embed scorer (version 1): format ${String(json.format)}, version ${String(json.version)}`,
+    );
+  }
+  return {
+    method: json.method,
+    options: json.options,
+    n: json.n,
+    d: json.d,
+    k: json.k,
+    threshold: json.threshold,
+    referenceScores: Float32Array.from(json.referenceScores),
+    ...(json.lof && {
+      lof: { kDistances: Float32Array.from(json.lof.kDistances), lrd: Float32Array.from(json.lof.lrd) },
+    }),
+    ...(json.forest && { forest: isolationForestFromJSON(json.forest) }),
+    ...(json.components && { components: json.components.map(scorerFromJSON) }),
+  };
+}
