@@ -18,6 +18,7 @@ import type { FittedSpec } from '../features/types.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.node.ts';
 import type { Checkpoint } from './checkpoint.ts';
+import { createProgress } from './progress.node.ts';
 import { type EpochRecord, FIT_DEFAULTS, type FitOptions, type StepRecord, Trainer } from './trainer.ts';
 
 /** Everything a run needs, as the CLI resolves it. */
@@ -260,12 +261,13 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     o,
     `training ${config.objective.kind} on ${data.train.rows} rows (validation ${data.val?.rows ?? 0}), batch ${batchSize}, device ${device}, ${threads ?? (cores <= 2 ? 1 : Math.min(4, cores))} thread(s)`,
   );
+  const progress = createProgress(batchSize, o.verbose === false);
   const result = await trainer.fit(data.train, data.val, saved.fit, {
     onStep: keep,
+    onBatch: (p) => progress.update({ ...p, epochs: saved.fit.epochs }),
     onEpoch: (r) => {
       keep(r);
-      log(
-        o,
+      progress.line(
         `epoch ${r.epoch}/${saved.fit.epochs}  step ${r.step}  train ${r.train_loss.toFixed(4)}  val ${r.val_loss?.toFixed(4) ?? '-'}  lr ${r.lr.toExponential(2)}  ${Math.round(r.samples_per_s)} samples/s${r.best ? '  (best)' : ''}`,
       );
     },
@@ -276,6 +278,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
       });
     },
   });
+  progress.stop();
   process.removeListener('SIGINT', onSigint);
   await trainer.release();
 

@@ -1,0 +1,103 @@
+// `ocsf-embed train` end to end on generated events, its resume, and its argument errors.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+
+const dir = mkdtempSync(join(tmpdir(), 'ocsf-train-cli-'));
+const events = join(dir, 'events.jsonl');
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/ocsf-embed.js', ...args], { encoding: 'utf8' });
+const small = ['--d-model', '16', '--blocks', '1', '--batch-size', '64', '--val-split', '0.2'];
+
+before(() => {
+  const g = cli(
+    'generate',
+    '--events',
+    '1200',
+    '--seed',
+    '3',
+    '--out',
+    events,
+    '--labels',
+    join(dir, 'labels.jsonl'),
+  );
+  assert.equal(g.status, 0, g.stderr);
+});
+
+test('train writes a complete run directory, with detection quality when labels are given', () => {
+  const out = join(dir, 'run');
+  const r = cli(
+    'train',
+    events,
+    '--out',
+    out,
+    '--epochs',
+    '2',
+    ...small,
+    '--labels',
+    join(dir, 'labels.jsonl'),
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /epoch 2\/2/);
+  assert.match(r.stdout, /stopped: completed 2 epochs/);
+  for (const f of [
+    'config.json',
+    'spec.json',
+    'metrics.jsonl',
+    'checkpoint-last.safetensors',
+    'checkpoint-best.safetensors',
+    'model.onnx',
+    'reference.safetensors',
+    'scorer.json',
+    'report.html',
+    'charts/loss.svg',
+    'detection.json',
+  ]) {
+    assert.ok(existsSync(join(out, f)), `missing ${f}`);
+  }
+  const epochs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.type === 'epoch');
+  assert.equal(epochs.length, 2);
+  assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('<svg'));
+});
+
+test('a second train into the same directory is refused; --resume continues it', () => {
+  const out = join(dir, 'run2');
+  assert.equal(cli('train', events, '--out', out, '--epochs', '1', ...small).status, 0);
+  const again = cli('train', events, '--out', out, '--epochs', '1', ...small);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /already holds a run; continue it with `ocsf-embed train --resume/);
+  const resumed = cli('train', '--resume', out);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stdout, /stopped: completed 1 epochs/);
+});
+
+test('argument errors exit with code 2 and say what to type', () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ['train', events, '--out', join(dir, 'x'), '--epochs', '0'],
+      /--epochs must be a whole number ≥ 1, e.g. --epochs 20/,
+    ],
+    [
+      ['train', events, '--out', join(dir, 'x'), '--d-model', '30'],
+      /--d-model must be a whole number divisible by 4/,
+    ],
+    [['train', events], /give the run directory with --out/],
+    [['train', events, '--out', join(dir, 'x'), '--objective', 'simclr'], /Invalid values:[\s\S]*objective/],
+    [['train', events, '--out', join(dir, 'x'), '--bogus'], /Unknown argument: bogus/],
+    [['train', '--resume', join(dir, 'nothing-here')], /holds no run to resume/],
+    [['train', join(dir, 'missing.jsonl'), '--out', join(dir, 'y')], /missing\.jsonl/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: status ${r.status}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
