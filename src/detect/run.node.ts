@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../cli/errors.ts';
+import { permutation } from '../data/dataset.ts';
 import { compilePathGetter } from '../data/flatten.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import { writeFileAtomic } from '../train/checkpoint.node.ts';
@@ -11,6 +12,8 @@ import { nodeKnnRuntime } from './knn.node.ts';
 import { EXPLAIN, type FittedScorer, fitScorer, score, scorerFromJSON, scorerToJSON } from './scorer.ts';
 
 export const SCORER_FILE = 'scorer.json';
+/** Training events kept in the reference set at most (a seeded sample beyond that). */
+export const MAX_REFERENCE_ROWS = 16384;
 export const REFERENCE_FILE = 'reference.safetensors';
 
 /** What a run's scorer is, in a line. */
@@ -30,7 +33,7 @@ function uidsOf(events: readonly object[], uidPath: string | null): string[] {
   });
 }
 
-/** Embeds the training events, fits the scorer on them, and writes both into the run. */
+/** Embeds the training events (a seeded sample of at most MAX_REFERENCE_ROWS), fits the scorer on them, and writes both into the run. */
 export async function writeRunScorer(
   runDir: string,
   embedder: Embedder,
@@ -38,6 +41,10 @@ export async function writeRunScorer(
   uidPath: string | null,
 ): Promise<RunScoring> {
   const d = embedder.dimension;
+  if (trainEvents.length > MAX_REFERENCE_ROWS) {
+    const keep = permutation(trainEvents.length, 0x5eed, 0).subarray(0, MAX_REFERENCE_ROWS).sort();
+    trainEvents = Array.from(keep, (i) => trainEvents[i]!);
+  }
   const reference = await embedder.embed(trainEvents, { normalized: true });
   const runtime = nodeKnnRuntime({ device: 'cpu' });
   const scorer = await fitScorer(reference, d, {}, runtime);
