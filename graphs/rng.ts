@@ -54,6 +54,20 @@ export function normalOf(key: number, n: number): Float64Array {
   return out;
 }
 
+/**
+ * 16-bit uniforms of elements 0..n-1 (n even): element i takes the low half of hash i,
+ * element n/2 + i its high half. Two draws per hash, for masks where 1/65536 steps suffice.
+ */
+export function halfWordsOf(key: number, n: number): Uint16Array {
+  const bits = bitsOf(key, n / 2);
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n / 2; i++) {
+    out[i] = bits[i]! & 0xffff;
+    out[n / 2 + i] = bits[i]! >>> 16;
+  }
+  return out;
+}
+
 // ---- in-graph --------------------------------------------------------------------------
 
 function u32(x: Value, value: number): Value {
@@ -116,6 +130,23 @@ export function randomNormalLike(key: Value, like: Value, dtype: 'float32' | 'fl
   const radius = op.sqrt(op.mul(op.log(u1), b.scalar(dtype, -2)));
   const z = op.mul(radius, op.cos(op.mul(u2, b.scalar(dtype, 2 * Math.PI))));
   return b.op('Reshape', [z, op.shape(like)], {}, { shape: like.shape });
+}
+
+/**
+ * A Bernoulli mask with `like`'s (static, even-sized) shape: true with probability
+ * round(p·65536)/65536, from 16-bit halves of the hash (two draws per hash, compared as uint32).
+ */
+export function bernoulliLike(key: Value, like: Value, p: number): Value {
+  const b = like.builder;
+  const dims = like.shape;
+  if (!dims || dims.some((d) => typeof d !== 'number'))
+    throw new Error(`bernoulliLike needs a static shape, got ${like}`);
+  const n = (dims as number[]).reduce((a, d) => a * d, 1);
+  if (n % 2 !== 0) throw new Error(`bernoulliLike needs an even number of elements, got ${n}`);
+  const h = counterBits(key, b.scalar('int64', n / 2));
+  const halves = op.concat([op.bitwiseAnd(h, u32(h, 0xffff)), op.bitShift(h, u32(h, 16), 'RIGHT')], 0);
+  const hit = op.less(halves, u32(h, Math.round(p * 65536)));
+  return op.reshape(hit, dims as number[]);
 }
 
 /** Exposes the raw bits, for tests against the reference. */

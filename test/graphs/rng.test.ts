@@ -93,3 +93,26 @@ test('different seeds, steps and streams give different streams', async () => {
   const same = bits(a).filter((v, i) => v === bits(b)[i]).length;
   assert.ok(same < 2);
 });
+
+test('Bernoulli masks from 16-bit halves match the reference and their rate', async () => {
+  const { bernoulliLike, halfWordsOf } = await import('../../graphs/rng.ts');
+  const b = new Builder('bern');
+  const seed = b.input('seed', 'int64', []);
+  const step = b.input('step', 'int64', []);
+  const like = b.input('like', 'float32', [512, 256]);
+  b.output(bernoulliLike(streamKey(seed, step, 4), like, 0.1), 'mask');
+  const out = await runOnce(b, {
+    seed: new ort.Tensor('int64', BigInt64Array.from([9n]), []),
+    step: new ort.Tensor('int64', BigInt64Array.from([2n]), []),
+    like: new ort.Tensor('float32', new Float32Array(512 * 256), [512, 256]),
+  });
+  const got = out.mask!.data as Uint8Array;
+  const words = halfWordsOf(keyOf(9, 2, 4), 512 * 256);
+  const threshold = Math.round(0.1 * 65536);
+  let hits = 0;
+  words.forEach((w, i) => {
+    assert.equal(got[i], w < threshold ? 1 : 0);
+    hits += got[i]!;
+  });
+  assert.ok(Math.abs(hits / words.length - 0.1) < 3e-3, `rate ${hits / words.length}`);
+});
