@@ -1,0 +1,167 @@
+// `ocsf-embed embed`: streams events through model.onnx in batches and writes their embeddings (Arrow, .npy
+// or JSON lines), with rejected records counted and written to a rejects file.
+import { existsSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { formatLoadSummary } from '../../data/load.node.ts';
+import {
+  EMBEDDING_FORMATS,
+  type EmbeddingFormat,
+  formatFromPath,
+  openEmbeddingWriter,
+} from '../../embed/writers.node.ts';
+import { DEVICES, type Device } from '../../runtime/session.node.ts';
+import { streamEventChunks } from '../../serve/events.node.ts';
+import { LoadedModel } from '../../serve/model.node.ts';
+import { UserError } from '../errors.ts';
+
+/** Parsed arguments of `ocsf-embed embed`. */
+export interface EmbedArgs {
+  inputs: string[];
+  model?: string;
+  out?: string;
+  format?: EmbeddingFormat;
+  normalized: boolean;
+  'batch-size': number;
+  device: Device;
+  threads?: number;
+  rejects?: string;
+  quiet: boolean;
+}
+
+/** Checks an output path: its folder exists and it is not a folder itself. */
+export function checkOutPath(flag: string, path: string, example: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UserError(
+      `${flag} ${path}: folder ${dir} does not exist; create it first (mkdir -p ${dir}) or pick another path`,
+    );
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new UserError(
+      `${flag} ${path} is a folder; give a file name, e.g. ${flag} ${path.replace(/\/+$/, '')}/${example}`,
+    );
+  }
+}
+
+/** Checks batch size and threads, shared by `embed` and `score`. */
+export function checkBatchArgs(a: { 'batch-size': number; threads?: number }): void {
+  if (!(Number.isInteger(a['batch-size']) && a['batch-size'] >= 1))
+    throw new UserError('--batch-size must be a whole number ≥ 1, e.g. --batch-size 1024');
+  if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1))
+    throw new UserError('--threads must be a whole number ≥ 1, e.g. --threads 2');
+}
+
+/** The rejects file for an output: `--rejects`, else `<out>.rejects.jsonl`. */
+export function rejectsPathFor(out: string, rejects?: string): string {
+  return rejects ?? `${out}.rejects.jsonl`;
+}
+
+function embeddingFormat(a: EmbedArgs): EmbeddingFormat {
+  if (a.format) return a.format;
+  const f = formatFromPath(a.out!);
+  if (f && (EMBEDDING_FORMATS as readonly string[]).includes(f)) return f as EmbeddingFormat;
+  throw new UserError(
+    `cannot tell the format of --out ${a.out}: name it .arrow, .npy or .jsonl, or pass --format arrow|npy|jsonl`,
+  );
+}
+
+/** Checks every flag; each error says what to type instead. */
+export function checkEmbedArgs(a: EmbedArgs): EmbeddingFormat {
+  if (a.inputs.length === 0)
+    throw new UserError(
+      'name the events to embed, e.g. `ocsf-embed embed events.jsonl --model runs/first --out emb.arrow`',
+    );
+  if (!a.model)
+    throw new UserError(
+      'give the model with --model (a run directory or model.onnx), e.g. --model runs/first',
+    );
+  if (!a.out)
+    throw new UserError('give the output file with --out, e.g. --out embeddings.arrow (or .npy, .jsonl)');
+  checkBatchArgs(a);
+  const format = embeddingFormat(a);
+  checkOutPath('--out', a.out, `embeddings.${format}`);
+  return format;
+}
+
+export const embedCommand: CommandModule<object, EmbedArgs> = {
+  command: 'embed [inputs..]',
+  describe: 'Embed OCSF events with model.onnx; writes Arrow, .npy or JSON lines',
+  builder: (y) =>
+    y
+      .positional('inputs', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
+      })
+      .options({
+        model: { type: 'string', alias: 'm', describe: 'run directory or model.onnx' },
+        out: { type: 'string', alias: 'o', describe: 'output file: .arrow, .npy or .jsonl' },
+        format: { choices: EMBEDDING_FORMATS, describe: 'output format (default: from the --out extension)' },
+        normalized: {
+          type: 'boolean',
+          default: false,
+          describe: 'unit-length embeddings (embedding_normalized)',
+        },
+        'batch-size': { type: 'number', default: 1024, describe: 'events per model call' },
+        device: {
+          choices: DEVICES,
+          default: 'auto' as Device,
+          describe: 'ONNX Runtime device (auto: CUDA when set up)',
+        },
+        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
+        rejects: {
+          type: 'string',
+          describe: 'rejected records JSONL (default <out>.rejects.jsonl, kept only when non-empty)',
+        },
+        quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+      })
+      .example(
+        '$0 embed events.jsonl --model runs/first --out emb.arrow',
+        'uid + fixed-size-list embedding column',
+      )
+      .example(
+        '$0 embed logs/ --model model.onnx --out emb.npy --normalized',
+        'float32 [N, d] + emb.uids.jsonl',
+      )
+      .check((a) => {
+        checkEmbedArgs(a as unknown as EmbedArgs);
+        return true;
+      }),
+  handler: async (a) => {
+    const format = checkEmbedArgs(a);
+    const out = a.out!;
+    const t0 = performance.now();
+    const model = await LoadedModel.open(a.model!, { device: a.device, threads: a.threads });
+    if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
+    const rejectsPath = rejectsPathFor(out, a.rejects);
+    const writer = openEmbeddingWriter(out, format, model.dimension, {
+      'ocsf-embed.model': model.location.modelPath,
+      'ocsf-embed.normalized': String(a.normalized),
+      'ocsf-embed.dimension': String(model.dimension),
+    });
+    let summary: Awaited<ReturnType<typeof streamEventChunks>>;
+    let files: string[];
+    try {
+      summary = await streamEventChunks(
+        a.inputs,
+        { size: a['batch-size'], rejectsPath, spec: model.embedder.spec },
+        async (events) => {
+          await writer.write(model.uidsOf(events), await model.embed(events, a.normalized));
+        },
+      );
+    } finally {
+      files = (await writer.close()).files;
+      await model.release();
+    }
+    if (summary.rejected === 0 && !a.rejects && existsSync(rejectsPath)) unlinkSync(rejectsPath);
+    const seconds = (performance.now() - t0) / 1000;
+    if (!a.quiet) {
+      console.log(formatLoadSummary(summary));
+      console.log(
+        `embedded ${summary.accepted} events (dimension ${model.dimension}${a.normalized ? ', normalized' : ''}) in ${seconds.toFixed(1)} s (${Math.round(summary.accepted / Math.max(seconds, 1e-9))} events/s, device ${model.device}) → ${files.join(', ')}`,
+      );
+    }
+  },
+};

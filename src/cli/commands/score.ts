@@ -1,0 +1,169 @@
+// `ocsf-embed score`: streams events through a run's model and scorer in batches and writes one row per
+// event (uid, score, threshold, is_anomaly, nearest reference events) as JSON lines, CSV or Parquet.
+import { existsSync, unlinkSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { formatLoadSummary } from '../../data/load.node.ts';
+import {
+  formatFromPath,
+  openScoreWriter,
+  SCORE_FORMATS,
+  type ScoreFormat,
+  type ScoreRow,
+} from '../../embed/writers.node.ts';
+import { DEVICES, type Device } from '../../runtime/session.node.ts';
+import { streamEventChunks } from '../../serve/events.node.ts';
+import { LoadedModel } from '../../serve/model.node.ts';
+import { UserError } from '../errors.ts';
+import { checkBatchArgs, checkOutPath, rejectsPathFor } from './embed.ts';
+
+/** Parsed arguments of `ocsf-embed score`. */
+export interface ScoreArgs {
+  inputs: string[];
+  model?: string;
+  out?: string;
+  format?: ScoreFormat;
+  'batch-size': number;
+  device: Device;
+  threads?: number;
+  rejects?: string;
+  quiet: boolean;
+}
+
+/** What `scoreFiles` did. */
+export interface ScoreSummary {
+  events: number;
+  flagged: number;
+  rejected: number;
+  threshold: number;
+  method: string;
+  seconds: number;
+  rejectsPath: string | null;
+}
+
+function scoreFormat(a: ScoreArgs): ScoreFormat {
+  if (a.format) return a.format;
+  const f = formatFromPath(a.out!);
+  if (f && (SCORE_FORMATS as readonly string[]).includes(f)) return f as ScoreFormat;
+  throw new UserError(
+    `cannot tell the format of --out ${a.out}: name it .jsonl, .csv or .parquet, or pass --format jsonl|csv|parquet`,
+  );
+}
+
+/** Checks every flag; each error says what to type instead. */
+export function checkScoreArgs(a: ScoreArgs): ScoreFormat {
+  if (a.inputs.length === 0)
+    throw new UserError(
+      'name the events to score, e.g. `ocsf-embed score events.jsonl --model runs/first --out scores.jsonl`',
+    );
+  if (!a.model) throw new UserError('give the run to score against with --model, e.g. --model runs/first');
+  if (!a.out)
+    throw new UserError('give the output file with --out, e.g. --out scores.jsonl (or .csv, .parquet)');
+  checkBatchArgs(a);
+  const format = scoreFormat(a);
+  checkOutPath('--out', a.out, `scores.${format}`);
+  return format;
+}
+
+export const scoreCommand: CommandModule<object, ScoreArgs> = {
+  command: 'score [inputs..]',
+  describe: "Score OCSF events for anomalies against a run's reference events; writes JSONL, CSV or Parquet",
+  builder: (y) =>
+    y
+      .positional('inputs', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
+      })
+      .options({
+        model: {
+          type: 'string',
+          alias: 'm',
+          describe: 'run directory (model.onnx, reference embeddings, scorer)',
+        },
+        out: { type: 'string', alias: 'o', describe: 'output file: .jsonl, .csv or .parquet' },
+        format: { choices: SCORE_FORMATS, describe: 'output format (default: from the --out extension)' },
+        'batch-size': { type: 'number', default: 1024, describe: 'events per model call' },
+        device: {
+          choices: DEVICES,
+          default: 'auto' as Device,
+          describe: 'ONNX Runtime device (auto: CUDA when set up)',
+        },
+        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
+        rejects: {
+          type: 'string',
+          describe: 'rejected records JSONL (default <out>.rejects.jsonl, kept only when non-empty)',
+        },
+        quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+      })
+      .example('$0 score today.jsonl --model runs/first --out scores.jsonl', 'one JSON row per event')
+      .example('$0 score logs/*.parquet --model runs/first --out scores.parquet', 'Parquet for analysis')
+      .check((a) => {
+        checkScoreArgs(a as unknown as ScoreArgs);
+        return true;
+      }),
+  handler: async (a) => {
+    const format = checkScoreArgs(a);
+    const s = await scoreFiles(a, format);
+    if (!a.quiet) {
+      const pct = s.events ? ((100 * s.flagged) / s.events).toFixed(2) : '0';
+      console.log(
+        `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}`,
+      );
+    }
+  },
+};
+
+/** Scores the input files against the run and writes the rows; prints the load summary unless quiet. */
+export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<ScoreSummary> {
+  const out = a.out!;
+  const t0 = performance.now();
+  const model = await LoadedModel.open(a.model!, {
+    device: a.device,
+    threads: a.threads,
+    requireScorer: true,
+  });
+  if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
+  const scorer = model.scoring!.scorer;
+  const rejectsPath = rejectsPathFor(out, a.rejects);
+  const writer = openScoreWriter(out, format, {
+    'ocsf-embed.run': model.location.runDir ?? '',
+    'ocsf-embed.method': scorer.method,
+    'ocsf-embed.threshold': String(scorer.threshold),
+  });
+  let flagged = 0;
+  let summary: Awaited<ReturnType<typeof streamEventChunks>>;
+  try {
+    summary = await streamEventChunks(
+      a.inputs,
+      { size: a['batch-size'], rejectsPath, spec: model.embedder.spec },
+      async (events) => {
+        const s = await model.score(events);
+        const rows: ScoreRow[] = events.map((_, i) => ({
+          uid: s.uids[i]!,
+          score: s.scores[i]!,
+          threshold: s.threshold,
+          is_anomaly: s.isAnomaly[i] === 1,
+          nearest: s.nearest[i]!,
+        }));
+        for (const r of rows) if (r.is_anomaly) flagged++;
+        await writer.write(rows);
+      },
+    );
+  } finally {
+    await writer.close();
+    await model.release();
+  }
+  const kept = summary.rejected > 0 || Boolean(a.rejects);
+  if (!kept && existsSync(rejectsPath)) unlinkSync(rejectsPath);
+  if (!a.quiet) console.log(formatLoadSummary(summary));
+  return {
+    events: summary.accepted,
+    flagged,
+    rejected: summary.rejected,
+    threshold: scorer.threshold,
+    method: scorer.method,
+    seconds: (performance.now() - t0) / 1000,
+    rejectsPath: kept ? rejectsPath : null,
+  };
+}

@@ -1,0 +1,136 @@
+// `ocsf-embed serve`: the options table, its checks, and running the HTTP service until SIGINT/SIGTERM.
+import type { CommandModule } from 'yargs';
+import { DEVICES, type Device } from '../../runtime/session.node.ts';
+import { LoadedModel } from '../../serve/model.node.ts';
+import { parseSize, startServer } from '../../serve/server.node.ts';
+import { UserError } from '../errors.ts';
+
+/** Parsed arguments of `ocsf-embed serve`. */
+export interface ServeArgs {
+  model?: string;
+  port: number;
+  host: string;
+  'max-body': string;
+  'batch-max': number;
+  device: Device;
+  threads?: number;
+  'shutdown-timeout': number;
+  'micro-batch': boolean;
+}
+
+/** Checks every flag; each error says what to type instead. */
+export function checkServeArgs(a: ServeArgs): void {
+  if (!a.model) throw new UserError('give the run to serve with --model, e.g. --model runs/first');
+  if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535))
+    throw new UserError(
+      '--port must be a whole number from 0 to 65535, e.g. --port 8080 (0 picks a free port)',
+    );
+  if (!a.host) throw new UserError('--host must name an interface, e.g. --host 127.0.0.1');
+  if (!(parseSize(a['max-body']) > 0))
+    throw new UserError(
+      '--max-body must be a size such as 1mb, 512kb or 1048576 (bytes), e.g. --max-body 1mb',
+    );
+  if (!(Number.isInteger(a['batch-max']) && a['batch-max'] >= 1))
+    throw new UserError('--batch-max must be a whole number ≥ 1, e.g. --batch-max 1000');
+  if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1))
+    throw new UserError('--threads must be a whole number ≥ 1, e.g. --threads 2');
+  if (!(a['shutdown-timeout'] >= 0))
+    throw new UserError('--shutdown-timeout must be a number of seconds ≥ 0, e.g. --shutdown-timeout 10');
+}
+
+export const serveCommand: CommandModule<object, ServeArgs> = {
+  command: 'serve',
+  describe: 'Serve a trained run over HTTP: POST /embed, POST /score, GET /health, GET /metrics',
+  builder: (y) =>
+    y
+      .options({
+        model: {
+          type: 'string',
+          describe: 'run directory (model.onnx + scorer); a bare model.onnx serves /embed only',
+        },
+        port: { type: 'number', default: 8080, describe: 'TCP port (0 picks a free one)' },
+        host: { type: 'string', default: '127.0.0.1', describe: 'interface to listen on (0.0.0.0 for all)' },
+        'max-body': { type: 'string', default: '1mb', describe: 'largest request body (413 above)' },
+        'batch-max': {
+          type: 'number',
+          default: 1000,
+          describe: 'most events in one batch request (413 above)',
+        },
+        device: {
+          choices: DEVICES,
+          default: 'cpu' as Device,
+          describe: 'ONNX Runtime device for the embedding model (cpu: single events are fastest there)',
+        },
+        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
+        'micro-batch': {
+          type: 'boolean',
+          default: true,
+          describe: 'run concurrent requests together in one model call (--no-micro-batch: each on its own)',
+        },
+        'shutdown-timeout': {
+          type: 'number',
+          default: 10,
+          describe: 'seconds to let requests in flight finish on SIGINT/SIGTERM',
+        },
+      })
+      .example('$0 serve --model runs/first', 'listen on http://127.0.0.1:8080')
+      .example(
+        "curl -s localhost:8080/score -H 'content-type: application/json' -d @event.json",
+        'score one event',
+      )
+      .check((a) => {
+        checkServeArgs(a as unknown as ServeArgs);
+        return true;
+      }),
+  handler: async (a) => {
+    const model = await LoadedModel.open(a.model!, { device: a.device, threads: a.threads });
+    if (model.notice) console.error(`note: ${model.notice}`);
+    let running: Awaited<ReturnType<typeof startServer>>;
+    try {
+      running = await startServer({
+        model,
+        port: a.port,
+        host: a.host,
+        maxBodyBytes: parseSize(a['max-body']),
+        batchMax: a['batch-max'],
+        shutdownTimeoutMs: a['shutdown-timeout'] * 1000,
+        microBatch: a['micro-batch'],
+      });
+    } catch (e) {
+      await model.release();
+      const code = (e as { code?: string }).code;
+      if (code === 'EADDRINUSE')
+        throw new UserError(
+          `port ${a.port} on ${a.host} is in use: pick another with --port, e.g. --port 8081`,
+        );
+      if (code === 'EACCES')
+        throw new UserError(
+          `no permission to listen on port ${a.port}: use a port above 1023, e.g. --port 8080`,
+        );
+      if (code === 'EADDRNOTAVAIL')
+        throw new UserError(`${a.host} is not an address of this machine: use e.g. --host 127.0.0.1`);
+      throw e;
+    }
+    const scoring = model.scoring
+      ? `scorer ${model.scoring.scorer.method} (threshold ${model.scoring.scorer.threshold.toFixed(4)}, ${model.scoring.scorer.n} reference events)`
+      : 'no scorer: /embed only';
+    console.log(
+      `listening on ${running.url} (model ${model.location.modelPath}, dimension ${model.dimension}, ${scoring}, device ${model.device})`,
+    );
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+        stopping = true;
+        console.log(`${signal}: shutting down, finishing ${running.inFlight} request(s) in flight`);
+        running.close().then(resolve, (e) => {
+          console.error(`error while shutting down: ${(e as Error).message}`);
+          resolve();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    console.log('stopped');
+  },
+};

@@ -1,0 +1,352 @@
+// Streaming output files for batch commands: embeddings as Arrow IPC, NumPy .npy or JSON lines, and anomaly
+// scores as JSON lines, CSV or Parquet, written batch by batch with bounded memory.
+import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { finished } from 'node:stream/promises';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  makeData,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  Utf8,
+  vectorFromArray,
+} from 'apache-arrow';
+import { type ColumnSource, fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+
+/** Embedding file formats. */
+export type EmbeddingFormat = 'arrow' | 'npy' | 'jsonl';
+export const EMBEDDING_FORMATS: readonly EmbeddingFormat[] = ['arrow', 'npy', 'jsonl'];
+
+/** Score file formats. */
+export type ScoreFormat = 'jsonl' | 'csv' | 'parquet';
+export const SCORE_FORMATS: readonly ScoreFormat[] = ['jsonl', 'csv', 'parquet'];
+
+/** The format a file name implies (`.arrow`/`.feather`, `.npy`, `.jsonl`/`.ndjson`, `.csv`, `.parquet`), or null. */
+export function formatFromPath(path: string): EmbeddingFormat | ScoreFormat | null {
+  const m = /\.([a-z]+)$/i.exec(path);
+  const ext = m?.[1]?.toLowerCase();
+  if (ext === 'arrow' || ext === 'feather' || ext === 'ipc') return 'arrow';
+  if (ext === 'npy') return 'npy';
+  if (ext === 'jsonl' || ext === 'ndjson') return 'jsonl';
+  if (ext === 'csv') return 'csv';
+  if (ext === 'parquet') return 'parquet';
+  return null;
+}
+
+/** A float32 value as the shortest decimal that reads back to the same float32. */
+export function float32Number(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(9)) : x;
+}
+
+class TextFile {
+  private readonly fd: number;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(text: string): void {
+    if (text.length > 0) writeSync(this.fd, text);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Writes embeddings batch by batch; `close` finishes the file. */
+export interface EmbeddingWriter {
+  readonly format: EmbeddingFormat;
+  /** Appends rows: one uid (or null) per row and the embeddings, row-major [rows, dimension]. */
+  write(uids: readonly (string | null)[], embeddings: Float32Array): Promise<void>;
+  /** Finishes the file(s); returns the rows written and every file written. */
+  close(): Promise<{ rows: number; files: string[] }>;
+}
+
+/** Provenance recorded in the file where the format has room for it (Arrow schema metadata). */
+export type WriterMetadata = Record<string, string>;
+
+function checkRows(uids: readonly unknown[], embeddings: Float32Array, d: number): void {
+  if (embeddings.length !== uids.length * d) {
+    throw new RangeError(`${uids.length} uids but ${embeddings.length / d} rows of width ${d}`);
+  }
+}
+
+class JsonlEmbeddingWriter implements EmbeddingWriter {
+  readonly format = 'jsonl';
+  private readonly file: TextFile;
+  private rows = 0;
+  constructor(
+    path: string,
+    private readonly d: number,
+  ) {
+    this.file = new TextFile(path);
+  }
+  async write(uids: readonly (string | null)[], embeddings: Float32Array): Promise<void> {
+    checkRows(uids, embeddings, this.d);
+    const d = this.d;
+    const lines: string[] = [];
+    for (let i = 0; i < uids.length; i++) {
+      const v = new Array<number>(d);
+      for (let j = 0; j < d; j++) v[j] = float32Number(embeddings[i * d + j]!);
+      lines.push(JSON.stringify({ uid: uids[i], embedding: v }));
+    }
+    if (lines.length > 0) this.file.write(`${lines.join('\n')}\n`);
+    this.rows += uids.length;
+  }
+  async close() {
+    this.file.close();
+    return { rows: this.rows, files: [this.file.path] };
+  }
+}
+
+/** Bytes of an .npy header reserved up front, so that the final shape can be written over it in place. */
+const NPY_HEADER_BYTES = 128;
+
+/** The .npy v1.0 header for a little-endian float32 C-order array of `rows` × `d`, padded to `NPY_HEADER_BYTES`. */
+export function npyHeader(rows: number, d: number): Uint8Array {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${d}), }`;
+  const headerLen = NPY_HEADER_BYTES - 10;
+  if (dict.length + 1 > headerLen) throw new RangeError(`shape (${rows}, ${d}) does not fit the .npy header`);
+  const out = new Uint8Array(NPY_HEADER_BYTES);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, headerLen & 0xff, headerLen >> 8]);
+  const text = `${dict.padEnd(headerLen - 1, ' ')}\n`;
+  for (let i = 0; i < text.length; i++) out[10 + i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Where an .npy file's uids go: `x.npy` → `x.uids.jsonl`. */
+export function npyUidsPath(path: string): string {
+  return `${path.replace(/\.npy$/i, '')}.uids.jsonl`;
+}
+
+class NpyEmbeddingWriter implements EmbeddingWriter {
+  readonly format = 'npy';
+  private readonly fd: number;
+  private readonly uidFile: TextFile;
+  private rows = 0;
+  constructor(
+    private readonly path: string,
+    private readonly d: number,
+  ) {
+    if (endianness() !== 'LE')
+      throw new Error('.npy output is written little-endian; this host is big-endian');
+    this.fd = openSync(path, 'w');
+    writeSync(this.fd, npyHeader(0, d));
+    this.uidFile = new TextFile(npyUidsPath(path));
+  }
+  async write(uids: readonly (string | null)[], embeddings: Float32Array): Promise<void> {
+    checkRows(uids, embeddings, this.d);
+    writeSync(this.fd, new Uint8Array(embeddings.buffer, embeddings.byteOffset, embeddings.byteLength));
+    if (uids.length > 0) this.uidFile.write(`${uids.map((u) => JSON.stringify(u)).join('\n')}\n`);
+    this.rows += uids.length;
+  }
+  async close() {
+    writeSync(this.fd, npyHeader(this.rows, this.d), 0, NPY_HEADER_BYTES, 0);
+    closeSync(this.fd);
+    this.uidFile.close();
+    return { rows: this.rows, files: [this.path, this.uidFile.path] };
+  }
+}
+
+class ArrowEmbeddingWriter implements EmbeddingWriter {
+  readonly format = 'arrow';
+  private readonly schema: Schema;
+  private readonly writer = new RecordBatchFileWriter();
+  private readonly done: Promise<void>;
+  private rows = 0;
+  constructor(
+    private readonly path: string,
+    private readonly d: number,
+    metadata: WriterMetadata,
+  ) {
+    const listType = new FixedSizeList(d, new Field('item', new Float32(), false));
+    this.schema = new Schema(
+      [new Field('uid', new Utf8(), true), new Field('embedding', listType, false)],
+      new Map(Object.entries(metadata)),
+    );
+    const out = createWriteStream(path);
+    this.writer.toNodeStream().pipe(out);
+    this.done = finished(out);
+    this.done.catch(() => undefined);
+  }
+  async write(uids: readonly (string | null)[], embeddings: Float32Array): Promise<void> {
+    checkRows(uids, embeddings, this.d);
+    const n = uids.length;
+    if (n === 0) return;
+    const [uidField, embField] = this.schema.fields as [Field<Utf8>, Field<FixedSizeList<Float32>>];
+    const child = makeData({ type: new Float32(), length: n * this.d, data: embeddings.slice() });
+    const list = makeData({ type: embField.type, length: n, nullCount: 0, child });
+    const uid = vectorFromArray(uids as (string | null)[], uidField.type).data[0]!;
+    const data = makeData({
+      type: new Struct(this.schema.fields),
+      length: n,
+      nullCount: 0,
+      children: [uid, list],
+    });
+    this.writer.write(new RecordBatch(this.schema, data));
+    this.rows += n;
+  }
+  async close() {
+    if (this.rows === 0) this.writer.reset(undefined, this.schema);
+    this.writer.finish();
+    await this.done;
+    return { rows: this.rows, files: [this.path] };
+  }
+}
+
+/**
+ * Opens an embedding writer. Formats:
+ * - `arrow`: an Arrow IPC file with columns `uid` (utf8, nullable) and `embedding`
+ *   (fixed_size_list<float32>[dimension]); `metadata` goes into the schema metadata.
+ * - `npy`: a float32 array [rows, dimension] (the header is rewritten with the final row count), and the
+ *   uids beside it in `<name>.uids.jsonl`, one JSON string (or null) per line.
+ * - `jsonl`: one `{"uid": …, "embedding": [...]}` per line.
+ */
+export function openEmbeddingWriter(
+  path: string,
+  format: EmbeddingFormat,
+  dimension: number,
+  metadata: WriterMetadata = {},
+): EmbeddingWriter {
+  if (format === 'npy') return new NpyEmbeddingWriter(path, dimension);
+  if (format === 'arrow') return new ArrowEmbeddingWriter(path, dimension, metadata);
+  return new JsonlEmbeddingWriter(path, dimension);
+}
+
+/** One scored event. */
+export interface ScoreRow {
+  uid: string | null;
+  score: number;
+  threshold: number;
+  is_anomaly: boolean;
+  /** Uids of the nearest reference events, nearest first (up to 3). */
+  nearest: string[];
+}
+
+/** Writes score rows batch by batch; `close` finishes the file. */
+export interface ScoreWriter {
+  readonly format: ScoreFormat;
+  write(rows: readonly ScoreRow[]): Promise<void>;
+  close(): Promise<{ rows: number }>;
+}
+
+/** Nearest-neighbour columns in CSV and Parquet files. */
+export const NEAREST_COLUMNS = ['nearest_1', 'nearest_2', 'nearest_3'] as const;
+
+/** The CSV header of a scores file. */
+export const SCORE_CSV_COLUMNS = ['uid', 'score', 'threshold', 'is_anomaly', ...NEAREST_COLUMNS] as const;
+
+function csvCell(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+class TextScoreWriter implements ScoreWriter {
+  private readonly file: TextFile;
+  private rows = 0;
+  constructor(
+    path: string,
+    readonly format: 'jsonl' | 'csv',
+  ) {
+    this.file = new TextFile(path);
+    if (format === 'csv') this.file.write(`${SCORE_CSV_COLUMNS.join(',')}\n`);
+  }
+  async write(rows: readonly ScoreRow[]): Promise<void> {
+    const lines = rows.map((r) => {
+      const s = float32Number(r.score);
+      if (this.format === 'jsonl') {
+        return JSON.stringify({
+          uid: r.uid,
+          score: s,
+          threshold: r.threshold,
+          is_anomaly: r.is_anomaly,
+          nearest: r.nearest,
+        });
+      }
+      return [r.uid, s, r.threshold, r.is_anomaly, ...NEAREST_COLUMNS.map((_, j) => r.nearest[j])]
+        .map(csvCell)
+        .join(',');
+    });
+    if (lines.length > 0) this.file.write(`${lines.join('\n')}\n`);
+    this.rows += rows.length;
+  }
+  async close() {
+    this.file.close();
+    return { rows: this.rows };
+  }
+}
+
+const PARQUET_ROW_GROUP = 65536;
+
+class ParquetScoreWriter implements ScoreWriter {
+  readonly format = 'parquet';
+  private readonly writer: ParquetWriter;
+  private pending: ScoreRow[] = [];
+  private rows = 0;
+  constructor(path: string, metadata: WriterMetadata) {
+    const optionalString = (name: string): SchemaElement => ({
+      name,
+      type: 'BYTE_ARRAY',
+      converted_type: 'UTF8',
+      repetition_type: 'OPTIONAL',
+    });
+    const schema: SchemaElement[] = [
+      { name: 'root', num_children: 4 + NEAREST_COLUMNS.length },
+      optionalString('uid'),
+      { name: 'score', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+      { name: 'threshold', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+      { name: 'is_anomaly', type: 'BOOLEAN', repetition_type: 'REQUIRED' },
+      ...NEAREST_COLUMNS.map(optionalString),
+    ];
+    this.writer = new ParquetWriter({
+      writer: fileWriter(path),
+      schema,
+      kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+      createdBy: 'ocsf-embed score',
+    });
+  }
+  async write(rows: readonly ScoreRow[]): Promise<void> {
+    for (const r of rows) this.pending.push(r);
+    if (this.pending.length >= PARQUET_ROW_GROUP) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    const columnData: ColumnSource[] = [
+      { name: 'uid', data: rows.map((r) => r.uid), nullable: true },
+      { name: 'score', data: Float64Array.from(rows, (r) => r.score), nullable: false },
+      { name: 'threshold', data: Float64Array.from(rows, (r) => r.threshold), nullable: false },
+      { name: 'is_anomaly', data: rows.map((r) => r.is_anomaly), nullable: false },
+      ...NEAREST_COLUMNS.map((name, j) => ({
+        name,
+        data: rows.map((r) => r.nearest[j] ?? null),
+        nullable: true,
+      })),
+    ];
+    await this.writer.write({ columnData, rowGroupSize: PARQUET_ROW_GROUP });
+    this.rows += rows.length;
+  }
+  async close() {
+    await this.flush();
+    await this.writer.finish();
+    return { rows: this.rows };
+  }
+}
+
+/**
+ * Opens a score writer. Every format has `uid`, `score`, `threshold`, `is_anomaly`; JSON lines hold
+ * `nearest` as an array of uids, CSV and Parquet as the columns `nearest_1` … `nearest_3` (empty or null
+ * where the reference has fewer rows).
+ */
+export function openScoreWriter(
+  path: string,
+  format: ScoreFormat,
+  metadata: WriterMetadata = {},
+): ScoreWriter {
+  if (format === 'parquet') return new ParquetScoreWriter(path, metadata);
+  return new TextScoreWriter(path, format);
+}

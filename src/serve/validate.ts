@@ -1,0 +1,145 @@
+// Request bodies of the service: parsing and checking `POST /embed` and `POST /score` bodies (one event, or
+// an `{ "events": [...] }` batch), with errors that name the offending field.
+import { checkRecord } from '../features/encode.ts';
+import type { FittedSpec } from '../features/types.ts';
+
+/** A request the service refuses: the HTTP status, a message saying what to send instead, and the field at fault. */
+export class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+
+  /** The JSON error body: `{ "error": …, "field"?: … }`. */
+  toJSON(): { error: string; field?: string } {
+    return this.field === undefined ? { error: this.message } : { error: this.message, field: this.field };
+  }
+}
+
+/** A checked events request. */
+export interface EventsRequest {
+  events: object[];
+  /** The body was one event (answer with one object), not a batch. */
+  single: boolean;
+  /** `/embed` only: unit-length embeddings. */
+  normalized: boolean;
+}
+
+/** Options for {@link parseEventsBody}. */
+export interface ParseBodyOptions {
+  /** `embed` accepts `normalized` in a batch body. */
+  route: 'embed' | 'score';
+  /** Most events in one batch (413 above). */
+  batchMax: number;
+  /** The model's spec: the fields it reads as numbers must hold numbers. */
+  spec?: FittedSpec;
+  /** `normalized` when the body does not say (from the query string). */
+  normalized?: boolean;
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return 'a number';
+  if (typeof v === 'boolean') return 'a boolean';
+  return typeof v;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkEvent(spec: FittedSpec | undefined, event: unknown, field: string): object {
+  if (!isObject(event)) {
+    throw new RequestError(
+      400,
+      `${field || 'the body'} must be an OCSF event (a JSON object), got ${kindOf(event)}`,
+      field || undefined,
+    );
+  }
+  const problem = spec ? checkRecord(spec, event) : null;
+  if (problem) {
+    const path = problem.detail.split(' ')[0]!;
+    throw new RequestError(400, problem.detail, field ? `${field}.${path}` : path);
+  }
+  return event;
+}
+
+/**
+ * Parses and checks a request body. A JSON object with an `events` key is a batch envelope: it may hold
+ * only `events` (an array of event objects, at most `batchMax`) and, for `/embed`, `normalized` (a
+ * boolean); any other JSON object is one event. Throws a {@link RequestError} (400, or 413 for too many
+ * events) that names the field at fault, e.g. `events[3]`.
+ */
+export function parseEventsBody(text: string, opts: ParseBodyOptions): EventsRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    const reason = (e as Error).message;
+    throw new RequestError(
+      400,
+      text.trim() === ''
+        ? 'the body is empty: send one OCSF event as a JSON object, or {"events": [...]}'
+        : `the body is not valid JSON (${reason}): send one OCSF event as a JSON object, or {"events": [...]}`,
+    );
+  }
+  if (!isObject(body)) {
+    const hint = Array.isArray(body) ? ': wrap a list of events as {"events": [...]}' : '';
+    throw new RequestError(
+      400,
+      `the body must be a JSON object (one OCSF event, or {"events": [...]}), got ${kindOf(body)}${hint}`,
+    );
+  }
+  const normalized = opts.normalized ?? false;
+  if (!('events' in body)) {
+    return { events: [checkEvent(opts.spec, body, '')], single: true, normalized };
+  }
+  const allowed = opts.route === 'embed' ? ['events', 'normalized'] : ['events'];
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) {
+      throw new RequestError(
+        400,
+        `unknown field "${key}": a batch body holds only ${allowed.map((k) => `"${k}"`).join(' and ')}`,
+        key,
+      );
+    }
+  }
+  const events = body.events;
+  if (!Array.isArray(events)) {
+    throw new RequestError(
+      400,
+      `"events" must be an array of OCSF event objects, got ${kindOf(events)}`,
+      'events',
+    );
+  }
+  if (events.length > opts.batchMax) {
+    throw new RequestError(
+      413,
+      `too many events: ${events.length} in one request, at most ${opts.batchMax}; split the batch`,
+      'events',
+    );
+  }
+  let norm = normalized;
+  if ('normalized' in body) {
+    if (typeof body.normalized !== 'boolean') {
+      throw new RequestError(
+        400,
+        `"normalized" must be true or false, got ${kindOf(body.normalized)}`,
+        'normalized',
+      );
+    }
+    norm = body.normalized;
+  }
+  return {
+    events: events.map((e, i) => checkEvent(opts.spec, e, `events[${i}]`)),
+    single: false,
+    normalized: norm,
+  };
+}
