@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   const f = (x: number) => x.toFixed(3);
   console.log(`synthetic embeddings: d=${d}, ${normals} normals, seeds 1–${seeds} (mean, min in brackets)\n`);
   console.log(
-    '| method | inside: ROC-AUC | inside: PR-AUC | inside: burst / isolated recall @p95 | queries: ROC-AUC | queries: PR-AUC | queries: burst / isolated recall, false alarms @p95 | ms |',
+    '| method | inside: ROC-AUC | inside: PR-AUC | inside: burst / isolated recall @p95 | queries: ROC-AUC | queries: PR-AUC | queries: burst / isolated recall, false alarms @p95 | ms per seed |',
   );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const [name, r] of results) {

@@ -1,4 +1,4 @@
-// k-NN search and scores on ONNX Runtime against a brute-force TypeScript computation.
+// k-NN search and scores on ONNX Runtime against a brute-force TypeScript computation, on node and web.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { knnScore, knnSearch, normalizeRows } from '../../src/detect/knn.ts';
@@ -121,5 +121,19 @@ describe('knnSearch / knnScore on ONNX Runtime', () => {
       knnScore(small.subarray(0, d), small.subarray(0, d), d, { k: 1, excludeSelf: true }, runtime),
       /at least 2/,
     );
+  });
+});
+
+describe('the same search on onnxruntime-web (wasm)', () => {
+  test('web scores and neighbours equal the node ones', async () => {
+    const { webKnnRuntime } = await import('../../src/detect/knn.web.ts');
+    const web = webKnnRuntime({ device: 'cpu' });
+    const reference = randomRows(200, d, 41);
+    const queries = randomRows(30, d, 42);
+    const opts = { k: 6, referenceChunk: 64 };
+    const a = await knnScore(reference, queries, d, opts, runtime);
+    const b = await knnScore(reference, queries, d, opts, web);
+    assertClose(b.scores, a.scores, 1e-6, 'scores');
+    assert.deepEqual(b.neighbours, a.neighbours);
   });
 });
