@@ -371,7 +371,8 @@ async function componentScores(
 
 /**
  * Scores query embeddings [q, d] against the reference the scorer was fitted on: anomaly scores, the 3
- * nearest reference rows per query (for explanations), and `score > threshold` flags.
+ * nearest reference rows per query (for explanations), and `score > threshold` flags. The unit-length copy
+ * of `reference` is cached per array, so do not modify a reference array in place between calls.
  */
 export async function score(
   scorer: FittedScorer,
