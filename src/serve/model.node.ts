@@ -21,6 +21,7 @@ export interface ModelLocation {
 
 /** Resolves a `--model` argument (a run directory or a model.onnx file); errors say what to pass. */
 export function locateModel(path: string, flag = '--model'): ModelLocation {
+  if (typeof path !== 'string') throw new UserError(`give ${flag} once, e.g. ${flag} runs/first`);
   if (!existsSync(path)) {
     throw new UserError(
       `${flag} ${path} does not exist: give a run directory written by \`ocsf-embed train\` or a model.onnx file`,

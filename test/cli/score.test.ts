@@ -1,0 +1,189 @@
+// `ocsf-embed score`: k-NN scores equal a brute-force cosine k-NN computed here in plain TypeScript; the
+// run's default scorer gives what `scoreAgainstRun` gives; every format holds the same rows in input order.
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parquetReadObjects } from 'hyparquet';
+import { parseCsv } from '../../src/cli/commands/eval-scores.ts';
+import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
+import { loadRunScorer, scoreAgainstRun } from '../../src/detect/run.node.ts';
+import { fitScorer, scorerToJSON } from '../../src/detect/scorer.ts';
+import { loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { cli, makeRunFixture, type RunFixture, uidOf } from './run-fixture.ts';
+
+interface Row {
+  uid: string | null;
+  score: number;
+  threshold: number;
+  is_anomaly: boolean;
+  nearest: string[];
+}
+
+let fx: RunFixture;
+let knnRun: string;
+let queries: Record<string, unknown>[];
+let queriesPath: string;
+
+function readJsonl(path: string): Row[] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Row);
+}
+
+function scoreCli(run: string, out: string, ...extra: string[]) {
+  const r = cli('score', queriesPath, '--model', run, '--out', out, '--device', 'cpu', ...extra);
+  assert.equal(r.status, 0, r.stderr);
+  return r;
+}
+
+before(async () => {
+  fx = makeRunFixture('ocsf-embed-score-');
+  const fresh = join(fx.dir, 'fresh.jsonl');
+  const g = cli('generate', '--events', '300', '--seed', '9', '--out', fresh, '--quiet');
+  assert.equal(g.status, 0, g.stderr);
+  const freshEvents = readFileSync(fresh, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  queries = [...freshEvents, ...fx.events.slice(0, 100)];
+  queriesPath = join(fx.dir, 'queries.jsonl');
+  writeFileSync(queriesPath, `${queries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+  knnRun = join(fx.dir, 'knn-run');
+  cpSync(fx.runDir, knnRun, { recursive: true });
+  const { reference, d } = loadRunScorer(knnRun);
+  const scorer = await fitScorer(reference, d, { method: 'knn', k: 20 }, nodeKnnRuntime({ device: 'cpu' }));
+  writeFileSync(join(knnRun, 'scorer.json'), JSON.stringify(scorerToJSON(scorer)));
+});
+
+after(() => fx?.cleanup());
+
+test('k-NN scores, flags and nearest uids equal a brute-force cosine k-NN over the reference', async () => {
+  const out = join(fx.dir, 'knn.jsonl');
+  const r = scoreCli(knnRun, out, '--batch-size', '128');
+  assert.match(
+    r.stdout,
+    /scored 400 events in [\d.]+ s \(\d+ events\/s\): \d+ flagged \([\d.]+%\) above the threshold [\d.]+ \(knn\)/,
+  );
+  const rows = readJsonl(out);
+  assert.equal(rows.length, queries.length);
+
+  const { reference, uids: refUids, d, scorer } = loadRunScorer(knnRun);
+  const n = reference.length / d;
+  const refRow = new Map(refUids.map((u, i) => [u, i]));
+  const { embedder } = await loadEmbedder(join(knnRun, 'model.onnx'), { device: 'cpu' });
+  const q = await embedder.embed(queries);
+  await embedder.release();
+  const norm = (x: Float32Array, o: number) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += x[o + j]! * x[o + j]!;
+    return Math.sqrt(s);
+  };
+  const distance = (i: number, r: number) => {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += q[i * d + j]! * reference[r * d + j]!;
+    return Math.max(0, 1 - dot / (norm(q, i * d) * norm(reference, r * d)));
+  };
+  let flagged = 0;
+  rows.forEach((row, i) => {
+    assert.equal(row.uid, uidOf(queries[i]!));
+    const all = Array.from({ length: n }, (_, r) => distance(i, r)).sort((a, b) => a - b);
+    const expected = all.slice(0, scorer.k).reduce((a, b) => a + b, 0) / scorer.k;
+    assert.ok(Math.abs(row.score - expected) < 2e-5, `row ${i}: ${row.score} vs brute force ${expected}`);
+    assert.equal(row.threshold, scorer.threshold);
+    if (Math.abs(expected - scorer.threshold) > 2e-5)
+      assert.equal(row.is_anomaly, expected > scorer.threshold);
+    assert.equal(row.nearest.length, 3);
+    row.nearest.forEach((uid, j) => {
+      const at = refRow.get(uid);
+      assert.ok(at !== undefined, `nearest uid ${uid} is a reference uid`);
+      assert.ok(Math.abs(distance(i, at) - all[j]!) < 2e-5, `row ${i} neighbour ${j}`);
+    });
+    if (row.is_anomaly) flagged++;
+  });
+  assert.match(r.stdout, new RegExp(`: ${flagged} flagged`));
+});
+
+test("the run's own scorer gives what scoreAgainstRun gives, whatever the batch size", async () => {
+  const out = join(fx.dir, 'default.jsonl');
+  scoreCli(fx.runDir, out);
+  const small = join(fx.dir, 'small-batches.jsonl');
+  scoreCli(fx.runDir, small, '--batch-size', '37');
+  const { embedder } = await loadEmbedder(join(fx.runDir, 'model.onnx'), { device: 'cpu' });
+  const expected = await scoreAgainstRun(fx.runDir, embedder, queries);
+  await embedder.release();
+  for (const rows of [readJsonl(out), readJsonl(small)]) {
+    assert.equal(rows.length, queries.length);
+    rows.forEach((row, i) => {
+      assert.equal(row.uid, expected.uids[i]);
+      assert.ok(
+        Math.abs(row.score - expected.scores[i]!) < 1e-5,
+        `row ${i}: ${row.score} vs ${expected.scores[i]}`,
+      );
+      assert.equal(row.threshold, expected.threshold);
+      if (Math.abs(row.score - expected.threshold) > 1e-5)
+        assert.equal(row.is_anomaly, expected.isAnomaly[i] === 1);
+      assert.deepEqual(row.nearest, expected.nearest(i));
+    });
+  }
+});
+
+test('CSV and Parquet hold the same rows as JSON lines', async () => {
+  const jsonl = readJsonl(join(fx.dir, 'default.jsonl'));
+  const csvPath = join(fx.dir, 'scores.csv');
+  const parquetPath = join(fx.dir, 'scores.parquet');
+  scoreCli(fx.runDir, csvPath);
+  scoreCli(fx.runDir, parquetPath);
+  const [header, ...csv] = parseCsv(readFileSync(csvPath, 'utf8')).filter((r) => r.length > 1);
+  assert.deepEqual(header, [
+    'uid',
+    'score',
+    'threshold',
+    'is_anomaly',
+    'nearest_1',
+    'nearest_2',
+    'nearest_3',
+  ]);
+  const buf = readFileSync(parquetPath);
+  const parquet = (await parquetReadObjects({
+    file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
+  })) as Record<string, unknown>[];
+  assert.equal(csv.length, jsonl.length);
+  assert.equal(parquet.length, jsonl.length);
+  jsonl.forEach((row, i) => {
+    const c = csv[i]!;
+    assert.deepEqual(
+      [c[0], Number(c[1]), Number(c[2]), c[3] === 'true', c.slice(4).filter(Boolean)],
+      [row.uid, row.score, row.threshold, row.is_anomaly, row.nearest],
+    );
+    const p = parquet[i]!;
+    assert.equal(p.uid, row.uid);
+    assert.ok(Math.abs((p.score as number) - row.score) < 1e-6);
+    assert.equal(p.threshold, row.threshold);
+    assert.equal(p.is_anomaly, row.is_anomaly);
+    assert.deepEqual(
+      [p.nearest_1, p.nearest_2, p.nearest_3].filter((x) => x !== null),
+      row.nearest,
+    );
+  });
+});
+
+test('scoring needs a run directory, and says so', () => {
+  const r = cli(
+    'score',
+    queriesPath,
+    '--model',
+    join(fx.runDir, 'model.onnx'),
+    '--out',
+    join(fx.dir, 'x.jsonl'),
+  );
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /scoring needs the run directory/);
+  const noModel = cli('score', queriesPath, '--out', join(fx.dir, 'x.jsonl'));
+  assert.equal(noModel.status, 2);
+  assert.match(noModel.stderr, /--model runs\/first/);
+  const badFormat = cli('score', queriesPath, '--model', fx.runDir, '--out', join(fx.dir, 'x.xlsx'));
+  assert.equal(badFormat.status, 2);
+  assert.match(badFormat.stderr, /\.jsonl, \.csv or \.parquet/);
+});
