@@ -63,7 +63,7 @@ test('jsonl: one {uid, embedding} per accepted event, values equal Embedder.embe
   rows.forEach((row, i) => {
     assert.equal(row.uid, uidOf(events[i]!));
     assert.equal(row.embedding.length, d);
-    row.embedding.forEach((v, j) => assert.equal(Math.fround(v), expected[i * d + j]));
+    assert.deepEqual(Float32Array.from(row.embedding), expected.subarray(i * d, (i + 1) * d));
   });
   const rejects = readFileSync(`${out}.rejects.jsonl`, 'utf8')
     .trim()
