@@ -96,23 +96,26 @@ function pytorch(): void {
   const ref = resolve('..', 'shared', 'reference', 'bench_train.py');
   const alt = resolve('shared', 'reference', 'bench_train.py');
   const script = existsSync(ref) ? ref : existsSync(alt) ? alt : null;
-  if (!script)
-    return note({
+  if (!script) {
+    note({
       check: 'pytorch cuda',
       result: 'skipped',
       detail: 'shared/reference/bench_train.py not found',
     });
+    return;
+  }
   const file = join(out ?? '/tmp', 'pytorch-cuda.json');
   const r = spawnSync('python3', [script, '--configs', 'base,large', '--device', 'cuda', '--out', file], {
     encoding: 'utf8',
     timeout: 240_000,
   });
   if (r.status !== 0 || !existsSync(file)) {
-    return note({
+    note({
       check: 'pytorch cuda',
       result: 'skipped',
       detail: (r.stderr || r.error?.message || 'failed').trim().split('\n').at(-1) ?? '',
     });
+    return;
   }
   const json = JSON.parse(readFileSync(file, 'utf8'));
   note({ check: 'pytorch cuda', result: 'ran', detail: JSON.stringify(json).slice(0, 400) });
