@@ -174,3 +174,42 @@ test('the train step encodes to identical bytes when built twice', () => {
   const c = tiny('both');
   assert.deepEqual(encodeModel(buildTrainStep(c, 8).builder), encodeModel(buildTrainStep(c, 8).builder));
 });
+
+for (const [label, model] of [
+  ['no numericals', { numNumerical: 0, cardinalities: [9, 5] }],
+  ['no categoricals', { numNumerical: 6, cardinalities: [] }],
+] as const) {
+  test(`a model with ${label} builds, trains a step and embeds`, async () => {
+    const config = resolveTrainingConfig({
+      model: { ...model, dModel: 16, numBlocks: 1 },
+      objective: { kind: 'both' },
+    });
+    const a = buildArtifacts(config, 8, 1);
+    const total = a.manifest.optimizerLayout.reduce((x, s) => x + s.size, 0);
+    const T = ort.Tensor as unknown as TensorCtor;
+    const feeds: Record<string, AnyTensor> = { ...stateFeeds(T, a.initial, a.manifest.state, total) };
+    if (model.numNumerical > 0)
+      feeds.numerical = new T('float32', Float32Array.from(randn(8 * 6, rng(1))), [8, 6]);
+    if (model.cardinalities.length > 0)
+      feeds.categorical = new T(
+        'int64',
+        BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 3)),
+        [8, 2],
+      );
+    feeds.lr = new T('float64', Float64Array.from([1e-3]), []);
+    feeds.step = new T('int64', BigInt64Array.from([1n]), []);
+    feeds.seed = new T('int64', BigInt64Array.from([1n]), []);
+    const session = await ort.InferenceSession.create(a.trainStep);
+    const out = await session.run(feeds as unknown as Feeds);
+    assert.ok(Number.isFinite(Number(out.loss!.data[0])));
+    const encoder = await ort.InferenceSession.create(a.encoder);
+    const { numerical, categorical } = feeds as unknown as Feeds;
+    const emb = await encoder.run({
+      ...(numerical ? { numerical } : {}),
+      ...(categorical ? { categorical } : {}),
+    });
+    assert.deepEqual(emb.embedding!.dims, [8, 16]);
+    await session.release();
+    await encoder.release();
+  });
+}
