@@ -62,6 +62,8 @@ export interface RunScoringState {
 export interface OpenOptions extends SessionConfig {
   /** Fail unless the path is a run directory with a fitted scorer. */
   requireScorer?: boolean;
+  /** Load the run's scorer when there is one (default true); embedding alone does not need it. */
+  loadScorer?: boolean;
   flag?: string;
 }
 
@@ -82,7 +84,7 @@ export class LoadedModel {
 
   /** Loads model.onnx (and the run's scorer when `path` is a run directory). */
   static async open(path: string, options: OpenOptions = {}): Promise<LoadedModel> {
-    const { requireScorer, flag, ...session } = options;
+    const { requireScorer, loadScorer = true, flag, ...session } = options;
     const location = locateModel(path, flag);
     if (requireScorer && !location.runDir) {
       throw new UserError(
@@ -90,7 +92,7 @@ export class LoadedModel {
       );
     }
     const scoring =
-      location.runDir && (requireScorer || existsSync(join(location.runDir, 'scorer.json')))
+      location.runDir && (requireScorer || (loadScorer && existsSync(join(location.runDir, 'scorer.json'))))
         ? loadRunScorer(location.runDir)
         : null;
     const { embedder, device, notice } = await loadEmbedder(location.modelPath, session);

@@ -125,7 +125,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('error', reject);
+    req.on('error', (e) =>
+      reject(new RequestError(400, `the request failed while its body was read (${e.message})`)),
+    );
+    req.on('close', () => {
+      if (!req.complete) reject(new RequestError(400, 'the request body was cut off before its end'));
+    });
   });
 }
 

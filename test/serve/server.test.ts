@@ -2,6 +2,7 @@
 // embedding; bad requests get the right status and a field-level message, and the service keeps serving;
 // /health and /metrics formats; concurrent single-event requests are micro-batched.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { scoreAgainstRun } from '../../src/detect/run.node.ts';
@@ -230,6 +231,34 @@ test('100 concurrent single-event requests all succeed, are micro-batched, and m
     Number(/^ocsf_embed_model_batch_events_count\{operation="score"\} (\d+)$/m.exec(text)?.[1] ?? 0);
   const calls = count(service.metrics.batchSize.render()) - count(before);
   assert.ok(calls < 100, `${calls} model calls for 100 concurrent requests`);
+});
+
+test('a client that hangs up mid-body or sends broken HTTP leaves the service serving', async () => {
+  const url = new URL(service.url);
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write(
+        'POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"events": [',
+      );
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 100);
+    });
+  });
+  const garbage = await new Promise<string>((resolve) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+    let text = '';
+    socket.on('data', (d) => {
+      text += d;
+    });
+    socket.on('close', () => resolve(text));
+  });
+  assert.match(garbage, /^HTTP\/1\.1 400 Bad Request/);
+  await new Promise((r) => setTimeout(r, 50));
+  const ok = await post('/score', fx.events[0]);
+  assert.equal(ok.status, 200);
+  assert.equal(service.inFlight, 0);
 });
 
 test('GET /health reports the model, scorer and state', async () => {

@@ -133,7 +133,11 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     const format = checkEmbedArgs(a);
     const out = a.out!;
     const t0 = performance.now();
-    const model = await LoadedModel.open(a.model!, { device: a.device, threads: a.threads });
+    const model = await LoadedModel.open(a.model!, {
+      device: a.device,
+      threads: a.threads,
+      loadScorer: false,
+    });
     if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
     const rejectsPath = rejectsPathFor(out, a.rejects);
     const writer = openEmbeddingWriter(out, format, model.dimension, {
