@@ -1,0 +1,202 @@
+// The page's portable parts under Node: PCA by power iteration, event fields and uids, table sorting, and
+// analyze() (parse → embed → score → project) on onnxruntime-node, checked against the library's scorer.
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
+import { fitScorer } from '../../src/detect/scorer.ts';
+import { type Embedder, loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { analyze, PageError } from '../../web/analyze.ts';
+import { eventUids, fieldReader } from '../../web/fields.ts';
+import { fitPca2, project } from '../../web/pca.ts';
+import { extent, rampColour } from '../../web/plot.ts';
+import { nextSort, sortRows, type TableRow, topRows } from '../../web/table.ts';
+import { makeTinyRun, type TinyRun } from '../embed/tiny-run.ts';
+import { randn, rng } from '../helpers/ort.ts';
+
+describe('fitPca2', () => {
+  test('finds the axes of an elongated cloud, largest variance first, signed and deterministic', () => {
+    const random = rng(5);
+    const n = 2000;
+    const d = 4;
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const [a, b, c, e] = randn(4, random);
+      x[i * d] = 3 * a! + 10;
+      x[i * d + 1] = -2 * b! * Math.SQRT1_2 + 0.1 * c!;
+      x[i * d + 2] = 2 * b! * Math.SQRT1_2;
+      x[i * d + 3] = 0.1 * e! - 5;
+    }
+    const pca = fitPca2(x, n, d);
+    const [u, v] = [Array.from(pca.axes.subarray(0, d)), Array.from(pca.axes.subarray(d))];
+    assert.ok(Math.abs(u[0]! - 1) < 0.01, `first axis ${u}`);
+    assert.ok(
+      Math.abs(Math.abs(v[1]!) - Math.SQRT1_2) < 0.02 && Math.abs(Math.abs(v[2]!) - Math.SQRT1_2) < 0.02,
+    );
+    for (const axis of [u, v]) {
+      const largest = axis.reduce((best, c) => (Math.abs(c) > Math.abs(best) ? c : best), 0);
+      assert.ok(largest > 0, `signed so that the largest component is positive: ${axis}`);
+    }
+    assert.ok(
+      Math.abs(pca.variances[0] - 9) < 0.8 && Math.abs(pca.variances[1] - 4) < 0.4,
+      `${pca.variances}`,
+    );
+    assert.ok(pca.totalVariance > pca.variances[0] + pca.variances[1]);
+    assert.deepEqual(fitPca2(x, n, d), pca);
+    const p = project(pca, x, n);
+    assert.equal(p.length, 2 * n);
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += p[i * 2]!;
+    assert.ok(Math.abs(mean / n) < 1e-4, 'projections are centred');
+  });
+
+  test('handles constant rows and a width of one', () => {
+    const pca = fitPca2(new Float32Array(12).fill(2), 4, 3);
+    assert.deepEqual(Array.from(project(pca, new Float32Array(3).fill(2), 1)), [0, 0]);
+    const one = fitPca2(Float32Array.of(1, 2, 3), 3, 1);
+    assert.deepEqual(Array.from(one.axes), [1, 0]);
+  });
+});
+
+describe('fields and table', () => {
+  const records = [
+    {
+      class_name: 'HTTP Activity',
+      time: 1767571242908,
+      actor: { user: { name: 'ana' } },
+      metadata: { uid: 'u1' },
+    },
+    { class_name: 'Process Activity', 'user.name': 'bob', 'metadata.uid': 'u2', message: 'x'.repeat(200) },
+    { class_uid: 3002, time: '1767571242', metadata: {} },
+  ];
+
+  test('uids come from the spec path, else the row number; fields take the first present path', () => {
+    assert.deepEqual(eventUids(records, 'metadata.uid'), ['u1', 'u2', '#3']);
+    assert.deepEqual(eventUids(records, null), ['#1', '#2', '#3']);
+    const read = fieldReader();
+    assert.equal(read(records[0]!).time, '2026-01-05 00:00:42Z');
+    assert.equal(read(records[0]!).user, 'ana');
+    assert.equal(read(records[1]!).user, 'bob');
+    assert.equal(read(records[2]!).class, '3002');
+    assert.equal(read(records[2]!).time, '2026-01-05 00:00:42Z', 'seconds are read as seconds');
+  });
+
+  test('topRows ranks by score; sortRows sorts any column both ways, stably', () => {
+    const rows = topRows(records, ['u1', 'u2', 'u3'], [0.2, 0.9, 0.2], [0, 1, 0], 10);
+    assert.deepEqual(
+      rows.map((r) => [r.rank, r.uid, r.anomaly]),
+      [
+        [1, 'u2', true],
+        [2, 'u1', false],
+        [3, 'u3', false],
+      ],
+    );
+    const by = (key: string, descending: boolean) =>
+      sortRows(rows, { key, descending }).map((r: TableRow) => r.uid);
+    assert.deepEqual(by('uid', true), ['u3', 'u2', 'u1']);
+    assert.deepEqual(by('score', false), ['u1', 'u3', 'u2']);
+    assert.deepEqual(by('class', false), ['u3', 'u1', 'u2']);
+    assert.deepEqual(nextSort({ key: 'score', descending: true }, 'score'), {
+      key: 'score',
+      descending: false,
+    });
+    assert.deepEqual(nextSort({ key: 'score', descending: true }, 'uid'), { key: 'uid', descending: false });
+    assert.deepEqual(nextSort({ key: 'uid', descending: false }, 'score'), {
+      key: 'score',
+      descending: true,
+    });
+    assert.throws(() => sortRows(rows, { key: 'nope', descending: false }), /no column 'nope'/);
+  });
+
+  test('the colour ramp and extents', () => {
+    assert.equal(rampColour(0), 'rgb(49, 54, 149)');
+    assert.equal(rampColour(1), 'rgb(165, 0, 38)');
+    assert.equal(rampColour(Number.NaN), rampColour(0));
+    assert.deepEqual(extent([3, Number.NaN, -1, 2]), [-1, 3]);
+    assert.deepEqual(extent([]), [0, 1]);
+  });
+});
+
+describe('analyze', () => {
+  let run: TinyRun;
+  let embedder: Embedder;
+  let eventsText: Uint8Array;
+  const knn = nodeKnnRuntime({ device: 'cpu' });
+  const bytes = (name: string) => ({ name, bytes: readFileSync(join(run.runDir, name)) });
+
+  before(async () => {
+    run = makeTinyRun(600, 4);
+    embedder = (await loadEmbedder(join(run.runDir, 'model.onnx'), { device: 'cpu' })).embedder;
+    const lines = run.events.slice(0, 200).map((e) => JSON.stringify(e));
+    eventsText = new TextEncoder().encode(`${lines.join('\n')}\nnot json\n`);
+  });
+  after(async () => {
+    await embedder?.release();
+    if (run) rmSync(run.dir, { recursive: true, force: true });
+  });
+
+  test('without a reference it scores the file against itself, self excluded, like fitScorer', async () => {
+    const stages: string[] = [];
+    const a = await analyze(embedder, { events: { name: 'e.jsonl', bytes: eventsText } }, knn, (s) => {
+      stages.push(s);
+    });
+    assert.deepEqual(stages, ['parse', 'embed', 'score', 'project']);
+    assert.equal(a.records.length, 200);
+    assert.equal(a.rejects.length, 1);
+    assert.equal(a.rejects[0]!.line, 201);
+    assert.equal(a.mode, 'self');
+    assert.equal(a.uids[0], (run.events[0] as { metadata: { uid: string } }).metadata.uid);
+    const emb = await embedder.embed(a.records, { normalized: true });
+    const fitted = await fitScorer(emb, embedder.dimension, {}, knn);
+    assert.deepEqual(Array.from(a.scores), Array.from(fitted.referenceScores));
+    assert.equal(a.threshold, fitted.threshold);
+    assert.equal(
+      a.isAnomaly.reduce((s, v) => s + v, 0),
+      a.scores.filter((s) => s > a.threshold).length,
+    );
+    assert.equal(a.points.length, 400);
+    assert.equal(a.referencePoints.length, 0);
+  });
+
+  test("with the run's reference and scorer it scores against them and projects the reference too", async () => {
+    const a = await analyze(
+      embedder,
+      {
+        events: { name: 'e.jsonl', bytes: eventsText },
+        reference: bytes('reference.safetensors'),
+        scorer: bytes('scorer.json'),
+      },
+      knn,
+    );
+    assert.equal(a.mode, 'run');
+    assert.equal(a.referenceRows, 540);
+    assert.equal(a.referencePoints.length, 2 * 540);
+    assert.equal(a.method, 'ensemble');
+  });
+
+  test('says what to do when files are missing, swapped or from another run', async () => {
+    const events = { name: 'e.jsonl', bytes: eventsText };
+    await assert.rejects(analyze(embedder, { events, scorer: bytes('scorer.json') }, knn), (e: unknown) => {
+      assert.ok(e instanceof PageError);
+      assert.match(e.message, /choose both reference\.safetensors and scorer\.json/);
+      return true;
+    });
+    await assert.rejects(
+      analyze(
+        embedder,
+        { events, reference: bytes('scorer.json'), scorer: bytes('reference.safetensors') },
+        knn,
+      ),
+      /scorer\.json is not a safetensors file .*choose the run's reference\.safetensors/,
+    );
+    await assert.rejects(
+      analyze(embedder, { events: { name: 'e.csv', bytes: eventsText } }, knn),
+      /unsupported file type \.csv/,
+    );
+    await assert.rejects(
+      analyze(embedder, { events: { name: 'e.jsonl', bytes: new TextEncoder().encode('{}\n') } }, knn),
+      /has 1 readable event: scoring needs at least 2/,
+    );
+  });
+});

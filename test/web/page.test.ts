@@ -1,0 +1,206 @@
+// The browser page end to end: build it, serve it with scripts/serve-web.ts, choose a model and events
+// through its file inputs in headless Chromium, and check the plot, the sortable table and a screenshot.
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { buildWeb, PAGE_FILES, WEB_DIR } from '../../scripts/build-web.ts';
+import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
+import { scoreAgainstRun } from '../../src/detect/run.node.ts';
+import { loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { makeTinyRun, type TinyRun } from '../embed/tiny-run.ts';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/browser.ts';
+
+const EVENTS = 300;
+
+/** Where screenshots go: `SCREENSHOT_DIR` when set (kept), else the test's temp directory (removed). */
+function screenshotPath(name: string): string {
+  const dir = process.env.SCREENSHOT_DIR ?? run.dir;
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
+
+let run: TinyRun;
+let site: string;
+let eventsPath: string;
+let server: WebServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+const errors: string[] = [];
+let selfScored: { uids: string[]; scores: string[] } | undefined;
+
+before(async () => {
+  assert.ok(
+    existsSync(CHROMIUM_PATH),
+    `Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_PATH)`,
+  );
+  run = makeTinyRun();
+  eventsPath = join(run.dir, 'sample.jsonl');
+  writeFileSync(
+    eventsPath,
+    `${run.events
+      .slice(0, EVENTS)
+      .map((e) => JSON.stringify(e))
+      .join('\n')}\n`,
+  );
+  site = join(run.dir, 'site');
+  mkdirSync(site);
+  for (const name of PAGE_FILES) copyFileSync(join(WEB_DIR, name), join(site, name));
+  await buildWeb({ outDir: join(site, 'dist') });
+  server = await serveWeb({ root: site, port: 0 });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.setDefaultTimeout(30_000);
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (run) rmSync(run.dir, { recursive: true, force: true });
+});
+
+/** Waits until the page has finished a run; fails with its status line when the run failed. */
+async function finished(): Promise<void> {
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''));
+  const state = await page.evaluate(() => document.body.dataset.state);
+  const status = await page.locator('#status').textContent();
+  assert.equal(state, 'done', `the page stopped with: ${status}`);
+  assert.deepEqual(errors, [], 'no page or console errors');
+}
+
+async function columnTexts(column: number, on: Page = page): Promise<string[]> {
+  return on.locator(`#anomalies tbody tr td:nth-child(${column})`).allTextContents();
+}
+
+async function tableScores(on: Page = page): Promise<{ uids: string[]; scores: string[] }> {
+  return {
+    uids: await on
+      .locator('#anomalies tbody tr td.uid')
+      .evaluateAll((tds) => tds.map((td) => td.getAttribute('title') ?? '')),
+    scores: await columnTexts(3, on),
+  };
+}
+
+test('the page embeds and scores a chosen events file, plots it and lists the top anomalies', async (t) => {
+  assert.equal(
+    await page.evaluate(() => globalThis.crossOriginIsolated),
+    true,
+    'served cross-origin isolated',
+  );
+  await page.setInputFiles('#model', join(run.runDir, 'model.onnx'));
+  await page.setInputFiles('#events', eventsPath);
+  await finished();
+
+  const summary = await page.locator('#summary').textContent();
+  assert.match(summary ?? '', /each left out of its own neighbours/);
+  assert.match(summary ?? '', new RegExp(`events${EVENTS}`));
+
+  const plot = await page.locator('#plot').boundingBox();
+  assert.ok(plot && plot.width > 200 && plot.height > 200, 'the plot is on screen');
+  const inked = await page.evaluate(() => {
+    const c = document.getElementById('plot') as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+    return n;
+  });
+  assert.ok(inked > 2000, `the plot has points drawn (${inked} pixels)`);
+
+  const rows = await page.locator('#anomalies tbody tr').count();
+  assert.equal(rows, 100);
+  selfScored = await tableScores();
+  const scores = selfScored.scores.map(Number);
+  assert.deepEqual(
+    scores,
+    [...scores].sort((a, b) => b - a),
+    'sorted by score, highest first',
+  );
+
+  await page.locator('#anomalies th[data-key="uid"] button').click();
+  const uids = await columnTexts(2);
+  assert.deepEqual(
+    uids,
+    [...uids].sort((a, b) => a.localeCompare(b)),
+    'sorted by uid',
+  );
+  assert.equal(await page.locator('#anomalies th[data-key="uid"]').getAttribute('aria-sort'), 'ascending');
+  await page.locator('#anomalies th[data-key="uid"] button').click();
+  assert.deepEqual(await columnTexts(2), [...uids].reverse(), 'uid sort reversed');
+  await page.locator('#anomalies th[data-key="score"] button').click();
+  await page.locator('#anomalies tbody tr').first().click();
+  assert.equal(await page.locator('#anomalies tbody tr.selected').count(), 1, 'a clicked row is selected');
+
+  const shot = screenshotPath('page-self.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  t.diagnostic(`screenshot: ${shot}`);
+});
+
+test("with the run's reference and scorer the page scores as the Node scorer does", async (t) => {
+  await page.setInputFiles('#reference', join(run.runDir, 'reference.safetensors'));
+  await page.setInputFiles('#scorer', join(run.runDir, 'scorer.json'));
+  await finished();
+  assert.match((await page.locator('#summary').textContent()) ?? '', /the run's \d[\d,]* reference events/);
+
+  const { embedder } = await loadEmbedder(join(run.runDir, 'model.onnx'), { device: 'cpu' });
+  const node = await scoreAgainstRun(run.runDir, embedder, run.events.slice(0, EVENTS));
+  await embedder.release();
+  const byUid = new Map(node.uids.map((u, i) => [u, node.scores[i]!]));
+  const uids = await page
+    .locator('#anomalies tbody tr td.uid')
+    .evaluateAll((tds) => tds.map((td) => td.getAttribute('title') ?? ''));
+  const scores = (await columnTexts(3)).map(Number);
+  assert.equal(uids.length, 100);
+  uids.forEach((uid, i) => {
+    const expected = byUid.get(uid);
+    assert.ok(expected !== undefined, `${uid} is one of the events`);
+    assert.ok(
+      Math.abs(scores[i]! - expected) <= 5e-5 + 1e-6,
+      `${uid}: page ${scores[i]} vs Node ${expected}`,
+    );
+  });
+  assert.equal(uids[0], node.uids[node.scores.indexOf(Math.max(...node.scores))], 'the same top anomaly');
+
+  const shot = screenshotPath('page-run.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  t.diagnostic(`screenshot: ${shot}`);
+});
+
+test('with wasm threads (a cross-origin isolated page on a 4-core machine) the scores are the same', async () => {
+  assert.ok(selfScored, 'the first test ran');
+  const threaded = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  const threadErrors: string[] = [];
+  threaded.on('pageerror', (e) => threadErrors.push(String(e)));
+  try {
+    await threaded.addInitScript({
+      content: "Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 4 });",
+    });
+    await threaded.goto(server!.url);
+    await threaded.waitForFunction(() => document.body.dataset.state === 'idle');
+    await threaded.setInputFiles('#model', join(run.runDir, 'model.onnx'));
+    await threaded.setInputFiles('#events', eventsPath);
+    await threaded.waitForFunction(
+      () => ['done', 'error'].includes(document.body.dataset.state ?? ''),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    assert.equal(
+      await threaded.evaluate(() => document.body.dataset.state),
+      'done',
+      (await threaded.locator('#status').textContent()) ?? '',
+    );
+    assert.deepEqual(threadErrors, []);
+    assert.match((await threaded.locator('#summary').textContent()) ?? '', /wasm, 4 thread\(s\)/);
+    assert.deepEqual(await tableScores(threaded), selfScored);
+  } finally {
+    await threaded.close();
+  }
+});

@@ -1,0 +1,283 @@
+// The page: file inputs → embed and score with onnxruntime-web → summary, plot, legend and the anomaly
+// table. Everything runs in this page; no file is sent anywhere.
+import * as ort from 'onnxruntime-web';
+import type { KnnRuntime } from '../src/detect/knn.ts';
+import { type Embedder, loadEmbedder } from '../src/embed/embedder.web.ts';
+import { createSession } from '../src/runtime/session.web.ts';
+import { type Analysis, analyze, type NamedBytes } from './analyze.ts';
+import { drawLegend, drawPlot, type PlotData, type PlotLayout, pointAt } from './plot.ts';
+import { nextSort, renderTable, type SortState, type TableRow, topRows } from './table.ts';
+
+/** Rows in the anomaly table. */
+const TOP = 100;
+
+ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
+
+function $<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`the page has no #${id}`);
+  return el as T;
+}
+
+const inputs = {
+  model: $<HTMLInputElement>('model'),
+  events: $<HTMLInputElement>('events'),
+  reference: $<HTMLInputElement>('reference'),
+  scorer: $<HTMLInputElement>('scorer'),
+};
+const statusLine = $<HTMLParagraphElement>('status');
+const results = $<HTMLElement>('results');
+const summary = $<HTMLDListElement>('summary');
+const canvas = $<HTMLCanvasElement>('plot');
+const legend = $<HTMLCanvasElement>('legend');
+const caption = $<HTMLElement>('plot-caption');
+const tooltip = $<HTMLDivElement>('tooltip');
+const table = $<HTMLTableElement>('anomalies');
+const tableCaption = $<HTMLElement>('table-caption');
+
+const knn: KnnRuntime = {
+  Tensor: ort.Tensor,
+  createSession: async (model) => (await createSession(model, { device: 'cpu' })).session,
+};
+
+let embedder: { file: File; embedder: Embedder } | null = null;
+let running = false;
+let pending = false;
+let view: {
+  analysis: Analysis;
+  plot: PlotData;
+  layout: PlotLayout | null;
+  rows: TableRow[];
+  sort: SortState;
+  selected: number | null;
+} | null = null;
+
+function setState(state: 'idle' | 'running' | 'done' | 'error', message: string): void {
+  document.body.dataset.state = state;
+  statusLine.textContent = message;
+  statusLine.className = state;
+}
+
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+async function bytesOf(file: File): Promise<NamedBytes> {
+  return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+function chosen(input: HTMLInputElement): File | undefined {
+  return input.files?.[0];
+}
+
+async function modelFor(file: File): Promise<Embedder> {
+  if (embedder?.file === file) return embedder.embedder;
+  const old = embedder;
+  embedder = null;
+  await old?.embedder.release();
+  const loaded = await loadEmbedder((await bytesOf(file)).bytes, { device: 'cpu' });
+  embedder = { file, embedder: loaded };
+  return loaded;
+}
+
+const STAGES = {
+  parse: 'Reading the events…',
+  embed: 'Embedding the events with onnxruntime-web…',
+  score: 'Scoring (k-NN search in embedding space)…',
+  project: 'Projecting to 2-D…',
+} as const;
+
+function ms(x: number): string {
+  return x < 1000 ? `${Math.round(x)} ms` : `${(x / 1000).toFixed(1)} s`;
+}
+
+function renderSummary(a: Analysis, model: Embedder): void {
+  const anomalies = a.isAnomaly.reduce((s, v) => s + v, 0);
+  const objective = typeof model.info.objective === 'string' ? `, ${model.info.objective}` : '';
+  const against =
+    a.mode === 'run'
+      ? `the run's ${a.referenceRows.toLocaleString()} reference events`
+      : 'the file’s own events, each left out of its own neighbours';
+  const items: [string, string][] = [
+    [
+      'events',
+      `${a.records.length.toLocaleString()}${a.rejects.length ? ` (${a.rejects.length.toLocaleString()} unreadable, skipped)` : ''}`,
+    ],
+    ['model', `${a.dimension}-d embeddings${objective}`],
+    ['scored against', `${against} (${a.method})`],
+    [
+      'threshold',
+      `${a.threshold.toFixed(4)} (${a.thresholdPercentile}th percentile of ${a.mode === 'run' ? 'the reference' : 'these'} scores)`,
+    ],
+    [
+      'above threshold',
+      `${anomalies.toLocaleString()} (${((100 * anomalies) / a.records.length).toFixed(1)}%)`,
+    ],
+    [
+      'time',
+      `parse ${ms(a.timings.parse)}, embed ${ms(a.timings.embed)}, score ${ms(a.timings.score)}, project ${ms(a.timings.project)} — onnxruntime-web wasm, ${ort.env.wasm.numThreads ?? 1} thread(s)`,
+    ],
+  ];
+  summary.replaceChildren(
+    ...items.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+}
+
+function percent(part: number, total: number): string {
+  return total > 0 ? `${((100 * part) / total).toFixed(0)}%` : '–';
+}
+
+function redraw(): void {
+  if (!view) return;
+  view.layout = drawPlot(canvas, view.plot, view.selected);
+  drawLegend(legend, view.plot.scores, view.plot.threshold);
+}
+
+function renderRows(): void {
+  if (!view) return;
+  const v = view;
+  renderTable(
+    table,
+    v.rows,
+    v.sort,
+    (key) => {
+      v.sort = nextSort(v.sort, key);
+      renderRows();
+    },
+    select,
+    v.selected,
+  );
+}
+
+function select(index: number | null): void {
+  if (!view) return;
+  view.selected = view.selected === index ? null : index;
+  redraw();
+  renderRows();
+  if (view.selected !== null) {
+    table.querySelector(`tr[data-index="${view.selected}"]`)?.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+function render(a: Analysis, model: Embedder): void {
+  const { pca } = a;
+  const plot: PlotData = {
+    points: a.points,
+    scores: a.scores,
+    isAnomaly: a.isAnomaly,
+    threshold: a.threshold,
+    referencePoints: a.referencePoints,
+    xLabel: `PC 1 (${percent(pca.variances[0], pca.totalVariance)} of variance)`,
+    yLabel: `PC 2 (${percent(pca.variances[1], pca.totalVariance)})`,
+  };
+  view = {
+    analysis: a,
+    plot,
+    layout: null,
+    rows: topRows(a.records, a.uids, a.scores, a.isAnomaly, TOP),
+    sort: { key: 'score', descending: true },
+    selected: null,
+  };
+  results.hidden = false;
+  renderSummary(a, model);
+  caption.textContent =
+    `${a.records.length.toLocaleString()} events on the first two principal axes of their unit-length embeddings, ` +
+    `coloured by anomaly score; outlined points are above the threshold` +
+    (a.referencePoints.length ? '; grey dots are reference (training) events.' : '.');
+  tableCaption.textContent = `The ${Math.min(TOP, a.records.length)} highest-scoring events (click a header to sort, a row to find it in the plot)`;
+  redraw();
+  renderRows();
+}
+
+function describeError(e: unknown): string {
+  const err = e as Error & { userFacing?: boolean };
+  if (err?.name === 'PageError' || err?.name === 'InputError' || err?.userFacing) return err.message;
+  console.error(e);
+  return `Something went wrong: ${err?.message ?? String(e)}`;
+}
+
+async function runOnce(): Promise<void> {
+  const model = chosen(inputs.model);
+  const events = chosen(inputs.events);
+  if (!model || !events) {
+    setState('idle', 'Choose a model.onnx and an events file to start.');
+    return;
+  }
+  setState('running', 'Loading the model…');
+  await nextFrame();
+  try {
+    const embed = await modelFor(model);
+    const reference = chosen(inputs.reference);
+    const scorer = chosen(inputs.scorer);
+    const analysis = await analyze(
+      embed,
+      {
+        events: await bytesOf(events),
+        ...(reference && { reference: await bytesOf(reference) }),
+        ...(scorer && { scorer: await bytesOf(scorer) }),
+      },
+      knn,
+      async (stage) => {
+        statusLine.textContent = STAGES[stage];
+        await nextFrame();
+      },
+    );
+    render(analysis, embed);
+    setState('done', `Scored ${analysis.records.length.toLocaleString()} events from ${events.name}.`);
+  } catch (e) {
+    setState('error', describeError(e));
+  }
+}
+
+async function schedule(): Promise<void> {
+  if (running) {
+    pending = true;
+    return;
+  }
+  running = true;
+  try {
+    do {
+      pending = false;
+      await runOnce();
+    } while (pending);
+  } finally {
+    running = false;
+  }
+}
+
+for (const input of Object.values(inputs)) input.addEventListener('change', () => void schedule());
+
+canvas.addEventListener('mousemove', (ev) => {
+  if (!view?.layout) return;
+  const i = pointAt(view.plot, view.layout, ev.offsetX, ev.offsetY);
+  if (i === null) {
+    tooltip.hidden = true;
+    canvas.style.cursor = '';
+    return;
+  }
+  const a = view.analysis;
+  const record = a.records[i] as Record<string, unknown>;
+  const cls = record.class_name ?? record.class_uid ?? '';
+  tooltip.textContent = `${a.uids[i]} · score ${a.scores[i]!.toFixed(4)}${cls ? ` · ${String(cls)}` : ''}`;
+  tooltip.style.left = `${ev.offsetX + 14}px`;
+  tooltip.style.top = `${ev.offsetY + 10}px`;
+  tooltip.hidden = false;
+  canvas.style.cursor = 'pointer';
+});
+canvas.addEventListener('mouseleave', () => {
+  tooltip.hidden = true;
+});
+canvas.addEventListener('click', (ev) => {
+  if (!view?.layout) return;
+  const i = pointAt(view.plot, view.layout, ev.offsetX, ev.offsetY);
+  if (i !== null) select(i);
+});
+window.addEventListener('resize', redraw);
+
+void schedule();
