@@ -63,10 +63,13 @@ function runPython(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): P
   return new Promise((done, fail) => {
     const child = spawn(PYTHON, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let tail = '';
+    let pending = '';
     child.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
-      process.stderr.write(text.replace(/^/gm, '    [torch] '));
       tail = (tail + text).slice(-2000);
+      const lines = (pending + text).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) process.stderr.write(`    [torch] ${line}\n`);
     });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('close', (code, signal) => {
@@ -91,7 +94,8 @@ export interface ReferencePlan {
 /**
  * The reference runs: bench_train.py for the configs (one repeat; warm-up epoch, then measured epochs) and
  * bench_matmul.py at 1 and 2 BLAS threads. On the single-threaded reference BLAS every GEMM is ~10× slower, so
- * the plan shrinks (one measured epoch, one inference pass, no 2048² matmul) to keep the run within minutes.
+ * the plan shrinks (no warm-up epoch, one measured epoch whose median step is still over ~40 steps, one inference
+ * pass, no 2048² matmul) to keep the run within minutes.
  */
 export function referencePlan(configs: string[], blas: BlasInfo): ReferencePlan {
   const slow = blas.kind === 'reference';
@@ -103,7 +107,7 @@ export function referencePlan(configs: string[], blas: BlasInfo): ReferencePlan 
       '--repeats',
       '1',
       '--warmup',
-      '1',
+      slow ? '0' : '1',
       '--epochs',
       slow ? '1' : '3',
       '--infer-passes',
@@ -139,7 +143,7 @@ export async function runReference(dir: string, plan: ReferencePlan): Promise<Re
     const trainArgs = [join(dir, 'bench_train.py'), ...plan.trainArgs, '--out', trainOut];
     const out: ReferenceOutput = {
       matmul: [],
-      trainCommand: `OPENBLAS_NUM_THREADS=2 ${PYTHON} ${trainArgs.join(' ')}`,
+      trainCommand: `OPENBLAS_NUM_THREADS=2 ${PYTHON} ${trainArgs.join(' ').replace(tmp, '<tmp>')}`,
       matmulCommands: [],
     };
     try {
@@ -152,7 +156,9 @@ export async function runReference(dir: string, plan: ReferencePlan): Promise<Re
       const file = join(tmp, `matmul-${run.blasThreads}.json`);
       const args = [join(dir, 'bench_matmul.py'), ...run.args, '--out', file];
       const env = { ...process.env, OPENBLAS_NUM_THREADS: String(run.blasThreads) };
-      out.matmulCommands.push(`OPENBLAS_NUM_THREADS=${run.blasThreads} ${PYTHON} ${args.join(' ')}`);
+      out.matmulCommands.push(
+        `OPENBLAS_NUM_THREADS=${run.blasThreads} ${PYTHON} ${args.join(' ').replace(tmp, '<tmp>')}`,
+      );
       try {
         await runPython(args, env, 5 * 60_000);
         out.matmul.push({ blasThreads: run.blasThreads, result: JSON.parse(readFileSync(file, 'utf8')) });
