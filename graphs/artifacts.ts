@@ -218,7 +218,7 @@ export function buildTrainStep(
   const seed = b.input('seed', 'int64', []);
   const batch = batchInputs(b, config.model, batchSize);
   const cdf =
-    config.objective.swapSampling === 'empirical' && batch.categorical
+    config.objective.swapSampling === 'empirical' && config.objective.swapProb > 0 && batch.categorical
       ? b.input('category_cdf', 'float32', [config.model.cardinalities.length, 'K'])
       : null;
   const rand = randomKeys(seed, step);
@@ -270,7 +270,7 @@ export function buildEvalStep(config: TrainingConfig): StepGraph {
   const seed = b.input('seed', 'int64', []);
   const batch = batchInputs(b, config.model);
   const cdf =
-    config.objective.swapSampling === 'empirical' && batch.categorical
+    config.objective.swapSampling === 'empirical' && config.objective.swapProb > 0 && batch.categorical
       ? b.input('category_cdf', 'float32', [config.model.cardinalities.length, 'K'])
       : null;
   const rand = randomKeys(seed, step);

@@ -28,18 +28,31 @@ export interface ObjectiveConfig {
   maskInputs: boolean;
 }
 
+/**
+ * Product defaults (docs/decisions.md, "Objective defaults"): a warmer temperature and sparser
+ * swaps drawn from each column's frequencies keep rare values rare in embedding space. The
+ * reference's settings are τ 0.07, swapProb 0.2, uniform swaps (`REFERENCE_OBJECTIVE`).
+ */
 export const OBJECTIVE_DEFAULTS: ObjectiveConfig = {
   kind: 'contrastive',
-  temperature: 0.07,
+  temperature: 0.2,
   noiseLevel: 0.1,
-  swapProb: 0.2,
-  swapSampling: 'uniform',
+  swapProb: 0.1,
+  swapSampling: 'empirical',
   maskProb: 0.15,
   numericalWeight: 1,
   contrastiveWeight: 1,
   mfpWeight: 1,
   reserveMaskId: true,
   maskInputs: false,
+};
+
+/** The reference tutorial's contrastive settings (for parity and benchmarks). */
+export const REFERENCE_OBJECTIVE: Partial<ObjectiveConfig> = {
+  temperature: 0.07,
+  swapProb: 0.2,
+  swapSampling: 'uniform',
+  reserveMaskId: false,
 };
 
 /** A configuration problem; the message names the key and says what is allowed. */

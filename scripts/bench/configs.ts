@@ -1,6 +1,6 @@
 // The benchmark's model configurations, timing plans and the analytic FLOP model shared by every section.
 import type { TrainingConfig } from '../../graphs/artifacts.ts';
-import { resolveTrainingConfig } from '../../graphs/config.ts';
+import { REFERENCE_OBJECTIVE, resolveTrainingConfig } from '../../graphs/config.ts';
 
 /** Numerical columns of the tutorial's synthetic data. */
 export const NUM_NUMERICAL = 50;
@@ -46,7 +46,7 @@ export function trainingConfig(size: ModelSize): TrainingConfig {
       numBlocks: size.numBlocks,
       dropout: 0.1,
     },
-    objective: { kind: 'contrastive', reserveMaskId: false },
+    objective: { kind: 'contrastive', ...REFERENCE_OBJECTIVE },
   });
 }
 

@@ -7,9 +7,8 @@ import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TrainingConfig } from '../../graphs/artifacts.ts';
 import { resolveTrainingConfig } from '../../graphs/config.ts';
-import type { TensorData } from '../../graphs/onnx/builder.ts';
 import { UserError } from '../cli/errors.ts';
-import { type EncodedDataset, encodeDataset, splitTrainVal, subsetDataset } from '../data/dataset.ts';
+import { encodeDataset, splitTrainVal, subsetDataset } from '../data/dataset.ts';
 import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../data/load.node.ts';
 import { buildInferenceModel } from '../embed/export.ts';
 import { categoricalColumns, numNumericalFeatures } from '../features/encode.ts';
@@ -111,24 +110,6 @@ export function withSpecInputs(config: TrainingConfig, spec: FittedSpec): Traini
   });
 }
 
-/** Empirical category frequencies per column, as running sums padded to the widest column. */
-function categoryCdf(ds: EncodedDataset, cardinalities: number[]): TensorData {
-  const k = Math.max(...cardinalities);
-  const fc = cardinalities.length;
-  const data = new Float32Array(fc * k).fill(2);
-  cardinalities.forEach((card, j) => {
-    const counts = new Float64Array(card - 1);
-    for (let r = 0; r < ds.rows; r++) counts[ds.categorical[r * fc + j]!]!++;
-    let run = 0;
-    for (let i = 0; i < card - 1; i++) {
-      run += counts[i]! / ds.rows;
-      data[j * k + i] = run;
-    }
-    data[j * k + card - 2] = 1;
-  });
-  return { dtype: 'float32', dims: [fc, k], data };
-}
-
 async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | null) {
   const rejectsPath = join(o.out, RUN_FILES.rejects);
   let loaded = await loadEvents(saved.inputs, { rejectsPath });
@@ -226,7 +207,6 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     batchSize,
     seed: saved.seed,
     createSession: factory,
-    categoryCdf: categoryCdf(data.train, config.model.cardinalities),
   });
   if (resume) {
     checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), probe.artifacts.manifest.optimizerLayout);
@@ -239,7 +219,6 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
         seed: saved.seed,
         createSession: factory,
         resume: checkpoint,
-        categoryCdf: categoryCdf(data.train, config.model.cardinalities),
       })
     : probe;
 

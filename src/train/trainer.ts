@@ -108,6 +108,30 @@ function scalar(type: 'int64' | 'float64', v: number): Tensor {
     : new Tensor('float64', Float64Array.from([v]), []);
 }
 
+/**
+ * Per categorical column, the running sums of its ids' frequencies in `ds` (padded with 2 to the
+ * widest column): the inverse CDF that empirical swaps sample from. The last id ([MASK]) is never drawn.
+ */
+export function categoryCdf(ds: EncodedDataset, cardinalities: number[]): TensorData {
+  const k = Math.max(...cardinalities);
+  const fc = cardinalities.length;
+  const data = new Float32Array(fc * k).fill(2);
+  cardinalities.forEach((card, j) => {
+    const counts = new Float64Array(card - 1);
+    for (let r = 0; r < ds.rows; r++) {
+      const id = ds.categorical[r * fc + j]!;
+      if (id < card - 1) counts[id]!++;
+    }
+    let run = 0;
+    for (let i = 0; i < card - 1; i++) {
+      run += counts[i]! / ds.rows;
+      data[j * k + i] = run;
+    }
+    data[j * k + card - 2] = 1;
+  });
+  return { dtype: 'float32', dims: [fc, k], data };
+}
+
 /** Reusable batch buffers: encoded rows gathered into float32 / int64 arrays for ORT. */
 class BatchBuffers {
   readonly numerical: Float32Array;
@@ -180,10 +204,7 @@ export class Trainer {
       o.createSession(artifacts.evalStep),
     ]);
     const extra: Record<string, Tensor> = {};
-    if (o.config.objective.swapSampling === 'empirical' && o.config.model.cardinalities.length > 0) {
-      if (!o.categoryCdf) throw new Error('empirical swaps need the category frequencies (categoryCdf)');
-      extra.category_cdf = toTensor(o.categoryCdf);
-    }
+    if (o.categoryCdf) extra.category_cdf = toTensor(o.categoryCdf);
     return new Trainer(o.config, o.batchSize, o.seed, artifacts, train, evalS, extra, o.resume);
   }
 
@@ -194,6 +215,11 @@ export class Trainer {
   /** Asks `fit` to stop after the step in flight; it then saves a checkpoint and returns. */
   requestStop(reason = 'interrupted'): void {
     this.stopRequested = reason;
+  }
+
+  /** Whether the graphs take the training data's category frequencies (empirical swaps). */
+  private get needsCdf(): boolean {
+    return this.artifacts.manifest.graphs.train_step.inputs.some((i) => i.name === 'category_cdf');
   }
 
   /** One optimisation step on a prepared batch; returns the loss and metrics. */
@@ -280,6 +306,9 @@ export class Trainer {
       throw new Error(
         `the training split has ${train.rows} rows, fewer than the batch size ${this.batchSize}`,
       );
+    }
+    if (this.needsCdf && !this.extraFeeds.category_cdf) {
+      this.extraFeeds.category_cdf = toTensor(categoryCdf(train, this.config.model.cardinalities));
     }
     const batchesPerEpoch = Math.floor(train.rows / this.batchSize);
     const schedule: ScheduleOptions = {

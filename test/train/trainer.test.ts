@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { resolveTrainingConfig } from '../../graphs/config.ts';
+import { REFERENCE_OBJECTIVE, resolveTrainingConfig } from '../../graphs/config.ts';
 import { subsetDataset } from '../../src/data/dataset.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.node.ts';
 import type { Checkpoint } from '../../src/train/checkpoint.ts';
@@ -14,6 +14,7 @@ import { clusteredDataset } from '../helpers/synthetic.ts';
 
 const config = resolveTrainingConfig({
   model: { numNumerical: 6, cardinalities: [9, 5], dModel: 16, numBlocks: 1, dropout: 0.1 },
+  objective: REFERENCE_OBJECTIVE,
 });
 const data = clusteredDataset(256, 3);
 const train = subsetDataset(
@@ -74,7 +75,13 @@ test('resuming from an interrupted run reproduces the uninterrupted loss curve',
 
 test('early stopping stops when validation stalls', async () => {
   const trainer = await Trainer.create({ config, batchSize: 32, seed: 5, createSession });
-  const result = await trainer.fit(train, val, { ...FIT_DEFAULTS, epochs: 50, lr: 0, patience: 2 });
+  const result = await trainer.fit(train, val, {
+    ...FIT_DEFAULTS,
+    epochs: 50,
+    lr: 0,
+    patience: 2,
+    minDelta: 10,
+  });
   await trainer.release();
   assert.equal(result.epochsRun, 3);
   assert.match(result.position.stopReason ?? '', /early stopping/);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { TrainingConfig } from '../../../graphs/artifacts.ts';
-import { resolveTrainingConfig } from '../../../graphs/config.ts';
+import { OBJECTIVE_DEFAULTS, resolveTrainingConfig } from '../../../graphs/config.ts';
 import { DEVICES, type Device } from '../../runtime/session.ts';
 import { finishRun } from '../../train/finish.node.ts';
 import { FIT_DEFAULTS, type RunOptions, trainRun } from '../../train/run.node.ts';
@@ -184,19 +184,31 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         'd-model': { type: 'number', default: 256, describe: 'embedding width (divisible by 4)' },
         blocks: { type: 'number', default: 6, describe: 'residual blocks' },
         dropout: { type: 'number', default: 0.1 },
-        temperature: { type: 'number', default: 0.07, describe: 'NT-Xent temperature' },
-        noise: { type: 'number', default: 0.1, describe: 'Gaussian noise on numericals per view' },
+        temperature: {
+          type: 'number',
+          default: OBJECTIVE_DEFAULTS.temperature,
+          describe: 'NT-Xent temperature (the reference uses 0.07)',
+        },
+        noise: {
+          type: 'number',
+          default: OBJECTIVE_DEFAULTS.noiseLevel,
+          describe: 'Gaussian noise on numericals per view',
+        },
         swap: {
           type: 'number',
-          default: 0.2,
-          describe: 'probability of replacing a categorical value per view',
+          default: OBJECTIVE_DEFAULTS.swapProb,
+          describe: 'probability of replacing a categorical value per view (the reference uses 0.2)',
         },
         'swap-sampling': {
           choices: ['uniform', 'empirical'] as const,
-          default: 'uniform' as const,
-          describe: 'replacement values: uniform over the column, or by frequency',
+          default: OBJECTIVE_DEFAULTS.swapSampling,
+          describe: 'replacement values: by the column’s frequencies, or uniform (the reference)',
         },
-        'mask-prob': { type: 'number', default: 0.15, describe: 'MFP masking probability' },
+        'mask-prob': {
+          type: 'number',
+          default: OBJECTIVE_DEFAULTS.maskProb,
+          describe: 'MFP masking probability',
+        },
         'val-split': { type: 'number', default: 0.1, describe: 'fraction of events held out for validation' },
         patience: {
           type: 'number',
