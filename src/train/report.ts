@@ -1,29 +1,9 @@
 // The training report: one self-contained, script-free HTML page and the standalone SVG charts behind it.
 import { escapeXml, lineChartSvg, type Series } from './charts.ts';
+import type { EpochRecord, StepRecord } from './trainer.ts';
 
 /** One line of `metrics.jsonl`: a logged optimiser step or a finished epoch. */
-export type MetricRecord =
-  | {
-      type: 'step';
-      epoch: number;
-      step: number;
-      loss: number;
-      lr: number;
-      samples_per_s: number;
-      time_s: number;
-    }
-  | {
-      type: 'epoch';
-      epoch: number;
-      step: number;
-      train_loss: number;
-      val_loss: number | null;
-      lr: number;
-      samples_per_s: number;
-      time_s: number;
-      metrics: Record<string, number>;
-      best: boolean;
-    };
+export type MetricRecord = StepRecord | EpochRecord;
 
 /** Everything {@link renderReport} shows; the page depends on nothing else, so equal inputs give equal pages. */
 export interface ReportInput {

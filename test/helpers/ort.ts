@@ -2,6 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Builder } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
+import { mulberry32 } from '../../src/detect/random.ts';
 
 export type Feeds = Record<string, ort.Tensor>;
 
@@ -20,17 +21,8 @@ export async function runOnce(b: Builder, feeds: Feeds): Promise<Record<string, 
   }
 }
 
-/** A small seeded PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG for test data (the detectors' mulberry32). */
+export const rng = mulberry32;
 
 /** Standard normal samples from a seeded PRNG. */
 export function randn(n: number, random: () => number): number[] {
