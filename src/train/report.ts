@@ -23,9 +23,6 @@ export interface ReportInput {
   extraSections?: { title: string; html: string }[];
 }
 
-type StepRecord = Extract<MetricRecord, { type: 'step' }>;
-type EpochRecord = Extract<MetricRecord, { type: 'epoch' }>;
-
 const SMALL = { width: 480, height: 300 };
 const COLORS = { train: '#2563eb', val: '#dc2626', step: '#93c5fd', lr: '#9333ea', speed: '#0891b2' };
 
