@@ -105,6 +105,11 @@ export function pointAt(data: PlotData, l: PlotLayout, cx: number, cy: number, r
   return best;
 }
 
+/** Radius of an event's dot: smaller as the plot fills up. */
+export function pointRadius(n: number): number {
+  return n <= 1000 ? 2.5 : n <= 10_000 ? 1.8 : 1.3;
+}
+
 /** Draws the plot on `canvas` at its CSS size (sharp on high-DPI screens); returns the layout used. */
 export function drawPlot(
   canvas: HTMLCanvasElement,
@@ -146,16 +151,17 @@ export function drawPlot(
   const n = data.points.length / 2;
   const [lo, hi] = extent(data.scores);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => data.scores[a]! - data.scores[b]!);
+  const radius = pointRadius(n);
   for (const i of order) {
     const [x, y] = toCanvas(l, data.points[i * 2]!, data.points[i * 2 + 1]!);
     const anomaly = data.isAnomaly[i] === 1;
     g.beginPath();
-    g.arc(x, y, anomaly ? 4 : 2.5, 0, 2 * Math.PI);
+    g.arc(x, y, anomaly ? radius + 1.5 : radius, 0, 2 * Math.PI);
     g.fillStyle = rampColour((data.scores[i]! - lo) / (hi - lo || 1));
     g.fill();
     if (anomaly) {
       g.strokeStyle = '#111';
-      g.lineWidth = 1;
+      g.lineWidth = n > 5000 ? 0.6 : 1;
       g.stroke();
     }
   }

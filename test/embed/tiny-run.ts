@@ -17,32 +17,36 @@ export interface TinyRun {
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'ocsf-embed.js');
 
+function cli(args: string[]): void {
+  execFileSync(process.execPath, [CLI, ...args], { stdio: 'pipe' });
+}
+
+/** Writes `events` synthetic events to `path` (JSONL or Parquet, by extension); the same seed gives the same events. */
+export function generateEvents(path: string, events: number, seed: number): void {
+  cli(['generate', '--events', String(events), '--seed', String(seed), '--out', path, '--quiet']);
+}
+
+/** Events of a JSONL file. */
+export function readJsonl(path: string): object[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as object);
+}
+
 /** Generates `events` synthetic events and trains one epoch of a small model on them (a few seconds). */
 export function makeTinyRun(events = 1000, seed = 3): TinyRun {
   const dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-run-'));
   const eventsPath = join(dir, 'events.jsonl');
   const runDir = join(dir, 'run');
-  const run = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { stdio: 'pipe' });
-  run(['generate', '--events', String(events), '--seed', String(seed), '--out', eventsPath, '--quiet']);
-  run([
-    'train',
-    eventsPath,
-    '--out',
-    runDir,
-    '--epochs',
-    '1',
-    '--d-model',
-    '16',
-    '--blocks',
-    '1',
-    '--batch-size',
-    '128',
-    '--device',
-    'cpu',
-  ]);
-  const parsed = readFileSync(eventsPath, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as object);
-  return { dir, runDir, eventsPath, events: parsed };
+  generateEvents(eventsPath, events, seed);
+  cli(
+    ['train', eventsPath, '--out', runDir, '--epochs', '1', '--d-model', '16', '--blocks', '1'].concat([
+      '--batch-size',
+      '128',
+      '--device',
+      'cpu',
+    ]),
+  );
+  return { dir, runDir, eventsPath, events: readJsonl(eventsPath) };
 }

@@ -1,9 +1,11 @@
 // The page's portable parts under Node: PCA by power iteration, event fields and uids, table sorting, and
 // analyze() (parse → embed → score → project) on onnxruntime-node, checked against the library's scorer.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { resolvePath, serveWeb } from '../../scripts/serve-web.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer } from '../../src/detect/scorer.ts';
 import { type Embedder, loadEmbedder } from '../../src/embed/embedder.node.ts';
@@ -198,5 +200,43 @@ describe('analyze', () => {
       analyze(embedder, { events: { name: 'e.jsonl', bytes: new TextEncoder().encode('{}\n') } }, knn),
       /has 1 readable event: scoring needs at least 2/,
     );
+  });
+});
+
+describe('serve-web', () => {
+  test('maps request paths inside the root only', () => {
+    assert.equal(resolvePath('/srv/web', '/'), '/srv/web/index.html');
+    assert.equal(resolvePath('/srv/web', '/dist/main.js'), '/srv/web/dist/main.js');
+    assert.equal(resolvePath('/srv/web', '/a%20b.txt'), '/srv/web/a b.txt');
+    assert.equal(resolvePath('/srv/web', '/../etc/passwd'), null);
+    assert.equal(resolvePath('/srv/web', '/%2e%2e/etc/passwd'), null);
+    assert.equal(resolvePath('/srv/web', '/..%2fweb2/x'), null);
+    assert.equal(resolvePath('/srv/web', '/%E0%A4%A'), null);
+  });
+
+  test('serves files with their types and the cross-origin isolation headers; 404 and 405 otherwise', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ocsf-embed-serve-'));
+    mkdirSync(join(root, 'dist'));
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>x</title>');
+    writeFileSync(join(root, 'dist', 'a.wasm'), new Uint8Array([0, 97, 115, 109]));
+    const served = await serveWeb({ root, port: 0 });
+    try {
+      assert.match(served.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const page = await fetch(served.url);
+      assert.equal(page.status, 200);
+      assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+      assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+      assert.match(await page.text(), /<title>x<\/title>/);
+      const wasm = await fetch(`${served.url}dist/a.wasm`);
+      assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+      assert.deepEqual(new Uint8Array(await wasm.arrayBuffer()), new Uint8Array([0, 97, 115, 109]));
+      assert.equal((await fetch(`${served.url}missing.js`)).status, 404);
+      assert.equal((await fetch(`${served.url}dist`)).status, 404);
+      assert.equal((await fetch(served.url, { method: 'POST', body: 'x' })).status, 405);
+    } finally {
+      await served.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The browser page end to end: build it, serve it with scripts/serve-web.ts, choose a model and events
 // through its file inputs in headless Chromium, and check the plot, the sortable table and a screenshot.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -9,7 +9,7 @@ import { buildWeb, PAGE_FILES, WEB_DIR } from '../../scripts/build-web.ts';
 import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
 import { scoreAgainstRun } from '../../src/detect/run.node.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
-import { makeTinyRun, type TinyRun } from '../embed/tiny-run.ts';
+import { generateEvents, makeTinyRun, readJsonl, type TinyRun } from '../embed/tiny-run.ts';
 import { CHROMIUM_PATH, launchChromium } from '../helpers/browser.ts';
 
 const EVENTS = 300;
@@ -24,6 +24,7 @@ function screenshotPath(name: string): string {
 let run: TinyRun;
 let site: string;
 let eventsPath: string;
+let parquetPath: string;
 let server: WebServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
@@ -37,13 +38,9 @@ before(async () => {
   );
   run = makeTinyRun();
   eventsPath = join(run.dir, 'sample.jsonl');
-  writeFileSync(
-    eventsPath,
-    `${run.events
-      .slice(0, EVENTS)
-      .map((e) => JSON.stringify(e))
-      .join('\n')}\n`,
-  );
+  parquetPath = join(run.dir, 'sample.parquet');
+  generateEvents(eventsPath, EVENTS, 9);
+  generateEvents(parquetPath, EVENTS, 9);
   site = join(run.dir, 'site');
   mkdirSync(site);
   for (const name of PAGE_FILES) copyFileSync(join(WEB_DIR, name), join(site, name));
@@ -149,7 +146,7 @@ test("with the run's reference and scorer the page scores as the Node scorer doe
   assert.match((await page.locator('#summary').textContent()) ?? '', /the run's \d[\d,]* reference events/);
 
   const { embedder } = await loadEmbedder(join(run.runDir, 'model.onnx'), { device: 'cpu' });
-  const node = await scoreAgainstRun(run.runDir, embedder, run.events.slice(0, EVENTS));
+  const node = await scoreAgainstRun(run.runDir, embedder, readJsonl(eventsPath));
   await embedder.release();
   const byUid = new Map(node.uids.map((u, i) => [u, node.scores[i]!]));
   const uids = await page
@@ -172,7 +169,7 @@ test("with the run's reference and scorer the page scores as the Node scorer doe
   t.diagnostic(`screenshot: ${shot}`);
 });
 
-test('with wasm threads (a cross-origin isolated page on a 4-core machine) the scores are the same', async () => {
+test('with wasm threads (a cross-origin isolated page on a 4-core machine), the same events as Parquet score the same', async () => {
   assert.ok(selfScored, 'the first test ran');
   const threaded = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
   const threadErrors: string[] = [];
@@ -184,7 +181,7 @@ test('with wasm threads (a cross-origin isolated page on a 4-core machine) the s
     await threaded.goto(server!.url);
     await threaded.waitForFunction(() => document.body.dataset.state === 'idle');
     await threaded.setInputFiles('#model', join(run.runDir, 'model.onnx'));
-    await threaded.setInputFiles('#events', eventsPath);
+    await threaded.setInputFiles('#events', parquetPath);
     await threaded.waitForFunction(
       () => ['done', 'error'].includes(document.body.dataset.state ?? ''),
       null,
