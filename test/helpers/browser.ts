@@ -123,7 +123,13 @@ export async function openEntryPage(
   const html =
     '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>test</title><script src="/entry.js"></script>';
   const served = await serve({ ...opts.files, '/index.html': html, '/entry.js': js }, opts);
-  const browser = await launchChromium();
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  try {
+    browser = await launchChromium();
+  } catch (e) {
+    await served.close();
+    throw e;
+  }
   const errors: string[] = [];
   try {
     const page = await browser.newPage();
