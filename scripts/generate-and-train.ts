@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     inputs: [trainFile],
     out: RUN,
     config,
-    fit: { ...FIT_DEFAULTS, epochs: 6, lr: 1e-3, patience: 3, maxSeconds: 120 },
+    fit: { ...FIT_DEFAULTS, epochs: 10, lr: 1e-3, patience: 3, maxSeconds: 100 },
     batchSize: 256,
     valFraction: 0.1,
     seed: 1,

@@ -1,4 +1,4 @@
-// Reading labels files (JSONL or Parquet written by `ocsf-embed generate`, or any JSONL with uid + is_anomaly).
+// Reading labels files: JSONL with one {"uid", "is_anomaly"} per line, as `ocsf-embed generate` writes them.
 import { readFileSync } from 'node:fs';
 import { UserError } from '../cli/errors.ts';
 

@@ -82,7 +82,7 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
     const trainEvents = Array.from(r.trainIndices, (i) => r.events[i]!);
     scoring = await writeRunScorer(r.runDir, embedder, trainEvents, r.spec.uidPath);
     say(
-      `scorer: ${scoring.method}, threshold ${scoring.threshold.toFixed(4)} (${scoring.thresholdPercentile}th percentile of ${trainEvents.length} training events)`,
+      `scorer: ${scoring.method}, threshold ${scoring.threshold.toFixed(4)} (${scoring.thresholdPercentile}th percentile over ${scoring.referenceRows} of ${trainEvents.length} training events)`,
     );
     let labels: Map<string, boolean> | null = null;
     let events: object[] = [];
