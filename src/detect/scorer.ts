@@ -66,7 +66,7 @@ export interface ScorerOptions {
   thresholdPercentile?: number;
   /** Queries per k-NN session run (default 1024). */
   queryChunk?: number;
-  /** Reference rows per k-NN session run (default 8192). */
+  /** Reference rows per k-NN session run (default 16384: one run covers the whole default reference sample). */
   referenceChunk?: number;
 }
 
@@ -134,7 +134,7 @@ export function resolveOptions(opts: ScorerOptions = {}): ResolvedScorerOptions 
     combine: opts.combine ?? 'max',
     thresholdPercentile: opts.thresholdPercentile ?? 95,
     queryChunk: opts.queryChunk ?? 1024,
-    referenceChunk: opts.referenceChunk ?? 8192,
+    referenceChunk: opts.referenceChunk ?? 16384,
   };
   if (!Number.isInteger(resolved.k) || resolved.k < 1)
     throw new RangeError(`k must be a whole number >= 1, got ${resolved.k}`);
