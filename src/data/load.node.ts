@@ -122,12 +122,13 @@ function newSummary(rejectsPath: string | undefined): LoadSummary {
 
 /**
  * Streams events from files, directories and globs to `onRecord` with the same checks and
- * accounting as {@link loadEvents}, without holding them. Return `false` from `onRecord` to stop.
+ * accounting as {@link loadEvents}, without holding them. Return `false` from `onRecord` to stop;
+ * return a promise to make reading wait for it.
  */
 export async function streamEvents(
   inputs: readonly string[],
   opts: LoadOptions,
-  onRecord: (record: object, source: SourcePos) => boolean | undefined,
+  onRecord: (record: object, source: SourcePos) => boolean | undefined | Promise<boolean | undefined>,
 ): Promise<LoadSummary> {
   const writer = opts.rejectsPath ? new RejectsWriter(opts.rejectsPath) : null;
   const summary = newSummary(opts.rejectsPath);
@@ -167,7 +168,9 @@ export async function streamEvents(
           continue;
         }
         summary.accepted++;
-        if (onRecord(record, source) === false || summary.accepted >= limit) {
+        let verdict = onRecord(record, source);
+        if (verdict instanceof Promise) verdict = await verdict;
+        if (verdict === false || summary.accepted >= limit) {
           summary.truncated = true;
           break outer;
         }
@@ -183,6 +186,32 @@ export async function streamEvents(
       `No events found in ${inputs.join(', ')}${empties}: check the paths and that the files hold events.`,
     );
   }
+  return summary;
+}
+
+/**
+ * Streams accepted events in chunks of `size` to `onChunk` (with the input-order index of the
+ * chunk's first event), waiting for each chunk before reading on, so memory stays bounded by the
+ * chunk size. Checks, rejects and the summary are those of {@link streamEvents}.
+ */
+export async function streamEventChunks(
+  inputs: readonly string[],
+  opts: LoadOptions & { size: number },
+  onChunk: (records: object[], start: number) => Promise<void>,
+): Promise<LoadSummary> {
+  let pending: object[] = [];
+  let start = 0;
+  const flush = async () => {
+    const chunk = pending;
+    pending = [];
+    await onChunk(chunk, start);
+    start += chunk.length;
+  };
+  const summary = await streamEvents(inputs, opts, (record) => {
+    pending.push(record);
+    return pending.length >= opts.size ? flush().then(() => undefined) : undefined;
+  });
+  if (pending.length > 0) await flush();
   return summary;
 }
 

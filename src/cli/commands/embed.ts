@@ -3,7 +3,7 @@
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { formatLoadSummary } from '../../data/load.node.ts';
+import { formatLoadSummary, streamEventChunks } from '../../data/load.node.ts';
 import {
   EMBEDDING_FORMATS,
   type EmbeddingFormat,
@@ -11,7 +11,6 @@ import {
   openEmbeddingWriter,
 } from '../../embed/writers.node.ts';
 import { DEVICES, type Device } from '../../runtime/session.node.ts';
-import { streamEventChunks } from '../../serve/events.node.ts';
 import { LoadedModel } from '../../serve/model.node.ts';
 import { UserError } from '../errors.ts';
 

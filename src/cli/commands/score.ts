@@ -2,7 +2,7 @@
 // event (uid, score, threshold, is_anomaly, nearest reference events) as JSON lines, CSV or Parquet.
 import { existsSync, unlinkSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { formatLoadSummary } from '../../data/load.node.ts';
+import { formatLoadSummary, streamEventChunks } from '../../data/load.node.ts';
 import {
   formatFromPath,
   openScoreWriter,
@@ -11,7 +11,6 @@ import {
   type ScoreRow,
 } from '../../embed/writers.node.ts';
 import { DEVICES, type Device } from '../../runtime/session.node.ts';
-import { streamEventChunks } from '../../serve/events.node.ts';
 import { LoadedModel } from '../../serve/model.node.ts';
 import { UserError } from '../errors.ts';
 import { checkBatchArgs, checkOutPath, rejectsPathFor } from './embed.ts';
