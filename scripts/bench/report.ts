@@ -290,7 +290,7 @@ function profileSection(r: BenchResults): string {
     `onnxruntime-node with \`enableProfiling\`, ${c.summary.steps} steps after warm-up, at ${cols.join(' and ')} ` +
     'intra-op threads. Profiling itself slows each node down, so the totals are above the unprofiled step times; ' +
     'the shares are what to read.\n\n' +
-    `${totals}\n\n${categories}\n\n${phases}\n\n${ops}\n\nSlowest GEMM shapes (×${c.threads}):\n\n${gemm}\n`
+    `${totals}\n\n${categories}\n\n${phases}\n\n${ops}\n\nGEMM kernels by shape, most time first (×${c.threads}):\n\n${gemm}\n`
   );
 }
 
@@ -435,7 +435,8 @@ export function renderReport(r: BenchResults): string {
     'Usage: `npm run bench` runs everything and writes docs/benchmarks.md and docs/bench-results.json; ' +
       '`npm run bench -- --only train,matmul,profile,inference,ingest,memory,reference` runs some sections and ' +
       '`npm run bench -- --quick` runs tiny sizes in seconds (CI); both write to a temporary folder unless ' +
-      '`--out DIR` is given.',
+      '`--out DIR` is given; `npm run bench -- --render docs/bench-results.json` rebuilds this page from the raw ' +
+      'results without measuring.',
     '',
     header(r),
     '',

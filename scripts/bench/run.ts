@@ -45,6 +45,8 @@ export interface BenchOptions {
   outDir: string;
   /** The command line, as recorded in the report. */
   command: string;
+  /** Re-render the report from this bench-results.json instead of measuring. */
+  render: string | null;
 }
 
 /** Parses `--quick`, `--only a,b` and `--out DIR`; the default folder is docs/ only for a full, unrestricted run. */
@@ -55,6 +57,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
+      render: { type: 'string' },
     },
     strict: true,
   });
@@ -70,15 +73,18 @@ export function parseOptions(argv: string[]): BenchOptions {
     }
   }
   const quick = values.quick ?? false;
+  const render = values.render !== undefined ? resolve(values.render) : null;
   const outDir =
     values.out !== undefined
       ? resolve(values.out)
-      : quick || only
-        ? join(tmpdir(), `ocsf-embed-bench-${quick ? 'quick' : 'partial'}`)
-        : join(REPO_ROOT, 'docs');
+      : render
+        ? dirname(render)
+        : quick || only
+          ? join(tmpdir(), `ocsf-embed-bench-${quick ? 'quick' : 'partial'}`)
+          : join(REPO_ROOT, 'docs');
   const viaNpm = process.env.npm_lifecycle_event === 'bench';
   const command = `${viaNpm ? 'npm run bench' : 'npx tsx scripts/bench/run.ts'}${argv.length ? `${viaNpm ? ' --' : ''} ${argv.join(' ')}` : ''}`;
-  return { quick, only: only as SectionName[] | null, outDir, command };
+  return { quick, only: only as SectionName[] | null, outDir, command, render };
 }
 
 function log(line: string): void {
@@ -394,18 +400,36 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     targets: tgs,
     proposals: proposals({ profile, train, matmul, targets: tgs }),
   };
-  mkdirSync(opts.outDir, { recursive: true });
-  writeFileSync(join(opts.outDir, 'bench-results.json'), `${JSON.stringify(results, null, 1)}\n`);
-  writeFileSync(join(opts.outDir, 'benchmarks.md'), renderReport(results));
+  writeResults(results, opts.outDir);
+  return results;
+}
+
+function writeResults(results: BenchResults, outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'bench-results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(join(outDir, 'benchmarks.md'), renderReport(results));
   log(
-    `wrote ${join(opts.outDir, 'benchmarks.md')} and bench-results.json (${meta.wallSeconds.toFixed(0)} s)`,
+    `wrote ${join(outDir, 'benchmarks.md')} and bench-results.json (run took ${results.meta.wallSeconds.toFixed(0)} s)`,
   );
+}
+
+/**
+ * Rebuilds the report of an earlier run from its bench-results.json: the targets and findings are derived
+ * again from the stored measurements, nothing is measured.
+ */
+export function rerender(file: string, outDir: string): BenchResults {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  results.targets = targets(results);
+  results.proposals = proposals(results);
+  writeResults(results, outDir);
   return results;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    await runBench(parseOptions(process.argv.slice(2)));
+    const opts = parseOptions(process.argv.slice(2));
+    if (opts.render) rerender(opts.render, opts.outDir);
+    else await runBench(opts);
   } catch (error) {
     log(error instanceof Error ? error.message : String(error));
     process.exitCode = 1;
