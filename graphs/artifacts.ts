@@ -12,7 +12,7 @@ import { Builder, type TensorData, type Value } from './onnx/builder.ts';
 import type { DType } from './onnx/dtype.ts';
 import { encodeModel } from './onnx/encode.ts';
 import * as op from './onnx/ops.ts';
-import { type AdamWConfig, adamw, type FlatSlot, flatLayout, MOMENTS } from './optim/adamw.ts';
+import { type AdamWConfig, adamw, type FlatSlot, flatLayout, NEXT } from './optim/adamw.ts';
 import { streamKey } from './rng.ts';
 
 export interface TrainingConfig {
@@ -21,8 +21,7 @@ export interface TrainingConfig {
   optimizer: AdamWConfig;
 }
 
-/** Suffix of a graph output that carries the next value of an input of the same name. */
-export const NEXT = '.next';
+export { NEXT };
 
 export interface IoSpec {
   name: string;
@@ -256,8 +255,8 @@ export function buildTrainStep(
         : (params.updates.get(spec.name) ?? params.current(spec.name));
     b.output(next, spec.name + NEXT);
   }
-  b.output(moments.m, MOMENTS.m + NEXT);
-  b.output(moments.v, MOMENTS.v + NEXT);
+  b.output(moments.m);
+  b.output(moments.v);
   return { builder: b, specs: params.specs, metrics: metricNames };
 }
 

@@ -14,10 +14,9 @@ function meanOverBatch(x3: Value, batch: number): Value {
   return op.matMul(x3.builder.constant('float32', [1, batch], new Array(batch).fill(1 / batch)), x3);
 }
 
-/** Sum over all rows of [N, d]: [d]. */
-function sumRows(x: Value, rows: number): Value {
-  const ones = x.builder.constant(x.dtype, [1, rows], new Array(rows).fill(1));
-  return op.reshape(op.matMul(ones, x), [x.shape![1] as number]);
+/** Sum over axis 1 of [G, B, d] as a GEMV with a constant row of ones: [G, 1, d]. */
+function sumOverBatch(x3: Value, batch: number): Value {
+  return op.matMul(x3.builder.constant('float32', [1, batch], new Array(batch).fill(1)), x3);
 }
 
 /**
@@ -47,32 +46,35 @@ export function batchNorm(f: Forward, name: string, x: Value, features: number, 
     const batch = rows / groups;
     let mean: Value | null = null;
     let variance: Value | null = null;
+    // Forward keeps the centred input xc, 1/σ and s = γ/σ per group; with P = dy·xc the backward is
+    // dx = s·dy − s·Σdy/B − xc·s·σ⁻²·ΣP/B,  dγ = Σ_groups σ⁻¹·ΣP,  dβ = Σdy  (Σ over each group's rows).
     const [y] = b.customGrad(
       b.qualified('train'),
       [x, gamma, beta],
       () => {
         const x3 = op.reshape(x, [groups, batch, features]);
         mean = meanOverBatch(x3, batch);
-        const centered = op.sub(x3, mean);
-        variance = meanOverBatch(op.mul(centered, centered), batch);
+        const xc = op.sub(x3, mean);
+        variance = meanOverBatch(op.mul(xc, xc), batch);
         const inv = op.reciprocal(op.sqrt(op.add(variance, eps)));
-        const xhat = op.mul(centered, inv);
-        const y3 = op.add(op.mul(xhat, gamma), beta);
-        return [op.reshape(y3, [rows, features]), xhat, inv];
+        const scale = op.mul(inv, gamma);
+        const y3 = op.add(op.mul(xc, scale), beta);
+        return [op.reshape(y3, [rows, features]), xc, inv, scale];
       },
       ([dy]) => {
-        const [, xhat, inv] = y.producer!.region!.outputs as [Value, Value, Value];
+        const [, xc, inv, scale] = y.producer!.region!.outputs as [Value, Value, Value, Value];
         const dy3 = op.reshape(dy!, [groups, batch, features]);
-        const q = op.mul(dy3, xhat);
-        const dgamma = sumRows(op.reshape(q, [rows, features]), rows);
-        const dbeta = sumRows(dy!, rows);
-        const dxhat = op.mul(dy3, gamma);
-        const meanDxhat = meanOverBatch(dxhat, batch);
-        const meanQ = op.mul(meanOverBatch(q, batch), gamma);
-        const dx3 = op.mul(op.sub(op.sub(dxhat, meanDxhat), op.mul(xhat, meanQ)), inv);
+        const sumP = sumOverBatch(op.mul(dy3, xc), batch);
+        const sumDy = sumOverBatch(dy3, batch);
+        const dgamma = op.reduceSum(op.mul(sumP, inv), [0, 1], false);
+        const dbeta = op.reduceSum(sumDy, [0, 1], false);
+        const perB = op.scalarLike(x, -1 / batch);
+        const coefXc = op.mul(op.mul(scale, op.mul(inv, inv)), op.mul(sumP, perB));
+        const shift = op.mul(scale, op.mul(sumDy, perB));
+        const dx3 = op.add(op.add(op.mul(dy3, scale), op.mul(xc, coefXc)), shift);
         return [op.reshape(dx3, [rows, features]), dgamma, dbeta];
       },
-    ) as [Value, Value, Value];
+    ) as [Value, Value, Value, Value];
 
     const m = op.scalarLike(x, BN_MOMENTUM);
     const keep = op.scalarLike(x, 1 - BN_MOMENTUM);

@@ -36,6 +36,9 @@ export interface Trainable {
 /** Names of the flat moment vectors (inputs; their updates are outputs `<name>.next`). */
 export const MOMENTS = { m: 'optim.exp_avg', v: 'optim.exp_avg_sq' } as const;
 
+/** Suffix of a graph output that carries the next value of the input of the same name. */
+export const NEXT = '.next';
+
 /** Where each parameter lives in the flat vectors. */
 export interface FlatSlot {
   name: string;
@@ -108,8 +111,15 @@ export function adamw(
         decayed = op.sub(p0, op.mul(p0, op.mul(maskValue, lrWd)));
       }
     }
-    const m1 = op.add(op.mul(m, f32(c.beta1)), op.mul(g, f32(1 - c.beta1)));
-    const v1 = op.add(op.mul(v, f32(c.beta2)), op.mul(op.mul(g, g), f32(1 - c.beta2)));
+    // The new moments are named as the graph outputs they become, so no copy renames them.
+    const m1 = b.op('Add', [op.mul(m, f32(c.beta1)), op.mul(g, f32(1 - c.beta1))], {}, {}, MOMENTS.m + NEXT);
+    const v1 = b.op(
+      'Add',
+      [op.mul(v, f32(c.beta2)), op.mul(op.mul(g, g), f32(1 - c.beta2))],
+      {},
+      {},
+      MOMENTS.v + NEXT,
+    );
     const denom = op.add(op.div(op.sqrt(v1), bc2Sqrt), f32(c.eps));
     const p1 = op.sub(decayed, op.mul(op.div(m1, denom), stepSize));
     const pieces = op.split(
@@ -119,7 +129,7 @@ export function adamw(
     );
     const updates = new Map<string, Value>();
     layout.forEach((s, i) => {
-      updates.set(s.name, op.reshape(pieces[i]!, s.shape));
+      updates.set(s.name, b.op('Reshape', [pieces[i]!, b.ints(s.shape)], {}, {}, s.name + NEXT));
     });
     return { updates, moments: { m: m1, v: v1 }, gradNorm };
   });
