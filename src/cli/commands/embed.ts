@@ -10,9 +10,10 @@ import {
   formatFromPath,
   openEmbeddingWriter,
 } from '../../embed/writers.node.ts';
-import { DEVICES, type Device } from '../../runtime/session.node.ts';
+import type { Device } from '../../runtime/session.node.ts';
 import { LoadedModel } from '../../serve/model.node.ts';
 import { UserError } from '../errors.ts';
+import { BATCH_OPTIONS, EVENTS_POSITIONAL } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed embed`. */
 export interface EmbedArgs {
@@ -88,12 +89,7 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
   describe: 'Embed OCSF events with model.onnx; writes Arrow, .npy or JSON lines',
   builder: (y) =>
     y
-      .positional('inputs', {
-        type: 'string',
-        array: true,
-        default: [],
-        describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
-      })
+      .positional('inputs', EVENTS_POSITIONAL)
       .options({
         model: { type: 'string', alias: 'm', describe: 'run directory or model.onnx' },
         out: { type: 'string', alias: 'o', describe: 'output file: .arrow, .npy or .jsonl' },
@@ -103,18 +99,7 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
           default: false,
           describe: 'unit-length embeddings (embedding_normalized)',
         },
-        'batch-size': { type: 'number', default: 1024, describe: 'events per model call' },
-        device: {
-          choices: DEVICES,
-          default: 'auto' as Device,
-          describe: 'ONNX Runtime device (auto: CUDA when set up)',
-        },
-        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
-        rejects: {
-          type: 'string',
-          describe: 'rejected records JSONL (default <out>.rejects.jsonl, kept only when non-empty)',
-        },
-        quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+        ...BATCH_OPTIONS,
       })
       .example(
         '$0 embed events.jsonl --model runs/first --out emb.arrow',

@@ -10,9 +10,10 @@ import {
   type ScoreFormat,
   type ScoreRow,
 } from '../../embed/writers.node.ts';
-import { DEVICES, type Device } from '../../runtime/session.node.ts';
+import type { Device } from '../../runtime/session.node.ts';
 import { LoadedModel } from '../../serve/model.node.ts';
 import { UserError } from '../errors.ts';
+import { BATCH_OPTIONS, EVENTS_POSITIONAL } from '../options.ts';
 import { checkBatchArgs, checkOutPath, rejectsPathFor } from './embed.ts';
 
 /** Parsed arguments of `ocsf-embed score`. */
@@ -68,12 +69,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
   describe: "Score OCSF events for anomalies against a run's reference events; writes JSONL, CSV or Parquet",
   builder: (y) =>
     y
-      .positional('inputs', {
-        type: 'string',
-        array: true,
-        default: [],
-        describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
-      })
+      .positional('inputs', EVENTS_POSITIONAL)
       .options({
         model: {
           type: 'string',
@@ -82,18 +78,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
         },
         out: { type: 'string', alias: 'o', describe: 'output file: .jsonl, .csv or .parquet' },
         format: { choices: SCORE_FORMATS, describe: 'output format (default: from the --out extension)' },
-        'batch-size': { type: 'number', default: 1024, describe: 'events per model call' },
-        device: {
-          choices: DEVICES,
-          default: 'auto' as Device,
-          describe: 'ONNX Runtime device (auto: CUDA when set up)',
-        },
-        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
-        rejects: {
-          type: 'string',
-          describe: 'rejected records JSONL (default <out>.rejects.jsonl, kept only when non-empty)',
-        },
-        quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+        ...BATCH_OPTIONS,
       })
       .example('$0 score today.jsonl --model runs/first --out scores.jsonl', 'one JSON row per event')
       .example('$0 score logs/*.parquet --model runs/first --out scores.parquet', 'Parquet for analysis')
