@@ -32,7 +32,7 @@ export function createProgress(batchSize: number, quiet = false, everySeconds = 
     const bar = new cliProgress.SingleBar(
       {
         format:
-          'epoch {epoch} |{bar}| {value}/{total} batches  loss {loss}  lr {lr}  {rate} samples/s  ETA {eta}',
+          'epoch {epoch} |{bar}| {value}/{total} batches  loss {loss}  lr {lr}  {rate} samples/s  ETA {remaining}',
         hideCursor: true,
         clearOnComplete: true,
         barsize: 24,
@@ -47,7 +47,7 @@ export function createProgress(batchSize: number, quiet = false, everySeconds = 
           loss: p.loss.toFixed(4),
           lr: p.lr.toExponential(2),
           rate: Math.round(p.samplesPerSecond),
-          eta: eta(p, batchSize),
+          remaining: eta(p, batchSize),
         };
         if (!started || p.batch === 1) {
           if (started) bar.stop();
