@@ -271,6 +271,12 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     writeFileAtomic(modelPath, exportModel(spec, config, best, info));
   }
   log(o, `stopped: ${result.position.stopReason}`);
+  if (!result.position.finished) {
+    log(
+      o,
+      `checkpoint saved at step ${result.position.step}; continue with \`ocsf-embed train --resume ${o.out}\``,
+    );
+  }
   return {
     runDir: o.out,
     spec,

@@ -1,6 +1,6 @@
 // `ocsf-embed train` end to end on generated events, its resume, and its argument errors.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,4 +100,36 @@ test('argument errors exit with code 2 and say what to type', () => {
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+test('Ctrl-C saves a checkpoint and exits cleanly; --resume finishes the run', async () => {
+  const out = join(dir, 'interrupted');
+  const child = spawn(process.execPath, [
+    'bin/ocsf-embed.js',
+    'train',
+    events,
+    '--out',
+    out,
+    '--epochs',
+    '30',
+    ...small,
+  ]);
+  let stdout = '';
+  let signalled = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!signalled && /epoch 1\/30/.test(stdout)) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /interrupted/);
+  assert.match(stdout, /continue with `ocsf-embed train --resume/);
+  assert.ok(existsSync(join(out, 'checkpoint-last.safetensors')));
+  assert.ok(!existsSync(join(out, 'model.onnx')));
+  const resumed = cli('train', '--resume', out);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.ok(existsSync(join(out, 'model.onnx')));
 });
