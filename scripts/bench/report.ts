@@ -56,18 +56,38 @@ function header(r: BenchResults): string {
     ['memory', `${m.memoryGiB.toFixed(1)} GiB`],
     ['load average before (1, 5, 15 min)', m.loadavgBefore.map((x) => x.toFixed(2)).join(', ')],
     ['load average after (1, 5, 15 min)', m.loadavgAfter.map((x) => x.toFixed(2)).join(', ')],
-    [
-      'PyTorch',
-      m.torch
-        ? `${m.torch} on ${r.reference.blas?.name ?? 'unknown BLAS'} (/usr/bin/python3; OPENBLAS_NUM_THREADS set per run)`
-        : (r.status.reference.reason ?? 'not run'),
-    ],
+    ['PyTorch', torchLine(r)],
+    ['BLAS environment', blasEnvLine(r)],
     ['wall time', `${m.wallSeconds.toFixed(0)} s`],
   ];
   return table(
     ['', ''],
     rows.map(([k, v]) => [k, v]),
   );
+}
+
+function torchLine(r: BenchResults): string {
+  const m = r.meta;
+  if (!m.torch) return r.status.reference.reason ?? 'not run';
+  const blas = r.reference.blas;
+  const libs = (blas?.libraries ?? []).map((l) => `\`${l}\``).join(', ');
+  const which =
+    !blas || blas.kind === 'unknown'
+      ? `an unidentified BLAS (the probe could not tell which${libs ? `; mapped: ${libs}` : ': no BLAS library was mapped'})`
+      : `${blas.name} (${libs})`;
+  return `${m.torch}, GEMMs on ${which}; /usr/bin/python3, OPENBLAS_NUM_THREADS set per run`;
+}
+
+function blasEnvLine(r: BenchResults): string {
+  const env = r.meta.env;
+  if (!env) return 'not recorded';
+  const vars = Object.entries(env).map(([k, v]) => `\`${k}=${v}\``);
+  if (vars.length === 0) return 'no OPENBLAS_*, OMP_* or MKL_* variables set';
+  const note = env.OPENBLAS_CORETYPE
+    ? `; set by the environment and left as they are: OpenBLAS (PyTorch's GEMMs) uses its ${env.OPENBLAS_CORETYPE} kernels` +
+      `${r.meta.cpuFlags.avx512f ? ' although this CPU has AVX-512F' : ''}; ONNX Runtime (MLAS) does not read them`
+    : '; set by the environment and left as they are; ONNX Runtime (MLAS) does not read them';
+  return `${vars.join(', ')}${note}`;
 }
 
 function targetsSection(r: BenchResults): string {
@@ -311,9 +331,14 @@ function inferenceSection(r: BenchResults): string {
     ? `\n\nPyTorch (same run, base config, eval, no_grad): ${num(torch.inferRowsPerSecond)} embeddings/s at batch ${torch.inferBatch}; ` +
       `${num(torch.inferBatch1LatencyMs, 3)} ms per row at batch 1 (${num(1000 / torch.inferBatch1LatencyMs)} embeddings/s).`
     : '';
+  const notes = r.inference.cases.flatMap((c) => {
+    const note = r.inference.results.find((x) => x.case === c.name && x.note)?.note;
+    return note ? [`- \`${c.name}\` as built in this run: ${note}`] : [];
+  });
   return (
-    `## Inference\n${sectionNote(r, 'inference')}\n${cases}\n\n` +
-    'Median ms per `session.run` after warm-up (session creation not timed).\n\n' +
+    `## Inference\n${sectionNote(r, 'inference')}\n${cases}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}\n` +
+    'Median ms per call after warm-up: `session.run` for `encoder`, `Embedder.embed` / `Embedder.embedRaw` for the ' +
+    'model.onnx cases (session creation not timed).\n\n' +
     table(['case', 'runtime', 'batch', 'ms/batch', 'embeddings/s', 'runs'], rows) +
     torchLine +
     '\n'
@@ -379,6 +404,118 @@ function memorySection(r: BenchResults): string {
   );
 }
 
+function trainerSection(r: BenchResults): string {
+  const rows = [...(r.trainer ?? [])].sort((a, b) => a.threads - b.threads);
+  const none = absent(r, 'trainer', 'Trainer against the raw step', rows.length > 0);
+  if (none) return none;
+  const first = rows[0]!;
+  const table1 = table(
+    [
+      'runtime',
+      'raw step ms (median)',
+      'raw samples/s',
+      'Trainer.fit ms/step (median)',
+      'Trainer.fit samples/s (median)',
+      'each fit samples/s',
+      'Trainer / raw',
+      'Trainer − raw ms/step',
+      'raw repetitions ms/step',
+    ],
+    rows.map((t) => [
+      runtimeName('node', t.threads),
+      num(t.rawStepMsMedian, 1),
+      num(t.rawSamplesPerSecond),
+      num(t.trainerStepMs, 1),
+      num(t.trainerSamplesPerSecond),
+      (t.fitSamplesPerSecond ?? [t.trainerSamplesPerSecond]).map((x) => num(x)).join(', '),
+      ratio(t.ratio),
+      num(t.overheadMsPerStep, 1),
+      t.rawRepetitionStepMs.map((x) => num(x, 1)).join(', '),
+    ]),
+  );
+  return (
+    `## Trainer against the raw step\n${sectionNote(r, 'trainer')}\n` +
+    `The ${first.config} (demo) config (dModel ${first.dModel}, ${first.numBlocks} blocks, batch ${first.batch}, reference ` +
+    `objective) trained through \`Trainer.fit\` (src/train/trainer.ts: shuffled batches gathered from an \`EncodedDataset\` ` +
+    `of ${num(first.rows)} random rows, category ids converted to int64, LR schedule; \`FitResult.samplesPerSecond\` of one ` +
+    `epoch of ${first.trainerSteps} steps, each on a fresh Trainer after ${first.trainerWarmupSteps} untimed \`trainStep\` ` +
+    'calls) against the raw fused step of the training section (pre-built feeds, no data handling), on the same runtime ' +
+    `and thread count in the same process. ${first.rounds ?? 1} fit${(first.rounds ?? 1) === 1 ? '' : 's'} alternate with ` +
+    `${(first.rounds ?? 1) + 1} raw timings ` +
+    '(raw, fit, raw, …, raw) so that drift in the machine hits both; the median fit is compared with the median raw ' +
+    'repetition. Target: the Trainer within 10% of the raw step.\n\n' +
+    table1 +
+    '\n'
+  );
+}
+
+function serveSection(r: BenchResults): string {
+  const s = r.serve;
+  if (!s) return absent(r, 'serve', 'Service (/score)', false)!;
+  const l = s.latencyMs;
+  const rows: (string | number)[][] = [
+    [
+      'timed requests / clients',
+      `${num(s.requests)} / ${s.concurrency} (after ${num(s.warmup)} untimed warm-up requests)`,
+    ],
+    [
+      'latency p50 / p90 / p99 / max ms',
+      `${num(l.p50, 1)} / ${num(l.p90, 1)} / ${num(l.p99, 1)} / ${num(l.max, 1)}`,
+    ],
+    ['mean latency ms', num(l.mean, 1)],
+    [
+      'in the service (histogram bucket bounds) p50 / p99 ms',
+      s.serverLatencyMs ? `≤ ${s.serverLatencyMs.p50} / ≤ ${s.serverLatencyMs.p99}` : '–',
+    ],
+    ['requests/s', num(s.requestsPerSecond)],
+    ['errors', num(s.errors)],
+    ['events per model call (micro-batching)', num(s.meanModelBatch, 1)],
+    ['target p99 < 50 ms', s.metTarget ? 'met' : 'missed'],
+  ];
+  return (
+    `## Service (/score)\n${sectionNote(r, 'serve')}\n` +
+    `\`benchServe\` (scripts/bench/serve.ts) against \`ocsf-embed serve\` on 127.0.0.1 in a child process, over a run trained ` +
+    `here on ${num(s.trainEvents)} generated events (dModel ${s.modelConfig.dModel}, ${s.modelConfig.numBlocks} blocks, one ` +
+    `epoch; ${num(s.referenceEvents)} reference events for the scorer, embedding width ${num(s.dimension)}; generating, training ` +
+    `and finishing it took ${num(s.trainSeconds, 1)} s). Single-event POST /score requests from ${s.concurrency} concurrent ` +
+    `keep-alive clients on the same ${s.cores}-core host, micro-batching ${s.microBatch ? 'on' : 'off'}.\n\n` +
+    table(['', ''], rows) +
+    '\n'
+  );
+}
+
+function startSection(r: BenchResults): string {
+  const st = r.start;
+  if (!st) return absent(r, 'start', 'npm start end to end', false)!;
+  const rows: (string | number)[][] = [
+    ['wall time (child process, start to exit)', `${num(st.wallSeconds, 1)} s`],
+    ["the script's own total time", st.scriptSeconds === null ? '–' : `${num(st.scriptSeconds)} s`],
+    ['training events', num(st.trainingEvents)],
+    ['training', `${num(st.steps)} steps, ${num(st.samplesPerSecond)} samples/s, ${st.stopReason ?? '–'}`],
+    ['detection on', st.detectionOn ?? '–'],
+    [
+      'ROC-AUC / PR-AUC',
+      `${num(st.rocAuc, 3)} / ${num(st.prAuc, 3)} (anomaly rate ${num(st.anomalyRate, 3)})`,
+    ],
+    [
+      'at the threshold',
+      `precision ${num(st.precision, 3)}, recall ${num(st.recall, 3)}, ${num(st.flagged)} flagged`,
+    ],
+    ['peak RSS (VmHWM, polled)', st.peakRssMiB === null ? '–' : `${num(st.peakRssMiB)} MiB`],
+  ];
+  const summary = st.summaryLines.length
+    ? `\n\nIts summary:\n\n${st.summaryLines.map((l) => `    ${l}`).join('\n')}`
+    : '';
+  return (
+    `## npm start end to end\n${sectionNote(r, 'start')}\n` +
+    "`npm start`'s script (scripts/generate-and-train.ts: generate a day of events, train, export, fit the scorer, " +
+    `score the next day) run as \`${st.command}\` in its own process, after the other sections.\n\n` +
+    table(['', ''], rows) +
+    summary +
+    '\n'
+  );
+}
+
 function referenceSection(r: BenchResults): string {
   const none = absent(r, 'reference', 'PyTorch reference (same run)', r.reference.torch !== null);
   if (none) return none;
@@ -433,7 +570,7 @@ export function renderReport(r: BenchResults): string {
       '(raw results: bench-results.json beside this file). Re-run it to refresh; do not edit by hand.',
     '',
     'Usage: `npm run bench` runs everything and writes docs/benchmarks.md and docs/bench-results.json; ' +
-      '`npm run bench -- --only train,matmul,profile,inference,ingest,memory,reference` runs some sections and ' +
+      `\`npm run bench -- --only ${SECTIONS.join(',')}\` runs some sections and ` +
       '`npm run bench -- --quick` runs tiny sizes in seconds (CI); both write to a temporary folder unless ' +
       '`--out DIR` is given; `npm run bench -- --render docs/bench-results.json` rebuilds this page from the raw ' +
       'results without measuring.',
@@ -445,11 +582,14 @@ export function renderReport(r: BenchResults): string {
     configsSection(r),
     '',
     trainSection(r),
+    trainerSection(r),
     matmulSection(r),
     profileSection(r),
     inferenceSection(r),
     ingestSection(r),
     memorySection(r),
+    serveSection(r),
+    startSection(r),
     referenceSection(r),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
-// `npm run bench`: measures training, the matmul ceiling, a training profile, inference, ingest and memory
-// (each heavy job in its own process), runs the PyTorch reference beside them, and writes the Markdown
-// report and the raw JSON. `--quick` runs tiny sizes in one child process and writes to a temporary folder.
+// `npm run bench`: measures training, the Trainer against the raw step, the matmul ceiling, a training profile,
+// inference, ingest, memory, the HTTP service and `npm start` end to end (each heavy job in its own process),
+// runs the PyTorch reference beside them, and writes the Markdown report and the raw JSON. `--quick` runs tiny
+// sizes in one child process and writes to a temporary folder.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -29,7 +30,10 @@ import {
   torchMatmulPeak,
   torchRows,
 } from './results.ts';
+import type { ServeSectionResult } from './service.ts';
+import type { StartBenchResult } from './start.ts';
 import type { TrainTiming } from './train.ts';
+import type { TrainerBenchResult } from './trainer.ts';
 import type { Job, JobOutcome } from './worker.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -65,7 +69,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean);
-  const alias: Record<string, SectionName> = { infer: 'inference', torch: 'reference', pytorch: 'reference' };
+  const alias: Record<string, SectionName> = {
+    infer: 'inference',
+    torch: 'reference',
+    pytorch: 'reference',
+    service: 'serve',
+    e2e: 'start',
+  };
   const only = names.length ? [...new Set(names.map((n) => alias[n] ?? n))] : null;
   for (const n of only ?? []) {
     if (!SECTIONS.includes(n as SectionName)) {
@@ -105,6 +115,12 @@ function describeJob(job: Job): string {
       return `memory ${job.config}`;
     case 'ingest':
       return `ingest ${job.format}`;
+    case 'trainer':
+      return `trainer ${job.config} node ×${job.threads}`;
+    case 'serve':
+      return 'serve /score';
+    case 'start':
+      return 'npm start (scripts/generate-and-train.ts)';
   }
 }
 
@@ -159,9 +175,21 @@ async function runInChild(jobs: Job[], timeoutMs: number): Promise<JobOutcome[]>
 
 function summarizeOutcome(o: JobOutcome): string {
   if (!o.ok) return `FAILED: ${o.error.split('\n')[0]}`;
-  const r = o.result as Partial<TrainTiming>;
-  const extra = o.job.kind === 'train' && r.stepMsMedian ? `, ${r.stepMsMedian.toFixed(1)} ms/step` : '';
-  return `${o.seconds.toFixed(1)} s${extra}, peak RSS ${o.peakRssMiB.toFixed(0)} MiB`;
+  let extra = '';
+  if (o.job.kind === 'train') {
+    const r = o.result as TrainTiming;
+    extra = `, ${r.stepMsMedian.toFixed(1)} ms/step`;
+  } else if (o.job.kind === 'trainer') {
+    const r = o.result as TrainerBenchResult;
+    extra = `, Trainer ${r.trainerStepMs.toFixed(1)} vs raw ${r.rawStepMsMedian.toFixed(1)} ms/step (${r.ratio.toFixed(2)}×)`;
+  } else if (o.job.kind === 'serve') {
+    const r = o.result as ServeSectionResult;
+    extra = `, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.requestsPerSecond.toFixed(0)} req/s`;
+  } else if (o.job.kind === 'start') {
+    const r = o.result as StartBenchResult;
+    extra = `, ${r.samplesPerSecond} samples/s, ROC-AUC ${r.rocAuc}, PR-AUC ${r.prAuc}, its peak RSS ${r.peakRssMiB?.toFixed(0) ?? '?'} MiB`;
+  }
+  return `${o.seconds.toFixed(1)} s${extra}, worker peak RSS ${o.peakRssMiB.toFixed(0)} MiB`;
 }
 
 /** Runs the jobs: one child each in full mode, all in one child in quick mode. */
@@ -193,6 +221,15 @@ function cpuInfo(): { model: string; avx2: boolean; avx512f: boolean } {
   }
 }
 
+/** The BLAS and threading variables of the environment (OPENBLAS_*, GOTO*, OMP_*, MKL_*), as they were. */
+export function blasEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (v !== undefined && /^(OPENBLAS_|GOTO|OMP_|MKL_)/.test(k)) out[k] = v;
+  }
+  return out;
+}
+
 function packageVersion(name: string): string {
   try {
     return (
@@ -221,6 +258,9 @@ export function plannedJobs(
       jobs.push({ kind: 'train', config, runtime: 'wasm', threads: 1, quick });
     }
   }
+  if (wants('trainer')) {
+    for (const threads of [1, 2]) jobs.push({ kind: 'trainer', config: 'base', threads, quick });
+  }
   if (wants('profile')) {
     for (const threads of [1, 2])
       jobs.push({ kind: 'profile', config: 'base', threads, quick, dir: profileDir });
@@ -238,6 +278,8 @@ export function plannedJobs(
     }
   }
   if (wants('memory')) jobs.push({ kind: 'memory', config: 'base', quick });
+  if (wants('serve')) jobs.push({ kind: 'serve', quick });
+  if (wants('start')) jobs.push({ kind: 'start', quick });
   return jobs;
 }
 
@@ -266,11 +308,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const status = {} as Record<SectionName, SectionStatus>;
   const kindsOf: Record<Exclude<SectionName, 'reference'>, Job['kind'][]> = {
     train: ['train'],
+    trainer: ['trainer'],
     matmul: ['matmul'],
     profile: ['profile'],
     inference: ['infer'],
     ingest: ['ingest'],
     memory: ['memory'],
+    serve: ['serve'],
+    start: ['start'],
   };
   for (const s of SECTIONS) {
     if (!wants(s))
@@ -364,6 +409,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   }));
   const mem = ok<MemoryResult>('memory')[0];
   const memory = mem ? { ...mem.result, childPeakRssMiB: mem.peakRssMiB } : null;
+  const trainer = ok<TrainerBenchResult>('trainer').map((o) => o.result);
+  const serve = ok<ServeSectionResult>('serve')[0]?.result ?? null;
+  const start = ok<StartBenchResult>('start')[0]?.result ?? null;
 
   const cpu = cpuInfo();
   const meta: RunMeta = {
@@ -381,10 +429,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     loadavgBefore,
     loadavgAfter: loadavg(),
     torch,
+    env: blasEnvironment(),
     wallSeconds: (performance.now() - t0) / 1000,
   };
-  const partial = { train, matmul, reference };
-  const tgs = targets(partial);
+  const tgs = targets({ train, matmul, reference, trainer, serve, meta });
   const results: BenchResults = {
     format: 'ocsf-embed.bench/1',
     meta,
@@ -396,9 +444,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     inference,
     ingest,
     memory,
+    trainer,
+    serve,
+    start,
     reference,
     targets: tgs,
-    proposals: proposals({ profile, train, matmul, targets: tgs }),
+    proposals: proposals({ profile, train, matmul, targets: tgs, trainer, serve, start }),
   };
   writeResults(results, opts.outDir);
   return results;
@@ -419,6 +470,16 @@ function writeResults(results: BenchResults, outDir: string): void {
  */
 export function rerender(file: string, outDir: string): BenchResults {
   const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  // Files written before a section existed lack its fields: mark it as not run.
+  results.trainer ??= [];
+  results.serve ??= null;
+  results.start ??= null;
+  for (const s of SECTIONS) {
+    results.status[s] ??= {
+      status: 'skipped',
+      reason: 'skipped: not part of the benchmark when this run was made',
+    };
+  }
   results.targets = targets(results);
   results.proposals = proposals(results);
   writeResults(results, outDir);

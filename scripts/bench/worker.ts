@@ -9,7 +9,9 @@ import { benchInference, INFERENCE_CASES, inferenceBatches } from './inference.t
 import { benchMatmul, matmulShapes } from './matmul.ts';
 import { benchMemory, memoryPlan } from './memory.ts';
 import { profileTraining } from './profile.ts';
+import { QUICK_START_EVENTS } from './start.ts';
 import { timeTraining } from './train.ts';
+import { benchTrainer, trainerBatches, trainerRounds } from './trainer.ts';
 
 /** One unit of work. */
 export type Job =
@@ -18,7 +20,10 @@ export type Job =
   | { kind: 'matmul'; threads: number; quick: boolean }
   | { kind: 'infer'; caseName: string; runtime: 'node' | 'wasm'; threads: number; quick: boolean }
   | { kind: 'memory'; config: ConfigName; quick: boolean }
-  | { kind: 'ingest'; format: 'jsonl' | 'parquet'; events: number };
+  | { kind: 'ingest'; format: 'jsonl' | 'parquet'; events: number }
+  | { kind: 'trainer'; config: ConfigName; threads: number; quick: boolean }
+  | { kind: 'serve'; quick: boolean }
+  | { kind: 'start'; quick: boolean };
 
 /** What one job reported: its result or its error, the process's peak RSS so far, and the load at its start. */
 export type JobOutcome = { job: Job; peakRssMiB: number; load1AtStart: number; seconds: number } & (
@@ -64,6 +69,22 @@ export async function runJob(job: Job): Promise<unknown> {
         formats: [job.format],
         fitSample: Math.min(10_000, job.events),
       });
+    }
+    case 'trainer':
+      return benchTrainer(
+        modelSize(job.config, job.quick),
+        job.threads,
+        trainPlan(job.quick),
+        trainerBatches(job.quick),
+        trainerRounds(job.quick),
+      );
+    case 'serve': {
+      const { benchServeSection, servePlan } = await import('./service.ts');
+      return benchServeSection(servePlan(job.quick));
+    }
+    case 'start': {
+      const { benchStart } = await import('./start.ts');
+      return benchStart(job.quick ? { events: QUICK_START_EVENTS, timeoutMs: 60_000 } : {});
     }
   }
 }

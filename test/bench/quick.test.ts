@@ -1,4 +1,5 @@
-// The benchmark's quick mode end to end (one child process, tiny sizes), plus its option parsing and profile maths.
+// The benchmark's quick mode end to end (one child process, tiny sizes), plus its option parsing, profile maths,
+// the parsing of `npm start`'s summary and the trainer and service targets.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -7,13 +8,16 @@ import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { gemmFlops, type ProfileEvent, summarizeProfile } from '../../scripts/bench/profile.ts';
 import type { BenchResults } from '../../scripts/bench/results.ts';
-import { SECTIONS } from '../../scripts/bench/results.ts';
-import { parseOptions, REPO_ROOT } from '../../scripts/bench/run.ts';
+import { SECTIONS, targets } from '../../scripts/bench/results.ts';
+import { blasEnvironment, parseOptions, REPO_ROOT } from '../../scripts/bench/run.ts';
+import type { ServeSectionResult } from '../../scripts/bench/service.ts';
+import { parseStartOutput } from '../../scripts/bench/start.ts';
+import type { TrainerBenchResult } from '../../scripts/bench/trainer.ts';
 
 const DOCS_REPORT = join(REPO_ROOT, 'docs', 'benchmarks.md');
 
 describe('npm run bench -- --quick', () => {
-  test('runs every section and writes the JSON and the report outside docs/', { timeout: 60_000 }, () => {
+  test('runs every section and writes the JSON and the report outside docs/', { timeout: 70_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'ocsf-bench-test-'));
     const before = existsSync(DOCS_REPORT) ? statSync(DOCS_REPORT).mtimeMs : null;
     try {
@@ -23,7 +27,7 @@ describe('npm run bench -- --quick', () => {
         {
           cwd: REPO_ROOT,
           encoding: 'utf8',
-          timeout: 55_000,
+          timeout: 65_000,
         },
       );
       assert.equal(run.status, 0, run.stderr);
@@ -43,9 +47,41 @@ describe('npm run bench -- --quick', () => {
       assert.ok(r.profile[0]!.summary.byOpType.some((o) => o.name === 'Gemm' || o.name === 'MatMul'));
       assert.ok(r.inference.results.some((x) => x.runtime === 'wasm'));
       assert.ok(r.inference.results.every((x) => x.embeddingsPerSecond > 0));
+      for (const c of ['model.onnx', 'model.onnx raw']) {
+        const rows = r.inference.results.filter((x) => x.case === c);
+        assert.deepEqual(
+          [...new Set(rows.map((x) => `${x.runtime}×${x.threads}`))].sort(),
+          ['node×1', 'node×2', 'wasm×1'],
+          c,
+        );
+        assert.ok(
+          rows.every((x) => x.embeddingDim > 0 && x.note),
+          c,
+        );
+      }
+      assert.deepEqual(r.trainer.map((t) => t.threads).sort(), [1, 2]);
+      for (const t of r.trainer) {
+        assert.ok(t.trainerSamplesPerSecond > 0 && t.rawSamplesPerSecond > 0, JSON.stringify(t));
+        assert.ok(Math.abs(t.ratio - t.trainerSamplesPerSecond / t.rawSamplesPerSecond) < 1e-9);
+        assert.ok(t.trainerSteps >= 1 && Number.isFinite(t.lastLoss));
+      }
+      assert.ok(r.serve, 'serve result');
+      assert.equal(r.serve.route, '/score');
+      assert.equal(r.serve.concurrency, 100);
+      assert.equal(r.serve.errors, 0);
+      assert.ok(r.serve.latencyMs.p99 >= r.serve.latencyMs.p50 && r.serve.requestsPerSecond > 0);
+      assert.ok(r.start, 'start result');
+      assert.equal(r.start.eventsOverride, 3000);
+      assert.equal(r.start.trainingEvents, 3000);
+      assert.ok(r.start.wallSeconds > 0 && (r.start.samplesPerSecond ?? 0) > 0);
+      assert.ok(r.start.rocAuc !== null && r.start.rocAuc >= 0 && r.start.rocAuc <= 1);
+      assert.ok(r.start.prAuc !== null && r.start.prAuc >= 0 && r.start.prAuc <= 1);
+      assert.ok(!r.start.summaryLines.join('\n').includes(tmpdir()), 'no temporary paths in the report');
       assert.deepEqual(r.ingest.map((i) => i.format).sort(), ['jsonl', 'parquet']);
       assert.ok(r.memory && r.memory.rssAtStep.length === 2 && r.memory.peakRssMiB > 0);
-      assert.equal(r.targets.length, 2);
+      assert.equal(r.targets.length, 4);
+      assert.ok(r.targets.every((t) => t.met !== null || t.name.includes('PyTorch')));
+      assert.deepEqual(r.meta.env, blasEnvironment());
       const md = readFileSync(join(out, 'benchmarks.md'), 'utf8');
       for (const h of [
         '## Training throughput',
@@ -53,6 +89,10 @@ describe('npm run bench -- --quick', () => {
         '## Inference',
         '## Ingest',
         '## Memory',
+        '## Trainer against the raw step',
+        '## Service (/score)',
+        '## npm start end to end',
+        '| BLAS environment |',
       ]) {
         assert.ok(md.includes(h), h);
       }
@@ -69,7 +109,107 @@ describe('bench options', () => {
     assert.notEqual(parseOptions(['--only', 'train,matmul']).outDir, resolve(REPO_ROOT, 'docs'));
     assert.equal(parseOptions([]).outDir, resolve(REPO_ROOT, 'docs'));
     assert.deepEqual(parseOptions(['--only', 'train,infer']).only, ['train', 'inference']);
+    assert.deepEqual(parseOptions(['--only', 'trainer,serve,start']).only, ['trainer', 'serve', 'start']);
+    assert.deepEqual(blasEnvironment({ OPENBLAS_CORETYPE: 'Haswell', PATH: '/bin', OMP_NUM_THREADS: '1' }), {
+      OMP_NUM_THREADS: '1',
+      OPENBLAS_CORETYPE: 'Haswell',
+    });
     assert.throws(() => parseOptions(['--only', 'nope']), /unknown section 'nope'/);
+  });
+});
+
+describe('npm start summary', () => {
+  test('parses the training, detection and threshold lines', () => {
+    const out = [
+      'generated 72000 training events (day 1, 1440 anomalous) → runs/demo/data/events.jsonl',
+      '── summary ─────────────────────────────────────────────',
+      'run directory   runs/demo  (model.onnx, report.html, checkpoints, metrics.jsonl)',
+      'training        2530 steps, 5869 samples/s, completed 10 epochs',
+      'detection       24000 held-out events of day 2: ROC-AUC 0.912, PR-AUC 0.404 (anomaly rate 0.020)',
+      'at threshold    precision 0.250, recall 0.600, 1152 flagged',
+      'total time      115 s',
+    ].join('\n');
+    assert.deepEqual(parseStartOutput(out), {
+      trainingEvents: 72000,
+      steps: 2530,
+      samplesPerSecond: 5869,
+      stopReason: 'completed 10 epochs',
+      detectionOn: '24000 held-out events of day 2',
+      rocAuc: 0.912,
+      prAuc: 0.404,
+      anomalyRate: 0.02,
+      precision: 0.25,
+      recall: 0.6,
+      flagged: 1152,
+      scriptSeconds: 115,
+    });
+    assert.equal(parseStartOutput('nothing').rocAuc, null);
+  });
+});
+
+describe('bench targets', () => {
+  const empty = {
+    train: [],
+    matmul: { results: [], peakGflops: {} },
+    reference: {
+      torch: null,
+      blas: null,
+      dir: null,
+      commands: [],
+      train: [],
+      matmulPeakGflops: {},
+      raw: null,
+    },
+  } satisfies Pick<BenchResults, 'train' | 'matmul' | 'reference'>;
+  const trainerRow = (threads: number, ratio: number) =>
+    ({
+      threads,
+      ratio,
+      trainerSamplesPerSecond: 1000 * ratio,
+      rawSamplesPerSecond: 1000,
+      trainerStepMs: 256 / ratio,
+      rawStepMsMedian: 256,
+      overheadMsPerStep: 256 / ratio - 256,
+      trainerSteps: 60,
+    }) as TrainerBenchResult;
+
+  test('the Trainer target takes the worse thread count', () => {
+    const t = targets({ ...empty, trainer: [trainerRow(1, 0.97), trainerRow(2, 0.85)] })[2]!;
+    assert.equal(t.met, false);
+    assert.equal(t.measured, 0.85);
+    assert.match(t.detail, /missed at ×2 by 5 percentage points/);
+    assert.equal(targets({ ...empty, trainer: [trainerRow(1, 0.95)] })[2]!.met, true);
+    assert.equal(targets(empty)[2]!.met, null);
+  });
+
+  test('a missed service p99 names the scoring cost per event', () => {
+    const serve = {
+      route: '/score',
+      requests: 5000,
+      concurrency: 100,
+      microBatch: true,
+      errors: 0,
+      seconds: 2.5,
+      requestsPerSecond: 2000,
+      latencyMs: { p50: 45, p90: 55, p99: 68, max: 80, mean: 48 },
+      targetP99Ms: 50,
+      metTarget: false,
+      meanModelBatch: 49,
+      serverLatencyMs: null,
+      referenceEvents: 16384,
+      dimension: 64,
+      cores: 2,
+      warmup: 3000,
+      trainEvents: 20000,
+      trainSeconds: 10,
+      modelConfig: { dModel: 64, numBlocks: 2 },
+    } satisfies ServeSectionResult;
+    const t = targets({ ...empty, serve })[3]!;
+    assert.equal(t.met, false);
+    assert.equal(t.measured, 68);
+    assert.match(t.detail, /≈ 0\.50 ms per event/);
+    assert.match(t.detail, /16384 reference events/);
+    assert.match(t.detail, /one core/);
   });
 });
 
