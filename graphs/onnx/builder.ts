@@ -281,10 +281,19 @@ export class Builder {
   }
 }
 
+/** A key for a constant's contents: the values themselves when small, else a hash of the bytes. */
 function constantKey(data: TensorData): string {
   if (Array.isArray(data.data)) return JSON.stringify(data.data);
   const d = data.data as TypedArray;
-  return Array.from(d as ArrayLike<number | bigint>, (x) => String(x)).join(',');
+  if (d.length <= 64) return Array.from(d as ArrayLike<number | bigint>, (x) => String(x)).join(',');
+  const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < bytes.length; i++) {
+    h1 = Math.imul(h1 ^ bytes[i]!, 0x01000193);
+    h2 = Math.imul(h2 ^ bytes[i]!, 0x5bd1e995);
+  }
+  return `${d.length}#${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}`;
 }
 
 export type { Attrs, AttrValue };
