@@ -13,7 +13,7 @@ import type { DType } from './onnx/dtype.ts';
 import { encodeModel } from './onnx/encode.ts';
 import * as op from './onnx/ops.ts';
 import { type AdamWConfig, adamw, type FlatSlot, flatLayout, NEXT } from './optim/adamw.ts';
-import { streamKey } from './rng.ts';
+import { type BernoulliPool, bernoulliPool, streamKey } from './rng.ts';
 
 export interface TrainingConfig {
   model: ModelConfig;
@@ -128,8 +128,15 @@ function objective(
     });
   }
   const groups = (contrastive ? 2 : 0) + (masked ? 1 : 0);
+  const batchRows = (batch.numerical ?? batch.categorical)!.shape![0];
+  let dropoutMasks: BernoulliPool | undefined;
+  if (f.train && f.random && m.dropout > 0 && typeof batchRows === 'number') {
+    // Two dropout sites per block, each [groups · batch, dModel].
+    const count = m.numBlocks * 2 * groups * batchRows * m.dModel;
+    if (count > 0) dropoutMasks = b.nodeScope('dropout', () => bernoulliPool(key(50), count, m.dropout));
+  }
   const z = tabularResNet(
-    { ...f, groups },
+    { ...f, groups, dropoutMasks },
     m,
     numGroups.length ? op.concat(numGroups, 0) : null,
     catGroups.length ? op.concat(catGroups, 0) : null,

@@ -137,16 +137,48 @@ export function randomNormalLike(key: Value, like: Value, dtype: 'float32' | 'fl
  * round(p·65536)/65536, from 16-bit halves of the hash (two draws per hash, compared as uint32).
  */
 export function bernoulliLike(key: Value, like: Value, p: number): Value {
-  const b = like.builder;
   const dims = like.shape;
   if (!dims || dims.some((d) => typeof d !== 'number'))
     throw new Error(`bernoulliLike needs a static shape, got ${like}`);
-  const n = (dims as number[]).reduce((a, d) => a * d, 1);
-  if (n % 2 !== 0) throw new Error(`bernoulliLike needs an even number of elements, got ${n}`);
+  return bernoulliMask(key, dims as number[], p);
+}
+
+/** A Bernoulli(p) mask of static `dims` (an even number of elements); see `bernoulliLike`. */
+export function bernoulliMask(key: Value, dims: number[], p: number): Value {
+  const b = key.builder;
+  const n = dims.reduce((a, d) => a * d, 1);
+  if (n % 2 !== 0) throw new Error(`a Bernoulli mask needs an even number of elements, got ${n}`);
   const h = counterBits(key, b.scalar('int64', n / 2));
   const halves = op.concat([op.bitwiseAnd(h, u32(h, 0xffff)), op.bitShift(h, u32(h, 16), 'RIGHT')], 0);
   const hit = op.less(halves, u32(h, Math.round(p * 65536)));
-  return op.reshape(hit, dims as number[]);
+  return dims.length === 1 ? hit : op.reshape(hit, dims);
+}
+
+/** Masks handed out from one draw; see `bernoulliPool`. */
+export interface BernoulliPool {
+  readonly p: number;
+  take(shape: number[]): Value;
+}
+
+/**
+ * One Bernoulli(p) draw for every mask of a step at once: `count` (even) elements from one hash
+ * pass, handed out in order by `take(shape)`. Fewer, larger nodes than a hash per mask; the draws
+ * equal `bernoulliMask(key, [count], p)` sliced in order.
+ */
+export function bernoulliPool(key: Value, count: number, p: number): BernoulliPool {
+  const pool = bernoulliMask(key, [count], p);
+  let offset = 0;
+  return {
+    p,
+    take(shape) {
+      const n = shape.reduce((a, d) => a * d, 1);
+      if (offset + n > count)
+        throw new Error(`bernoulliPool: ${count} draws are not enough for another ${n}`);
+      const piece = op.slice(pool, [offset], [offset + n], [0]);
+      offset += n;
+      return op.reshape(piece, shape);
+    },
+  };
 }
 
 /** Exposes the raw bits, for tests against the reference. */

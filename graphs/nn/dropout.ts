@@ -13,7 +13,8 @@ export function dropout(f: Forward, x: Value, p: number): Value {
   if (!f.train || p <= 0 || !f.random) return x;
   const scale = op.scalarLike(x, 1 / (1 - p));
   if (x.shape?.every((d) => typeof d === 'number')) {
-    const dropped = bernoulliLike(f.random(), x, p);
+    const pooled = f.dropoutMasks && f.dropoutMasks.p === p;
+    const dropped = pooled ? f.dropoutMasks!.take(x.shape as number[]) : bernoulliLike(f.random(), x, p);
     return op.where(dropped, op.scalarLike(x, 0), op.mul(x, scale));
   }
   const u = randomUniformLike(f.random(), x, x.dtype === 'float64' ? 'float64' : 'float32');

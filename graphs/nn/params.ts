@@ -1,6 +1,7 @@
 // Parameters and buffers of a model being built, and the forward context layers share.
 import type { Builder, TensorData, Value } from '../onnx/builder.ts';
 import type { DType } from '../onnx/dtype.ts';
+import type { BernoulliPool } from '../rng.ts';
 import { type Init, initialize } from './init.ts';
 
 /** A parameter (trained) or buffer (running statistic, counter), named by its state_dict key. */
@@ -91,6 +92,8 @@ export interface Forward {
   foldedBatchNorm?: boolean;
   /** Train mode: the rows are this many stacked groups, each its own BatchNorm batch (default 1). */
   groups?: number;
+  /** Dropout masks drawn for the whole step at once (train step); else each site hashes its own. */
+  dropoutMasks?: BernoulliPool;
   /** Randomness: a fresh uint32 stream key per call, or null where randomness is off. */
   random: (() => Value) | null;
 }
