@@ -281,27 +281,8 @@ export function formatServeBench(r: ServeBenchResult): string {
 
 async function tinyRun(events: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-bench-serve-'));
-  const { writeGenerated } = await import('../../src/data/generate-writer.ts');
-  const { resolveTrainingConfig } = await import('../../graphs/config.ts');
-  const { finishRun } = await import('../../src/train/finish.node.ts');
-  const { FIT_DEFAULTS, trainRun } = await import('../../src/train/run.node.ts');
-  const file = join(dir, 'events.jsonl');
-  await writeGenerated({ events, seed: 1, out: file, labels: join(dir, 'labels.jsonl') });
-  const result = await trainRun({
-    inputs: [file],
-    out: join(dir, 'run'),
-    config: resolveTrainingConfig({
-      model: { numNumerical: 1, cardinalities: [], dModel: 64, numBlocks: 2, dropout: 0.1 },
-      objective: { kind: 'contrastive' },
-    }),
-    fit: { ...FIT_DEFAULTS, epochs: 1 },
-    batchSize: 256,
-    valFraction: 0.1,
-    seed: 1,
-    device: 'cpu',
-    verbose: false,
-  });
-  await finishRun(result, { verbose: false });
+  const { trainServedRun } = await import('./service.ts');
+  await trainServedRun(dir, events);
   return dir;
 }
 

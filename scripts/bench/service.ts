@@ -38,7 +38,7 @@ export interface ServeSectionResult extends ServeBenchResult {
 }
 
 /** Generates events, trains and finishes a run (dModel 64, 2 blocks, one epoch), returns its folder. */
-async function trainServedRun(dir: string, events: number): Promise<{ run: string; seconds: number }> {
+export async function trainServedRun(dir: string, events: number): Promise<{ run: string; seconds: number }> {
   const t0 = performance.now();
   const file = join(dir, 'events.jsonl');
   await writeGenerated({ events, seed: 1, out: file, labels: join(dir, 'labels.jsonl') });
