@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TrainingConfig } from '../../graphs/artifacts.ts';
+import { trainingSpecs } from '../../graphs/artifacts.ts';
 import { resolveTrainingConfig } from '../../graphs/config.ts';
+import { flatLayout } from '../../graphs/optim/adamw.ts';
 import { UserError } from '../cli/errors.ts';
 import { encodeDataset, splitTrainVal, subsetDataset } from '../data/dataset.ts';
 import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../data/load.node.ts';
@@ -202,25 +204,16 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     device = created.device;
     return created.session;
   };
-  const probe = await Trainer.create({
+  if (resume) {
+    checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), flatLayout(trainingSpecs(config)));
+  }
+  const trainer = await Trainer.create({
     config,
     batchSize,
     seed: saved.seed,
     createSession: factory,
+    resume: checkpoint,
   });
-  if (resume) {
-    checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), probe.artifacts.manifest.optimizerLayout);
-    await probe.release();
-  }
-  const trainer = resume
-    ? await Trainer.create({
-        config,
-        batchSize,
-        seed: saved.seed,
-        createSession: factory,
-        resume: checkpoint,
-      })
-    : probe;
 
   const records: (StepRecord | EpochRecord)[] = [];
   const metricsPath = join(o.out, RUN_FILES.metrics);

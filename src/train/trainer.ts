@@ -222,6 +222,13 @@ export class Trainer {
     return this.artifacts.manifest.graphs.train_step.inputs.some((i) => i.name === 'category_cdf');
   }
 
+  /** Empirical swaps draw from category frequencies: those of the first data seen, unless given. */
+  private ensureCdf(ds: EncodedDataset): void {
+    if (this.needsCdf && !this.extraFeeds.category_cdf) {
+      this.extraFeeds.category_cdf = toTensor(categoryCdf(ds, this.config.model.cardinalities));
+    }
+  }
+
   /** One optimisation step on a prepared batch; returns the loss and metrics. */
   async trainStep(
     batch: Record<string, Tensor>,
@@ -246,6 +253,7 @@ export class Trainer {
 
   /** Mean validation loss over `ds` (eval-mode BatchNorm, no dropout, fixed augmentation seed). */
   async evaluate(ds: EncodedDataset): Promise<{ loss: number; metrics: Record<string, number> }> {
+    this.ensureCdf(ds);
     const params: Record<string, Tensor> = {};
     for (const s of this.artifacts.manifest.state) params[s.name] = this.state[s.name]!;
     let total = 0;
@@ -307,9 +315,7 @@ export class Trainer {
         `the training split has ${train.rows} rows, fewer than the batch size ${this.batchSize}`,
       );
     }
-    if (this.needsCdf && !this.extraFeeds.category_cdf) {
-      this.extraFeeds.category_cdf = toTensor(categoryCdf(train, this.config.model.cardinalities));
-    }
+    this.ensureCdf(train);
     const batchesPerEpoch = Math.floor(train.rows / this.batchSize);
     const schedule: ScheduleOptions = {
       kind: o.schedule,

@@ -133,3 +133,15 @@ test('Ctrl-C saves a checkpoint and exits cleanly; --resume finishes the run', a
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.ok(existsSync(join(out, 'model.onnx')));
 });
+
+test('eval reports the loss and embedding statistics of a run on new events', () => {
+  const r = cli('eval', join(dir, 'run'), events, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.ok(Number.isFinite(result.loss) && result.loss > 0);
+  assert.equal(result.embeddings.dimension, 16);
+  assert.ok(result.embeddings.effective_dimensions > 1);
+  const missing = cli('eval', join(dir, 'no-such-run'), events);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /is not a run directory/);
+});

@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { trainingSpecs } from '../../../graphs/artifacts.ts';
+import { flatLayout } from '../../../graphs/optim/adamw.ts';
 import { encodeDataset } from '../../data/dataset.ts';
 import { formatLoadSummary, loadEvents, rejectUnfit } from '../../data/load.node.ts';
 import { loadEmbedder } from '../../embed/embedder.node.ts';
@@ -81,15 +83,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     loaded = rejectUnfit(loaded, spec);
     if (!a.json) console.log(formatLoadSummary(loaded.summary));
     const ds = encodeDataset(spec, loaded.records);
-    const trainer = await Trainer.create({
-      config,
-      batchSize: saved.batchSize,
-      seed: saved.seed,
-      createSession: async (bytes) => (await createSession(bytes, { device: a.device })).session,
-    });
     const file = join(a.run, a.checkpoint === 'best' ? RUN_FILES.best : RUN_FILES.last);
-    const checkpoint = loadCheckpoint(file, trainer.artifacts.manifest.optimizerLayout);
-    await trainer.release();
+    const checkpoint = loadCheckpoint(file, flatLayout(trainingSpecs(config)));
     const resumed = await Trainer.create({
       config,
       batchSize: saved.batchSize,
