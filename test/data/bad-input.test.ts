@@ -1,3 +1,4 @@
+// Bad input: every malformed line, wrong type, oversize value, empty or unknown file is rejected with a reason or one clear error.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Encoded datasets: Arrow IPC round trips, seed-stable splits and shuffled batches.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Flattening OCSF records to dotted paths, arrays, and already-flattened inputs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+// Readers: JSONL (plain and gzip), JSON, Parquet (nested and flattened) and Arrow give the same records.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

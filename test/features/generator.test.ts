@@ -1,3 +1,4 @@
+// The feature spec fitted on the synthetic generator's events.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeDataset } from '../../src/data/dataset.ts';

@@ -1,3 +1,4 @@
+// Feature spec inference, overrides, JSON round trip and encoding.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InputError } from '../../src/data/errors.ts';

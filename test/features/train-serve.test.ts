@@ -1,3 +1,4 @@
+// Train/serve parity: the same spec encodes records identically in Node and in headless Chromium.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
