@@ -9,7 +9,7 @@ import {
   isolationForestToJSON,
   isolationScores,
 } from './iforest.ts';
-import { type KnnRuntime, knnScore, knnSearch, normalizeRows, rowCount } from './knn.ts';
+import { type KnnOptions, type KnnRuntime, knnScore, knnSearch, normalizeRows, rowCount } from './knn.ts';
 import { ecdfRank, percentile, sortedCopy } from './threshold.ts';
 
 /**
@@ -289,10 +289,45 @@ export async function fitScorer(
   let fitted: Omit<FittedScorer, 'threshold'>;
   if (options.method === 'ensemble') {
     const components: FittedScorer[] = [];
-    for (const c of options.components) {
-      const kFraction = c === 'knn-relative' ? options.kFraction : 0;
-      const part = await fitComponent(c, ref, n, d, { ...options, kFraction }, runtime);
-      components.push({ ...part, threshold: percentile(part.referenceScores, options.thresholdPercentile) });
+    if (allKnn(options.components)) {
+      const members = options.components.map((c) => {
+        const kFraction = c === 'knn-relative' ? options.kFraction || DEFAULT_K_FRACTION : 0;
+        const resolved = { ...options, method: c, kFraction };
+        return { method: c, options: resolved, k: effectiveK(resolved, n) };
+      });
+      const knnOpts = {
+        normalized: true,
+        excludeSelf: true,
+        queryChunk: options.queryChunk,
+        referenceChunk: options.referenceChunk,
+      };
+      const shared = await sharedKnnScores(
+        ref,
+        ref,
+        d,
+        members.map((m) => m.k),
+        knnOpts,
+        runtime,
+      );
+      members.forEach((m, i) => {
+        const referenceScores = shared.scores[i]!;
+        components.push({
+          ...m,
+          n,
+          d,
+          referenceScores,
+          threshold: percentile(referenceScores, options.thresholdPercentile),
+        });
+      });
+    } else {
+      for (const c of options.components) {
+        const kFraction = c === 'knn-relative' ? options.kFraction : 0;
+        const part = await fitComponent(c, ref, n, d, { ...options, kFraction }, runtime);
+        components.push({
+          ...part,
+          threshold: percentile(part.referenceScores, options.thresholdPercentile),
+        });
+      }
     }
     const referenceScores = combineRanks(
       components.map((c) => ({ sorted: sortedScores(c), scores: c.referenceScores })),
@@ -319,6 +354,38 @@ export interface ScoreOptions {
 interface Scored {
   scores: Float32Array;
   neighbours?: Int32Array;
+}
+
+/** Whether every member of an ensemble is a k-NN distance (so one search serves them all). */
+function allKnn(methods: readonly ComponentMethod[]): boolean {
+  return methods.every((m) => m === 'knn' || m === 'knn-relative');
+}
+
+/**
+ * k-NN mean-distance scores for several k from one search with the largest k: the mean of each
+ * row's first k distances (ascending), the same numbers `knnScore` gives for each k alone.
+ */
+async function sharedKnnScores(
+  ref: Float32Array,
+  qs: Float32Array,
+  d: number,
+  ks: number[],
+  knnOpts: Omit<KnnOptions, 'k'>,
+  runtime: KnnRuntime,
+): Promise<{ scores: Float32Array[]; neighbours: Int32Array }> {
+  const q = qs.length / d;
+  const r = await knnSearch(ref, qs, d, { ...knnOpts, k: Math.max(...ks) }, runtime);
+  const scores = ks.map((wanted) => {
+    const k = Math.min(wanted, r.k);
+    const out = new Float32Array(q);
+    for (let i = 0; i < q; i++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += r.distances[i * r.k + j]!;
+      out[i] = k > 0 ? sum / k : 0;
+    }
+    return out;
+  });
+  return { scores, neighbours: firstNeighbours(r.indices, r.k, q) };
 }
 
 function firstNeighbours(indices: Int32Array, k: number, q: number): Int32Array {
@@ -353,9 +420,22 @@ async function componentScores(
       };
     }
     case 'ensemble': {
+      const members = s.components!;
+      if (allKnn(members.map((c) => c.method as ComponentMethod))) {
+        const shared = await sharedKnnScores(
+          ref,
+          qs,
+          s.d,
+          members.map((c) => c.k),
+          knnOpts,
+          runtime,
+        );
+        const parts = members.map((c, i) => ({ sorted: sortedScores(c), scores: shared.scores[i]! }));
+        return { scores: combineRanks(parts, q, s.options.combine), neighbours: shared.neighbours };
+      }
       const parts = [];
       let neighbours: Int32Array | undefined;
-      for (const c of s.components!) {
+      for (const c of members) {
         const part = await componentScores(c, ref, qs, q, excludeSelf, runtime);
         neighbours ??= part.neighbours;
         parts.push({ sorted: sortedScores(c), scores: part.scores });
