@@ -91,60 +91,52 @@ function modelOnnxInputs(ctx: InferenceContext) {
   return { bytes, events, note };
 }
 
+/** A model.onnx case: the same exported model, with `timed` choosing what one timed call does for n events. */
+function modelOnnxCaseWith(
+  name: string,
+  description: string,
+  timed: (embedder: Embedder, events: object[]) => () => Promise<unknown>,
+): InferenceCase {
+  return {
+    name,
+    description,
+    prepare(ctx) {
+      const { bytes, events, note } = modelOnnxInputs(ctx);
+      return {
+        bytes,
+        note,
+        async bind(session) {
+          const embedder = await Embedder.fromBytes(bytes, async () => session);
+          return { dimension: embedder.dimension, batch: (n) => timed(embedder, events.slice(0, n)) };
+        },
+      };
+    },
+  };
+}
+
 /**
  * The exported raw-field model.onnx through `Embedder.embed`: OCSF event objects in, stage-1 extraction in
  * TypeScript, then vocabulary lookup, scaling and the encoder in the graph.
  */
-export const modelOnnxCase: InferenceCase = {
-  name: 'model.onnx',
-  description:
-    'exported raw-field model.onnx (`buildInferenceModel` of src/embed/export.ts: the demo config’s encoder size with ' +
+export const modelOnnxCase = modelOnnxCaseWith(
+  'model.onnx',
+  'exported raw-field model.onnx (`buildInferenceModel` of src/embed/export.ts: the demo config’s encoder size with ' +
     'its initial weights, BatchNorm folded, over a feature spec fitted on generated events) through `Embedder.embed`: ' +
     'OCSF event objects → stage-1 field extraction in TypeScript → in-graph vocabulary lookup, scaling and encoder → ' +
     'embedding',
-  prepare(ctx) {
-    const { bytes, events, note } = modelOnnxInputs(ctx);
-    return {
-      bytes,
-      note,
-      async bind(session) {
-        const embedder = await Embedder.fromBytes(bytes, async () => session);
-        return {
-          dimension: embedder.dimension,
-          batch(n) {
-            const chunk = events.slice(0, n);
-            return () => embedder.embed(chunk, { batchSize: n });
-          },
-        };
-      },
-    };
-  },
-};
+  (embedder, chunk) => () => embedder.embed(chunk, { batchSize: chunk.length }),
+);
 
 /** The same model.onnx through `Embedder.embedRaw`: stage-1 values extracted beforehand, the graph alone timed. */
-export const modelOnnxRawCase: InferenceCase = {
-  name: 'model.onnx raw',
-  description:
-    'the same model.onnx through `Embedder.embedRaw`: stage-1 raw values (strings and numbers) extracted outside ' +
+export const modelOnnxRawCase = modelOnnxCaseWith(
+  'model.onnx raw',
+  'the same model.onnx through `Embedder.embedRaw`: stage-1 raw values (strings and numbers) extracted outside ' +
     'the timed loop, so only the session run (string lookup, scaling, encoder) is timed',
-  prepare(ctx) {
-    const { bytes, events, note } = modelOnnxInputs(ctx);
-    return {
-      bytes,
-      note,
-      async bind(session) {
-        const embedder = await Embedder.fromBytes(bytes, async () => session);
-        return {
-          dimension: embedder.dimension,
-          batch(n) {
-            const raw = embedder.rawBatch(events.slice(0, n));
-            return () => embedder.embedRaw(raw);
-          },
-        };
-      },
-    };
+  (embedder, chunk) => {
+    const raw = embedder.rawBatch(chunk);
+    return () => embedder.embedRaw(raw);
   },
-};
+);
 
 /** Every inference graph the benchmark measures. */
 export const INFERENCE_CASES: InferenceCase[] = [encoderCase, modelOnnxCase, modelOnnxRawCase];
