@@ -3,7 +3,7 @@
 
 import { addNoise, bernoulliMask, swapCategories } from './augment.ts';
 import { grad } from './autodiff/grad.ts';
-import { ConfigError, OBJECTIVE_DEFAULTS, type ObjectiveConfig, validateConfig } from './config.ts';
+import { ConfigError, OBJECTIVE_DEFAULTS, type TrainingConfig, validateConfig } from './config.ts';
 import { ntXent } from './losses/contrastive.ts';
 import { mfpLoss } from './losses/mfp.ts';
 import { type ModelConfig, tabularResNet } from './models/tabular-resnet.ts';
@@ -12,15 +12,10 @@ import { Builder, type TensorData, type Value } from './onnx/builder.ts';
 import type { DType } from './onnx/dtype.ts';
 import { encodeModel } from './onnx/encode.ts';
 import * as op from './onnx/ops.ts';
-import { type AdamWConfig, adamw, type FlatSlot, flatLayout, NEXT } from './optim/adamw.ts';
+import { adamw, type FlatSlot, flatLayout, NEXT } from './optim/adamw.ts';
 import { type BernoulliPool, bernoulliPool, streamKey } from './rng.ts';
 
-export interface TrainingConfig {
-  model: ModelConfig;
-  objective: ObjectiveConfig;
-  optimizer: AdamWConfig;
-}
-
+export type { TrainingConfig };
 export { NEXT };
 
 export interface IoSpec {
@@ -316,15 +311,6 @@ export function buildEncoder(model: ModelConfig, weights: Map<string, TensorData
   const batch = batchInputs(b, model);
   b.output(encoderForward(b, model, weights, batch.numerical, batch.categorical), 'embedding');
   return b;
-}
-
-/** The model's parameter and buffer specs (state_dict order), without building a training graph. */
-export function modelSpecs(model: ModelConfig): ParamSpec[] {
-  const b = new Builder('specs');
-  const params = new Params(b, 'inputs');
-  const batch = batchInputs(b, model);
-  tabularResNet({ b, params, train: true, random: null }, model, batch.numerical, batch.categorical);
-  return params.specs;
 }
 
 /** Specs of everything the step trains: the encoder and, for MFP, its heads. */

@@ -1,9 +1,15 @@
 // Training configuration: defaults, resolution of user JSON, and validation with messages naming the key.
-import type { TrainingConfig } from './artifacts.ts';
 import { MODEL_DEFAULTS, type ModelConfig } from './models/tabular-resnet.ts';
 import { ADAMW_DEFAULTS, type AdamWConfig } from './optim/adamw.ts';
 
 /** The self-supervised objective and its augmentation. */
+/** What the user chooses for a run: the model, the objective and the optimizer. */
+export interface TrainingConfig {
+  model: ModelConfig;
+  objective: ObjectiveConfig;
+  optimizer: AdamWConfig;
+}
+
 export interface ObjectiveConfig {
   /** 'contrastive' (NT-Xent over two augmented views), 'mfp' (masked feature prediction) or 'both'. */
   kind: 'contrastive' | 'mfp' | 'both';

@@ -5,9 +5,9 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveTrainingConfig } from '../graphs/config.ts';
-import { permutation } from '../src/data/dataset.ts';
 import { DEFAULT_START, generate } from '../src/data/generate/index.ts';
 import { writeGenerated } from '../src/data/generate-writer.ts';
+import { permutation } from '../src/dataset/dataset.ts';
 import { nodeKnnRuntime } from '../src/detect/knn.node.ts';
 import { averagePrecision, rocAuc } from '../src/detect/metrics.ts';
 import { fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';

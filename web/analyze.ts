@@ -3,10 +3,9 @@
 import { parseEventBytes } from '../src/data/parse.ts';
 import type { Reject } from '../src/data/records.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
-import { type FittedScorerJSON, fitScorer, score, scorerFromJSON } from '../src/detect/scorer.ts';
+import { type FittedScorer, fitScorer } from '../src/detect/scorer.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
-import { decodeSafetensors } from '../src/train/safetensors.ts';
-import { eventUids } from './fields.ts';
+import { decodeRunScoring, eventUids, type RunScoringState, scoreEmbeddings } from '../src/run/scoring.ts';
 import { fitPca2, type Pca2, project } from './pca.ts';
 
 /** A file's name and bytes, as a file input gives them. */
@@ -60,37 +59,20 @@ export class PageError extends Error {
   }
 }
 
-function loadReference(reference: NamedBytes, d: number): { rows: number; embeddings: Float32Array } {
-  let decoded: ReturnType<typeof decodeSafetensors>;
+/** The run's scoring state from the two files the user picked; errors say which files to choose. */
+function loadRun(reference: NamedBytes, scorer: NamedBytes, d: number): RunScoringState {
+  let run: RunScoringState;
   try {
-    decoded = decodeSafetensors(reference.bytes);
+    run = decodeRunScoring(reference.bytes, scorer.bytes, { reference: reference.name, scorer: scorer.name });
   } catch (e) {
+    throw new PageError((e as Error).message);
+  }
+  if (run.d !== d) {
     throw new PageError(
-      `${reference.name} is not a safetensors file (${(e as Error).message}): choose the run's reference.safetensors.`,
+      `${reference.name} holds embeddings of width ${run.d}, but the model makes width ${d}: choose the reference of the same run as the model.`,
     );
   }
-  const t = decoded.tensors.get('embeddings');
-  if (t?.dtype !== 'float32' || t.dims.length !== 2) {
-    throw new PageError(
-      `${reference.name} holds no float32 [rows, dimension] tensor named "embeddings": choose the run's reference.safetensors.`,
-    );
-  }
-  if (t.dims[1] !== d) {
-    throw new PageError(
-      `${reference.name} holds embeddings of width ${t.dims[1]}, but the model makes width ${d}: choose the reference of the same run as the model.`,
-    );
-  }
-  return { rows: t.dims[0]!, embeddings: t.data as Float32Array };
-}
-
-function loadScorer(scorer: NamedBytes) {
-  try {
-    return scorerFromJSON(JSON.parse(new TextDecoder().decode(scorer.bytes)) as FittedScorerJSON);
-  } catch (e) {
-    throw new PageError(
-      `${scorer.name} is not an ocsf-embed scorer (${(e as Error).message}): choose the run's scorer.json.`,
-    );
-  }
+  return run;
 }
 
 function subsample(x: Float32Array, rows: number, d: number, max: number): { x: Float32Array; rows: number } {
@@ -137,31 +119,28 @@ export async function analyze(
       `${input.events.name} has ${records.length} readable event${records.length === 1 ? '' : 's'}${rejects.length ? ` (${rejects.length} rejected: ${rejects[0]!.reason})` : ''}: scoring needs at least 2.`,
     );
   }
-  const reference = input.reference ? loadReference(input.reference, d) : null;
-  const fitted = input.scorer ? loadScorer(input.scorer) : null;
+  const run = input.reference && input.scorer ? loadRun(input.reference, input.scorer, d) : null;
   lap('parse');
 
   await onStage('embed');
   const queries = await embedder.embed(records, { normalized: true });
+  const uids = eventUids(records, embedder.spec.uidPath);
   lap('embed');
 
   await onStage('score');
   let scores: Float32Array;
   let isAnomaly: Uint8Array;
-  let scorer = fitted;
-  if (reference && fitted) {
-    if (fitted.d !== d || fitted.n !== reference.rows) {
-      throw new PageError(
-        `the scorer was fitted on ${fitted.n} rows of width ${fitted.d}, the reference holds ${reference.rows} of width ${d}: choose both files from the same run.`,
-      );
-    }
-    const result = await score(fitted, reference.embeddings, queries, d, knn);
+  let scorer: FittedScorer;
+  if (run) {
+    const result = await scoreEmbeddings(run, queries, uids, knn);
     scores = result.scores;
     isAnomaly = result.isAnomaly;
+    scorer = run.scorer;
   } else {
-    scorer = await fitScorer(queries, d, {}, knn);
-    scores = scorer.referenceScores;
-    isAnomaly = Uint8Array.from(scores, (s) => (s > scorer!.threshold ? 1 : 0));
+    const fitted = await fitScorer(queries, d, {}, knn);
+    scorer = fitted;
+    scores = fitted.referenceScores;
+    isAnomaly = Uint8Array.from(scores, (s) => (s > fitted.threshold ? 1 : 0));
   }
   lap('score');
 
@@ -169,8 +148,8 @@ export async function analyze(
   const pca = fitPca2(queries, records.length, d);
   const points = project(pca, queries, records.length);
   let referencePoints: Float32Array = new Float32Array(0);
-  if (reference) {
-    const sample = subsample(reference.embeddings, reference.rows, d, MAX_REFERENCE_POINTS);
+  if (run) {
+    const sample = subsample(run.reference, run.scorer.n, d, MAX_REFERENCE_POINTS);
     referencePoints = project(pca, sample.x, sample.rows);
   }
   lap('project');
@@ -178,13 +157,13 @@ export async function analyze(
   return {
     records,
     rejects,
-    uids: eventUids(records, embedder.spec.uidPath),
+    uids,
     dimension: d,
-    mode: reference ? 'run' : 'self',
-    method: scorer!.method,
-    referenceRows: reference ? reference.rows : records.length,
-    threshold: scorer!.threshold,
-    thresholdPercentile: scorer!.options.thresholdPercentile,
+    mode: run ? 'run' : 'self',
+    method: scorer.method,
+    referenceRows: run ? run.scorer.n : records.length,
+    threshold: scorer.threshold,
+    thresholdPercentile: scorer.options.thresholdPercentile,
     scores,
     isAnomaly,
     points,

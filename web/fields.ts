@@ -28,15 +28,6 @@ export const FIELD_COLUMNS: readonly FieldColumn[] = [
   },
 ];
 
-/** Row ids: the value at `uidPath` when present, else the row's 1-based position in the file. */
-export function eventUids(records: readonly object[], uidPath: string | null): string[] {
-  const get = uidPath ? compilePathGetter(uidPath) : null;
-  return records.map((r, i) => {
-    const v = get?.(r);
-    return v === undefined || v === null || v === '' ? `#${i + 1}` : String(v);
-  });
-}
-
 function formatTime(v: unknown): string | null {
   const ms = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : null;
   if (ms === null) return typeof v === 'string' ? v : null;

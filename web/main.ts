@@ -197,7 +197,7 @@ function render(a: Analysis, model: Embedder): void {
 
 function describeError(e: unknown): string {
   const err = e as Error & { userFacing?: boolean };
-  if (err?.name === 'PageError' || err?.name === 'InputError' || err?.userFacing) return err.message;
+  if (err?.name === 'PageError' || err?.name === 'UserError' || err?.userFacing) return err.message;
   console.error(e);
   return `Something went wrong: ${err?.message ?? String(e)}`;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeGenerated } from '../../src/data/generate-writer.ts';
-import { streamEvents } from '../../src/data/load.node.ts';
+import { streamEvents } from '../../src/dataset/load.node.ts';
 import { encodeRecord, type FittedSpec, fitSpec, numNumericalFeatures } from '../../src/features/spec.ts';
 
 /** Options for {@link benchIngest}. */

@@ -2,7 +2,7 @@
 // conversion, feeds, LR schedule) and the bare fused step of the train harness, interleaved on the same runtime
 // and thread count in the same process, and the ratio of their samples/s.
 import { Tensor } from 'onnxruntime-common';
-import type { EncodedDataset } from '../../src/data/dataset.ts';
+import type { EncodedDataset } from '../../src/dataset/dataset.ts';
 import { createSession } from '../../src/runtime/session.node.ts';
 import { FIT_DEFAULTS, Trainer } from '../../src/train/trainer.ts';
 import { CARDINALITIES, type ModelSize, NUM_NUMERICAL, type TimingPlan, trainingConfig } from './configs.ts';

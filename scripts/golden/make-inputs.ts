@@ -7,7 +7,7 @@ import { resolveTrainingConfig } from '../../graphs/config.ts';
 import { initialState } from '../../graphs/nn/params.ts';
 import type { TensorData } from '../../graphs/onnx/builder.ts';
 import { keyOf, normalOf, uniformOf } from '../../graphs/rng.ts';
-import { encodeSafetensors } from '../../src/train/safetensors.ts';
+import { encodeSafetensors } from '../../src/io/safetensors.ts';
 
 export const GOLDEN_DIR = 'test/fixtures/golden';
 const MODEL = { numNumerical: 5, cardinalities: [7, 3, 11], dModel: 16, numBlocks: 2, dropout: 0 };

@@ -1,11 +1,8 @@
 // The `ocsf-embed` command line: wires the command list into yargs and reports errors.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { isUserFacing } from '../core/errors.ts';
 import { commands } from './commands/index.ts';
-
-function isUserFacing(e: unknown): e is Error {
-  return typeof e === 'object' && e !== null && (e as { userFacing?: boolean }).userFacing === true;
-}
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('ocsf-embed')

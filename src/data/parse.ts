@@ -8,7 +8,7 @@ import {
   parquetReadObjects,
   parquetSchema,
 } from 'hyparquet';
-import { InputError } from './errors.ts';
+import { UserError } from '../core/errors.ts';
 import {
   type ColumnPlan,
   convertRow,
@@ -38,7 +38,7 @@ export const FORMAT_EXTENSIONS: Record<EventFormat, string[]> = {
 const SUPPORTED =
   'use .jsonl/.ndjson (optionally .gz), .json (optionally .gz), .parquet, or .arrow/.feather (Arrow IPC)';
 
-/** The format and compression of a file, from its name; throws an {@link InputError} for other types. */
+/** The format and compression of a file, from its name; throws an {@link UserError} for other types. */
 export function detectFormat(name: string): { format: EventFormat; gzip: boolean } {
   const lower = name.toLowerCase();
   const gzip = lower.endsWith('.gz');
@@ -46,7 +46,7 @@ export function detectFormat(name: string): { format: EventFormat; gzip: boolean
   for (const [format, exts] of Object.entries(FORMAT_EXTENSIONS) as [EventFormat, string[]][]) {
     if (exts.some((e) => base.endsWith(e))) {
       if (gzip && (format === 'parquet' || format === 'arrow')) {
-        throw new InputError(
+        throw new UserError(
           `${name}: gzip around ${format} files is not supported; decompress it first (gunzip).`,
         );
       }
@@ -55,7 +55,7 @@ export function detectFormat(name: string): { format: EventFormat; gzip: boolean
   }
   const dot = base.lastIndexOf('.');
   const ext = dot >= 0 && dot > base.lastIndexOf('/') ? base.slice(dot) : '(none)';
-  throw new InputError(`${name}: unsupported file type ${ext}; ${SUPPORTED}.`);
+  throw new UserError(`${name}: unsupported file type ${ext}; ${SUPPORTED}.`);
 }
 
 /** True when `name` has an extension the readers understand. */
@@ -71,32 +71,32 @@ export function isEventFile(name: string): boolean {
 /**
  * Checks a file's first bytes against its format: gzip data must be named `.gz`, Parquet starts
  * with `PAR1`, Arrow IPC with `ARROW1` or a stream message, Feather v1 (`FEA1`) is refused.
- * Throws an {@link InputError} that says what the file looks like instead.
+ * Throws an {@link UserError} that says what the file looks like instead.
  */
 export function checkMagic(name: string, format: EventFormat, head: Uint8Array): void {
   const ascii = String.fromCharCode(...head.subarray(0, 6));
   const gz = head[0] === 0x1f && head[1] === 0x8b;
   if (head.length === 0) return;
   if (format === 'parquet' && !ascii.startsWith('PAR1')) {
-    throw new InputError(
+    throw new UserError(
       `${name} is not a Parquet file (it does not start with PAR1${gz ? '; it is gzip data' : ''}): check the file or its extension.`,
     );
   }
   if (format === 'arrow') {
     if (ascii.startsWith('FEA1')) {
-      throw new InputError(
+      throw new UserError(
         `${name} is Feather v1, which is not supported: re-save it as Feather v2 / Arrow IPC (pyarrow.feather.write_feather(df, path, version=2)).`,
       );
     }
     const stream = head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff;
     if (!ascii.startsWith('ARROW1') && !stream) {
-      throw new InputError(
+      throw new UserError(
         `${name} is not an Arrow IPC file (no ARROW1 header${ascii.startsWith('PAR1') ? '; it is a Parquet file, name it .parquet' : ''}): check the file or its extension.`,
       );
     }
   }
   if ((format === 'jsonl' || format === 'json') && ascii.startsWith('PAR1')) {
-    throw new InputError(`${name} is a Parquet file: name it .parquet.`);
+    throw new UserError(`${name} is a Parquet file: name it .parquet.`);
   }
 }
 
@@ -111,7 +111,7 @@ export interface EventBatch {
 /** Options shared by the parsers. */
 export interface ParseOptions {
   limits?: Partial<ReadLimits>;
-  /** Receives each rejected record. Without it, a bad record throws an {@link InputError}. */
+  /** Receives each rejected record. Without it, a bad record throws an {@link UserError}. */
   onReject?: (reject: Reject) => void;
   /** Paths the caller needs (a spec's source paths): a Parquet/Arrow file with none of them is an error. */
   expectPaths?: readonly string[];
@@ -125,7 +125,7 @@ export function rejectHandler(opts: ParseOptions): (r: Reject) => void {
     opts.onReject ??
     ((r: Reject) => {
       const at = r.line !== undefined ? `line ${r.line}` : `row ${r.row}`;
-      throw new InputError(
+      throw new UserError(
         `${r.file} ${at}: ${r.reason} (${r.detail}). Fix the record, or load with a rejects file (--rejects) to skip and list bad records.`,
       );
     })
@@ -199,7 +199,7 @@ export function parseJson(
       const r = parseJsonl(text, { ...opts, file });
       return { records: r.records, positions: r.lines, unit: 'line', rejects: r.rejects };
     }
-    throw new InputError(
+    throw new UserError(
       `${file} is not valid JSON (${(e as Error).message}): fix it, or if it holds one event per line, name it .jsonl.`,
     );
   }
@@ -252,23 +252,23 @@ function checkParsedSize(v: object, pos: SourcePos, limits: ReadLimits): Reject 
   return null;
 }
 
-function wrapTabularError(file: string, kind: string, e: unknown): InputError {
-  if (e instanceof InputError) return e;
+function wrapTabularError(file: string, kind: string, e: unknown): UserError {
+  if (e instanceof UserError) return e;
   const msg = (e as Error)?.message ?? String(e);
   if (/compression|codec/i.test(msg)) {
-    return new InputError(
+    return new UserError(
       `${file}: ${msg}. Re-write the file with SNAPPY, GZIP or no compression (pandas: df.to_parquet(path, compression="snappy")).`,
     );
   }
-  return new InputError(
+  return new UserError(
     `${file} could not be read as ${kind} (${msg}): check that the file is complete and not corrupted.`,
   );
 }
 
-function noColumnsError(file: string, plan: ColumnPlan, expected: readonly string[]): InputError {
+function noColumnsError(file: string, plan: ColumnPlan, expected: readonly string[]): UserError {
   const have = plan.names.slice(0, 12).join(', ') + (plan.names.length > 12 ? ', …' : '');
   const want = expected.slice(0, 8).join(', ') + (expected.length > 8 ? ', …' : '');
-  return new InputError(
+  return new UserError(
     `${file} has none of the columns the feature spec reads (${want}); its columns are ${have}. ` +
       'Check that it holds OCSF events (nested, JSON-string or actor_user_name-style flattened columns), or fit a spec on this data.',
   );

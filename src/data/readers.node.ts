@@ -6,7 +6,7 @@ import { brotliDecompressSync, createGunzip, gunzipSync } from 'node:zlib';
 import { RecordBatchReader } from 'apache-arrow';
 import { asyncBufferFromFile, type Compressors } from 'hyparquet';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { InputError } from './errors.ts';
+import { UserError } from '../core/errors.ts';
 import {
   arrowBatches,
   checkMagic,
@@ -45,13 +45,13 @@ export interface ReadOptions extends ParseOptions {
 /**
  * Expands inputs into files, in a stable order: a file stays as it is, a directory gives its
  * event files (recursively, sorted; other files are skipped and listed), a glob gives its
- * matches (sorted). Missing paths and empty matches are {@link InputError}s.
+ * matches (sorted). Missing paths and empty matches are {@link UserError}s.
  */
 export async function expandInputs(
   inputs: readonly string[],
 ): Promise<{ files: string[]; skipped: string[] }> {
   if (inputs.length === 0)
-    throw new InputError('No input files given: pass event files, directories or globs.');
+    throw new UserError('No input files given: pass event files, directories or globs.');
   const files: string[] = [];
   const skipped: string[] = [];
   for (const input of inputs) {
@@ -65,7 +65,7 @@ export async function expandInputs(
       const base = input.endsWith('/') ? input : `${input}/`;
       for (const f of all) (isEventFile(f) ? files : skipped).push(base + f);
       if (!all.some(isEventFile)) {
-        throw new InputError(
+        throw new UserError(
           `${input} holds no event files: put .jsonl, .json, .parquet or .arrow files in it.`,
         );
       }
@@ -74,11 +74,11 @@ export async function expandInputs(
     if (isDynamicPattern(input)) {
       const matches = (await glob(input, { onlyFiles: true, expandDirectories: false })).sort();
       if (matches.length === 0)
-        throw new InputError(`No files match ${input}: check the pattern (quote it in the shell).`);
+        throw new UserError(`No files match ${input}: check the pattern (quote it in the shell).`);
       files.push(...matches);
       continue;
     }
-    throw new InputError(`${input} does not exist: check the path.`);
+    throw new UserError(`${input} does not exist: check the path.`);
   }
   return { files, skipped };
 }
@@ -146,10 +146,10 @@ async function* jsonlFile(
       }
     }
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof UserError) throw e;
     const code = (e as { code?: string }).code ?? '';
     if (gzip && code.startsWith('Z_')) {
-      throw new InputError(
+      throw new UserError(
         `${file}: the gzip data is corrupt or cut short (${(e as Error).message}); re-copy or re-compress the file.`,
       );
     }
@@ -178,13 +178,13 @@ async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<Eve
     const head = await readHead(file, 8);
     const gzip = head[0] === 0x1f && head[1] === 0x8b;
     if (named && !gzip)
-      throw new InputError(`${file} is named .gz but is not gzip data: rename it without .gz.`);
+      throw new UserError(`${file} is named .gz but is not gzip data: rename it without .gz.`);
     if (!gzip) checkMagic(file, format, head);
     if (format === 'jsonl') {
       yield* jsonlFile(file, gzip, opts, count);
     } else if (format === 'json') {
       if (size > 512 * 1024 * 1024) {
-        throw new InputError(
+        throw new UserError(
           `${file} is over 512 MiB, too large to read as one JSON document: convert it to JSON lines (.jsonl).`,
         );
       }
@@ -211,7 +211,7 @@ async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<Eve
         try {
           reader = (await RecordBatchReader.from(fh as never)) as unknown as AsyncIterable<unknown>;
         } catch (e) {
-          throw new InputError(
+          throw new UserError(
             `${file} could not be read as Arrow IPC (${(e as Error).message}): check the file.`,
           );
         }
@@ -250,7 +250,7 @@ export async function* readEventBatches(
 /**
  * Reads events one by one with their source position (`line` for text formats, 1-based;
  * `row` for Parquet/Arrow and JSON arrays, 0-based). Bad records go to `opts.onReject`, or
- * throw an {@link InputError} when no handler is given.
+ * throw an {@link UserError} when no handler is given.
  */
 export async function* readEvents(
   inputs: readonly string[],

@@ -1,6 +1,6 @@
 // Reading labels files: JSONL with one {"uid", "is_anomaly"} per line, as `ocsf-embed generate` writes them.
 import { readFileSync } from 'node:fs';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** uid → is_anomaly from a labels JSONL file. */
 export function readLabels(path: string): Map<string, boolean> {

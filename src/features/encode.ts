@@ -394,9 +394,4 @@ export function checkRecord(spec: FittedSpec, record: object): RecordProblem | n
   return check(record);
 }
 
-/** Test hook: how many distinct paths the compiled spec reads per record. */
-export function compiledPathCount(spec: FittedSpec): number {
-  return plan(spec).flatGetters.length;
-}
-
 export type { CategoricalFeature, NumericalFeature };

@@ -1,6 +1,6 @@
 // Fitting a feature spec in one streaming pass: a bounded sample chooses the columns, then every
 // record updates vocabulary counts (bounded) and Welford mean/variance; nothing else is held.
-import { InputError } from '../data/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { extractScratch } from './encode.ts';
 import { collectStats, type Draft, draftSpec } from './infer.ts';
 import { type ResolvedOptions, resolveOptions, type SpecOptions } from './options.ts';
@@ -125,7 +125,7 @@ export class SpecFitter {
   finish(): FittedSpec {
     if (this.draft === null) {
       if (this.sample.length === 0) {
-        throw new InputError('No events to fit the feature spec on: check that the input files hold events.');
+        throw new UserError('No events to fit the feature spec on: check that the input files hold events.');
       }
       this.startCounting();
     }
@@ -212,15 +212,5 @@ export class SpecFitter {
 export function fitSpec(records: Iterable<object>, options?: SpecOptions): FittedSpec {
   const fitter = new SpecFitter(options);
   for (const r of records) fitter.add(r);
-  return fitter.finish();
-}
-
-/** {@link fitSpec} for an async stream of records (such as `readEvents`). */
-export async function fitSpecAsync(
-  records: AsyncIterable<object> | Iterable<object>,
-  options?: SpecOptions,
-): Promise<FittedSpec> {
-  const fitter = new SpecFitter(options);
-  for await (const r of records) fitter.add(r);
   return fitter.finish();
 }

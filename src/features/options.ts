@@ -1,6 +1,6 @@
 // Feature-spec options: the JSON overrides file (include/exclude paths, per-column types and
 // limits, vocabulary and hashing settings, derived features, time zone) and its validation.
-import { InputError } from '../data/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** Per-column settings in an overrides file; keys are OCSF paths or derived feature names. */
 export interface ColumnOverride {
@@ -95,7 +95,7 @@ const TOP_KEYS = [
 const COLUMN_KEYS = ['type', 'transform', 'topK', 'minCount', 'hashBuckets', 'log1p', 'indicator'];
 
 function fail(where: string, msg: string): never {
-  throw new InputError(`Feature spec options: ${where} ${msg}. See docs/features.md for the format.`);
+  throw new UserError(`Feature spec options: ${where} ${msg}. See docs/features.md for the format.`);
 }
 
 function checkKeys(o: Record<string, unknown>, allowed: string[], where: string): void {
@@ -137,7 +137,7 @@ function strings(v: unknown, where: string): string[] | undefined {
 
 /**
  * Validates parsed overrides JSON and returns it as {@link SpecOptions}; throws an
- * {@link InputError} naming the bad key and what is allowed.
+ * {@link UserError} naming the bad key and what is allowed.
  */
 export function parseSpecOptions(json: unknown): SpecOptions {
   const o = obj(json, 'the file');

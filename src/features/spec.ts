@@ -1,6 +1,6 @@
 // The feature spec's public face: fit, serialise, inspect and encode OCSF events (portable:
 // runs unchanged in Node and the browser).
-import { InputError } from '../data/errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { FittedSpec } from './types.ts';
 
 export { canonicalCategory, fnv1a32, hashBucketKey, toNumber } from './canonical.ts';
@@ -21,7 +21,7 @@ export {
   rawNumerical,
   specSourcePaths,
 } from './encode.ts';
-export { fitSpec, fitSpecAsync, SpecFitter } from './fit.ts';
+export { fitSpec, SpecFitter } from './fit.ts';
 export { type ColumnOverride, parseSpecOptions, type SpecOptions } from './options.ts';
 export { specTable } from './table.ts';
 export { logTemplate, urlTemplate } from './template.ts';
@@ -43,14 +43,14 @@ export function serializeSpec(spec: FittedSpec): string {
   return `${JSON.stringify(spec, null, 2)}\n`;
 }
 
-/** Reads a spec from JSON text or a parsed object; throws an {@link InputError} when it is not one. */
+/** Reads a spec from JSON text or a parsed object; throws an {@link UserError} when it is not one. */
 export function parseSpec(json: string | unknown): FittedSpec {
   let o: unknown = json;
   if (typeof json === 'string') {
     try {
       o = JSON.parse(json);
     } catch (e) {
-      throw new InputError(
+      throw new UserError(
         `The feature spec is not valid JSON (${(e as Error).message}): pass a spec.json written by \`ocsf-embed features --out\`.`,
       );
     }
@@ -63,7 +63,7 @@ export function parseSpec(json: string | unknown): FittedSpec {
     !Array.isArray(s.categorical) ||
     !Array.isArray(s.numerical)
   ) {
-    throw new InputError(
+    throw new UserError(
       'This is not a fitted feature spec (version 1 with categorical and numerical lists): pass a spec.json written by `ocsf-embed features --out`; an overrides file goes to --spec.',
     );
   }

@@ -1,6 +1,6 @@
 // Time features from an OCSF `time` (epoch ms) in UTC or an IANA time zone: hour, day of week,
 // weekend and business-hours flags, and cyclic sin/cos encodings.
-import { InputError } from '../data/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 const MS_PER_DAY = 86_400_000;
 const MS_PER_HOUR = 3_600_000;
@@ -16,13 +16,13 @@ export function isUtc(timeZone: string): boolean {
   return t === 'UTC' || t === 'ETC/UTC' || t === 'Z' || t === 'GMT' || t === 'ETC/GMT';
 }
 
-/** Throws an {@link InputError} unless `timeZone` is UTC or an IANA zone this runtime knows. */
+/** Throws an {@link UserError} unless `timeZone` is UTC or an IANA zone this runtime knows. */
 export function checkTimeZone(timeZone: string): void {
   if (isUtc(timeZone)) return;
   try {
     formatter(timeZone);
   } catch {
-    throw new InputError(
+    throw new UserError(
       `Unknown time zone "${timeZone}": use UTC or an IANA zone name such as "Europe/Berlin" or "America/New_York".`,
     );
   }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { PROBE_INPUT, probeModel } from './probe-model.ts';
 import {
   cudaProviderFiles,

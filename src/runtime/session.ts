@@ -1,7 +1,7 @@
 // Portable core of the session factory: device names, option building, error texts and the fallback logic.
 // No runtime import here: session.node.ts (onnxruntime-node) and session.web.ts (onnxruntime-web) plug in.
 import type { InferenceSession } from 'onnxruntime-common';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** A device the user may ask for. `auto` picks CUDA when it works, otherwise the CPU. */
 export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu';

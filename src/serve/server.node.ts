@@ -3,10 +3,10 @@
 // metrics and graceful shutdown.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { float32Number } from '../embed/writers.node.ts';
+import { float32Number } from '../io/writers.node.ts';
+import type { LoadedModel } from '../run/model.node.ts';
 import { type BatchRunner, directRunner, MicroBatcher } from './batcher.ts';
 import { ServiceMetrics } from './metrics.ts';
-import type { LoadedModel } from './model.node.ts';
 import { type EventsRequest, parseEventsBody, RequestError } from './validate.ts';
 
 /** Options for {@link startServer}. */

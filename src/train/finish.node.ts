@@ -4,13 +4,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readLabels } from '../detect/labels.node.ts';
 import { type Evaluation, evaluate } from '../detect/metrics.ts';
-import { type RunScoring, scoreAgainstRun, writeRunScorer } from '../detect/run.node.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import { specTable } from '../features/spec.ts';
-import { curveChartSvg } from './charts.ts';
-import { writeFileAtomic } from './checkpoint.node.ts';
-import { type MetricRecord, renderReport, reportCharts } from './report.ts';
-import { RUN_FILES, type RunResult } from './run.node.ts';
+import { writeFileAtomic } from '../io/atomic.node.ts';
+import { curveChartSvg } from '../report/charts.ts';
+import { renderReport, reportCharts } from '../report/report.ts';
+import { RUN_FILES } from '../run/layout.ts';
+import type { MetricRecord } from '../run/metrics.ts';
+import { type RunScoring, scoreAgainstRun, writeRunScorer } from '../run/scoring.node.ts';
+import type { RunResult } from './run.node.ts';
 
 export interface FinishOptions {
   /** Labels JSONL (uid, is_anomaly) for detection quality on the validation events. */

@@ -9,18 +9,21 @@ import type { TrainingConfig } from '../../graphs/artifacts.ts';
 import { trainingSpecs } from '../../graphs/artifacts.ts';
 import { resolveTrainingConfig } from '../../graphs/config.ts';
 import { flatLayout } from '../../graphs/optim/adamw.ts';
-import { UserError } from '../cli/errors.ts';
-import { encodeDataset, splitTrainVal, subsetDataset } from '../data/dataset.ts';
-import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../data/load.node.ts';
+import { UserError } from '../core/errors.ts';
+import { encodeDataset, splitTrainVal, subsetDataset } from '../dataset/dataset.ts';
+import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../dataset/load.node.ts';
 import { buildInferenceModel } from '../embed/export.ts';
 import { categoricalColumns, numNumericalFeatures } from '../features/encode.ts';
 import { fitSpec, parseSpec, parseSpecOptions, serializeSpec, specTable } from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
+import { writeFileAtomic } from '../io/atomic.node.ts';
+import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint.node.ts';
+import type { Checkpoint } from '../run/checkpoint.ts';
+import { RUN_FILES } from '../run/layout.ts';
+import type { EpochRecord, StepRecord } from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.node.ts';
-import type { Checkpoint } from './checkpoint.ts';
 import { createProgress } from './progress.node.ts';
-import { type EpochRecord, FIT_DEFAULTS, type FitOptions, type StepRecord, Trainer } from './trainer.ts';
+import { FIT_DEFAULTS, type FitOptions, Trainer } from './trainer.ts';
 
 /** Everything a run needs, as the CLI resolves it. */
 export interface RunOptions {
@@ -60,18 +63,6 @@ export interface RunResult {
   valIndices: Uint32Array;
   config: TrainingConfig;
 }
-
-export const RUN_FILES = {
-  config: 'config.json',
-  spec: 'spec.json',
-  metrics: 'metrics.jsonl',
-  last: 'checkpoint-last.safetensors',
-  best: 'checkpoint-best.safetensors',
-  rejects: 'rejects.jsonl',
-  model: 'model.onnx',
-  reference: 'reference.safetensors',
-  report: 'report.html',
-} as const;
 
 interface SavedRun {
   format: 'ocsf-embed.run/1';

@@ -5,8 +5,9 @@ import { type InferenceSession, Tensor } from 'onnxruntime-common';
 import { type Artifacts, buildArtifacts, NEXT, type TrainingConfig } from '../../graphs/artifacts.ts';
 import type { TensorData } from '../../graphs/onnx/builder.ts';
 import { MOMENTS } from '../../graphs/optim/adamw.ts';
-import { type EncodedDataset, gatherRows, shuffledBatches } from '../data/dataset.ts';
-import type { Checkpoint, TrainerPosition } from './checkpoint.ts';
+import { type EncodedDataset, gatherRows, shuffledBatches } from '../dataset/dataset.ts';
+import type { Checkpoint, TrainerPosition } from '../run/checkpoint.ts';
+import type { EpochRecord, StepRecord } from '../run/metrics.ts';
 import { learningRate, type ScheduleOptions } from './schedule.ts';
 
 /** How to run `fit`. */
@@ -37,29 +38,6 @@ export const FIT_DEFAULTS: FitOptions = {
   minDelta: 1e-4,
   logEvery: 10,
 };
-
-export interface StepRecord {
-  type: 'step';
-  epoch: number;
-  step: number;
-  loss: number;
-  lr: number;
-  samples_per_s: number;
-  time_s: number;
-}
-
-export interface EpochRecord {
-  type: 'epoch';
-  epoch: number;
-  step: number;
-  train_loss: number;
-  val_loss: number | null;
-  lr: number;
-  samples_per_s: number;
-  time_s: number;
-  metrics: Record<string, number>;
-  best: boolean;
-}
 
 /** What `fit` reports as it goes; `checkpoint` is awaited before training continues. */
 export interface FitCallbacks {

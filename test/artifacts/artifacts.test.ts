@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { resolveTrainingConfig } from '../../graphs/config.ts';
 import { writeArtifacts } from '../../src/cli/commands/artifacts.ts';
-import { decodeSafetensors } from '../../src/train/safetensors.ts';
+import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { ort } from '../helpers/ort.ts';
 
 const demo = {

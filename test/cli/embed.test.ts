@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
-import { npyHeader } from '../../src/embed/writers.node.ts';
+import { npyHeader } from '../../src/io/writers.node.ts';
 import { cli, makeRunFixture, type RunFixture, uidOf } from './run-fixture.ts';
 
 let fx: RunFixture;

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openScoreWriter, type ScoreRow } from '../../src/embed/writers.node.ts';
+import { openScoreWriter, type ScoreRow } from '../../src/io/writers.node.ts';
 import { cli } from './run-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-eval-'));

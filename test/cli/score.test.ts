@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
 import { parseCsv } from '../../src/cli/commands/eval-scores.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
-import { loadRunScorer, scoreAgainstRun } from '../../src/detect/run.node.ts';
 import { fitScorer, scorerToJSON } from '../../src/detect/scorer.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { loadRunScorer, scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { cli, makeRunFixture, type RunFixture, uidOf } from './run-fixture.ts';
 
 interface Row {
@@ -69,7 +69,7 @@ test('k-NN scores, flags and nearest uids equal a brute-force cosine k-NN over t
   const rows = readJsonl(out);
   assert.equal(rows.length, queries.length);
 
-  const { reference, uids: refUids, d, scorer } = loadRunScorer(knnRun);
+  const { reference, referenceUids: refUids, d, scorer } = loadRunScorer(knnRun);
   const n = reference.length / d;
   const refRow = new Map(refUids.map((u, i) => [u, i]));
   const { embedder } = await loadEmbedder(join(knnRun, 'model.onnx'), { device: 'cpu' });
@@ -124,7 +124,7 @@ test("the run's own scorer gives what scoreAgainstRun gives, whatever the batch 
       assert.equal(row.threshold, expected.threshold);
       if (Math.abs(row.score - expected.threshold) > 1e-5)
         assert.equal(row.is_anomaly, expected.isAnomaly[i] === 1);
-      assert.deepEqual(row.nearest, expected.nearest(i));
+      assert.deepEqual(row.nearest, expected.nearest[i]);
     });
   }
 });

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { InputError } from '../../src/data/errors.ts';
-import { loadEvents, rejectUnfit } from '../../src/data/load.node.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { readEvents } from '../../src/data/readers.node.ts';
+import { loadEvents, rejectUnfit } from '../../src/dataset/load.node.ts';
 import { fitSpec } from '../../src/features/spec.ts';
 import { ocsfLikeEvents } from '../fixtures/data/ocsf-like.ts';
 
@@ -181,7 +181,7 @@ test('empty files are reported; inputs with no events at all are an error', asyn
     ['a.jsonl', 'b.jsonl', 'c.json'],
   );
   await assert.rejects(loadEvents([join(dir, 'a.jsonl')]), (e: Error) => {
-    assert.ok(e instanceof InputError);
+    assert.ok(e instanceof UserError);
     assert.match(e.message, /No events found .*a\.jsonl.*check the paths/);
     return true;
   });
@@ -206,7 +206,7 @@ test('wrong or unknown file types give one clear error', async () => {
   for (const [name, content, message] of cases) {
     writeFileSync(join(dir, name), content);
     await assert.rejects(loadEvents([join(dir, name)]), (e: Error) => {
-      assert.ok(e instanceof InputError, `${name}: ${e}`);
+      assert.ok(e instanceof UserError, `${name}: ${e}`);
       assert.match(e.message, message, name);
       return true;
     });
@@ -237,7 +237,7 @@ test('a Parquet file with none of the spec columns is an error; bad JSON columns
   const dir = tmp();
   writeFileSync(join(dir, 'other.parquet'), new Uint8Array(other));
   await assert.rejects(loadEvents([join(dir, 'other.parquet')], { spec }), (e: Error) => {
-    assert.ok(e instanceof InputError);
+    assert.ok(e instanceof UserError);
     assert.match(e.message, /has none of the columns the feature spec reads .*its columns are foo, bar/);
     return true;
   });
@@ -265,7 +265,7 @@ test('readEvents without a reject handler stops at the first bad record with a c
       for await (const e of readEvents([join(dir, 'e.jsonl')])) seen.push(e);
     })(),
     (e: Error) => {
-      assert.ok(e instanceof InputError);
+      assert.ok(e instanceof UserError);
       assert.match(e.message, /e\.jsonl line 2: malformed_json .*--rejects/);
       return true;
     },

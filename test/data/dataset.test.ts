@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readDatasetFile, writeDatasetFile } from '../../src/data/dataset.node.ts';
+import { readDatasetFile, writeDatasetFile } from '../../src/dataset/dataset.node.ts';
 import {
   datasetFromIPC,
   datasetToIPC,
@@ -14,7 +14,7 @@ import {
   shuffledBatches,
   splitTrainVal,
   subsetDataset,
-} from '../../src/data/dataset.ts';
+} from '../../src/dataset/dataset.ts';
 import {
   encodeRecord,
   fitSpec,

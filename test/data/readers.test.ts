@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { flattenRecord } from '../../src/data/flatten.ts';
-import { loadEvents } from '../../src/data/load.node.ts';
 import { parseArrow, parseEventBytes, parseJsonl, parseParquet } from '../../src/data/parse.ts';
 import { readEvents } from '../../src/data/readers.node.ts';
+import { loadEvents } from '../../src/dataset/load.node.ts';
 import { FIXTURE_EVENTS } from '../fixtures/data/make-fixtures.ts';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'data');

@@ -8,11 +8,11 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { buildEncoder, type TrainingConfig } from '../../graphs/artifacts.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
-import { encodeDataset } from '../../src/data/dataset.ts';
+import { encodeDataset } from '../../src/dataset/dataset.ts';
 import { loadEmbedder as loadNodeEmbedder } from '../../src/embed/embedder.node.ts';
 import { loadEmbedder as loadWebEmbedder } from '../../src/embed/embedder.web.ts';
 import { parseSpec } from '../../src/features/spec.ts';
-import { loadCheckpoint } from '../../src/train/checkpoint.node.ts';
+import { loadCheckpoint } from '../../src/run/checkpoint.node.ts';
 import { CHROMIUM_PATH, type EntryPage, openEntryPage } from '../helpers/browser.ts';
 import { makeTinyRun, type TinyRun } from './tiny-run.ts';
 

@@ -1,9 +1,9 @@
 // The feature spec fitted on the synthetic generator's events.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeDataset } from '../../src/data/dataset.ts';
 import { generate } from '../../src/data/generate/index.ts';
-import { CORE_NUMERIC_PATHS } from '../../src/data/load.node.ts';
+import { encodeDataset } from '../../src/dataset/dataset.ts';
+import { CORE_NUMERIC_PATHS } from '../../src/dataset/load.node.ts';
 import { numericChecker } from '../../src/features/encode.ts';
 import { fitSpec, MISSING_ID, rawCategorical, UNKNOWN_ID } from '../../src/features/spec.ts';
 

@@ -1,7 +1,7 @@
 // Feature spec inference, overrides, JSON round trip and encoding.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InputError } from '../../src/data/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { flattenRecord } from '../../src/data/flatten.ts';
 import {
   categoricalColumns,
@@ -220,7 +220,7 @@ test('the spec JSON round-trips exactly and gives identical encodings', () => {
   const b = encodeAll(back, EVENTS);
   assert.deepEqual(new Uint8Array(a.num.buffer), new Uint8Array(b.num.buffer));
   assert.deepEqual(a.cat, b.cat);
-  assert.throws(() => parseSpec('{"version": 2}'), InputError);
+  assert.throws(() => parseSpec('{"version": 2}'), UserError);
   assert.throws(() => parseSpec('not json'), /not valid JSON/);
 });
 

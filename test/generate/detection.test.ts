@@ -1,8 +1,8 @@
 // Detection sanity on generated data: a raw-feature k-NN baseline beats chance but is far from perfect.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeDataset } from '../../src/data/dataset.ts';
 import { generate } from '../../src/data/generate/index.ts';
+import { encodeDataset } from '../../src/dataset/dataset.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { rocAuc } from '../../src/detect/metrics.ts';
 import { fitScorer } from '../../src/detect/scorer.ts';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { type GenerateArgs, validateGenerateArgs } from '../../src/cli/commands/generate.ts';
-import { UserError } from '../../src/cli/errors.ts';
+import { UserError } from '../../src/core/errors.ts';
 import {
   CLASSES,
   DEFAULT_START,

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { buildEvalStep, buildTrainStep, NEXT, type TrainingConfig } from '../../graphs/artifacts.ts';
 import type { TensorData } from '../../graphs/onnx/builder.ts';
 import { flatLayout, MOMENTS } from '../../graphs/optim/adamw.ts';
-import { decodeSafetensors } from '../../src/train/safetensors.ts';
+import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { type Feeds, ort, sessionFor } from '../helpers/ort.ts';
 
 const DIR = 'test/fixtures/golden';

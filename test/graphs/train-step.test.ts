@@ -9,7 +9,7 @@ import { initialState } from '../../graphs/nn/params.ts';
 import type { TensorData } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
 import { flatLayout, MOMENTS } from '../../graphs/optim/adamw.ts';
-import { type EncodedDataset, gatherRows, shuffledBatches } from '../../src/data/dataset.ts';
+import { type EncodedDataset, gatherRows, shuffledBatches } from '../../src/dataset/dataset.ts';
 import { categoryCdf } from '../../src/train/trainer.ts';
 import { type Feeds, ort, randn, rng, sessionFor } from '../helpers/ort.ts';
 import { clusteredDataset } from '../helpers/synthetic.ts';

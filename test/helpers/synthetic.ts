@@ -1,5 +1,5 @@
 // Test data: a small encoded table with a few clusters, made from a seed.
-import type { EncodedDataset } from '../../src/data/dataset.ts';
+import type { EncodedDataset } from '../../src/dataset/dataset.ts';
 import { randn, rng } from './ort.ts';
 
 /** `rows` rows in `clusters` clusters: numericals around a cluster centre, categoricals mostly the cluster's id. */

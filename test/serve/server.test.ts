@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { scoreAgainstRun } from '../../src/detect/run.node.ts';
-import { LoadedModel } from '../../src/serve/model.node.ts';
+import { LoadedModel } from '../../src/run/model.node.ts';
+import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { type RunningServer, startServer } from '../../src/serve/server.node.ts';
 import { makeRunFixture, type RunFixture, uidOf } from '../cli/run-fixture.ts';
 
@@ -75,7 +75,7 @@ test('POST /score: one event gives one result equal to scoring against the run d
   assert.ok(Math.abs((r.json.score as number) - expected.scores[0]!) < 1e-6);
   assert.equal(r.json.threshold, expected.threshold);
   assert.equal(r.json.is_anomaly, expected.isAnomaly[0] === 1);
-  assert.deepEqual(r.json.nearest, expected.nearest(0));
+  assert.deepEqual(r.json.nearest, expected.nearest[0]);
 });
 
 test('POST /score with {"events": [...]} gives the results in order, with counts', async () => {

@@ -1,8 +1,9 @@
 // The training report and SVG charts: content, escaping, offline-ness, degenerate series, determinism.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { curveChartSvg, lineChartSvg, type Series } from '../../src/train/charts.ts';
-import { type MetricRecord, type ReportInput, renderReport, reportCharts } from '../../src/train/report.ts';
+import { curveChartSvg, lineChartSvg, type Series } from '../../src/report/charts.ts';
+import { type ReportInput, renderReport, reportCharts } from '../../src/report/report.ts';
+import type { MetricRecord } from '../../src/run/metrics.ts';
 
 function sampleMetrics(epochs = 8, stepsPerEpoch = 40): MetricRecord[] {
   const out: MetricRecord[] = [];

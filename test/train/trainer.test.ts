@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { REFERENCE_OBJECTIVE, resolveTrainingConfig } from '../../graphs/config.ts';
-import { subsetDataset } from '../../src/data/dataset.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.node.ts';
-import type { Checkpoint } from '../../src/train/checkpoint.ts';
+import { subsetDataset } from '../../src/dataset/dataset.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/run/checkpoint.node.ts';
+import type { Checkpoint } from '../../src/run/checkpoint.ts';
 import { FIT_DEFAULTS, type FitOptions, Trainer } from '../../src/train/trainer.ts';
 import { clusteredDataset } from '../helpers/synthetic.ts';
 

@@ -9,8 +9,9 @@ import { resolvePath, serveWeb } from '../../scripts/serve-web.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer } from '../../src/detect/scorer.ts';
 import { type Embedder, loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { eventUids } from '../../src/run/scoring.ts';
 import { analyze, PageError } from '../../web/analyze.ts';
-import { eventUids, fieldReader } from '../../web/fields.ts';
+import { fieldReader } from '../../web/fields.ts';
 import { fitPca2, project } from '../../web/pca.ts';
 import { extent, rampColour } from '../../web/plot.ts';
 import { nextSort, sortRows, type TableRow, topRows } from '../../web/table.ts';
@@ -190,7 +191,7 @@ describe('analyze', () => {
         { events, reference: bytes('scorer.json'), scorer: bytes('reference.safetensors') },
         knn,
       ),
-      /scorer\.json is not a safetensors file .*choose the run's reference\.safetensors/,
+      /scorer\.json is not a safetensors file .*give the run's reference\.safetensors/,
     );
     await assert.rejects(
       analyze(embedder, { events: { name: 'e.csv', bytes: eventsText } }, knn),

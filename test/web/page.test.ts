@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildWeb, PAGE_FILES, WEB_DIR } from '../../scripts/build-web.ts';
 import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
-import { scoreAgainstRun } from '../../src/detect/run.node.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { generateEvents, makeTinyRun, readJsonl, type TinyRun } from '../embed/tiny-run.ts';
 import { CHROMIUM_PATH, launchChromium } from '../helpers/browser.ts';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { buildArtifacts } from '../../../graphs/artifacts.ts';
 import { resolveTrainingConfig } from '../../../graphs/config.ts';
-import { encodeSafetensors } from '../../train/safetensors.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
+import { encodeSafetensors } from '../../io/safetensors.ts';
 
 interface ArtifactsArgs {
   config: string;

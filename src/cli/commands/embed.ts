@@ -3,16 +3,16 @@
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { formatLoadSummary, streamEventChunks } from '../../data/load.node.ts';
+import { UserError } from '../../core/errors.ts';
+import { formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
 import {
   EMBEDDING_FORMATS,
   type EmbeddingFormat,
   formatFromPath,
   openEmbeddingWriter,
-} from '../../embed/writers.node.ts';
+} from '../../io/writers.node.ts';
+import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { LoadedModel } from '../../serve/model.node.ts';
-import { UserError } from '../errors.ts';
 import { BATCH_OPTIONS, EVENTS_POSITIONAL } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed embed`. */

@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import type { CommandModule } from 'yargs';
+import { UserError } from '../../core/errors.ts';
 import { readLabels } from '../../detect/labels.node.ts';
 import { type Evaluation, evaluate } from '../../detect/metrics.ts';
-import { formatFromPath } from '../../embed/writers.node.ts';
-import { curveChartSvg } from '../../train/charts.ts';
-import { UserError } from '../errors.ts';
+import { formatFromPath } from '../../io/writers.node.ts';
+import { curveChartSvg } from '../../report/charts.ts';
 
 /** Parsed arguments of `ocsf-embed eval-scores`. */
 export interface EvalScoresArgs {

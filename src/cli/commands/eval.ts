@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { trainingSpecs } from '../../../graphs/artifacts.ts';
 import { flatLayout } from '../../../graphs/optim/adamw.ts';
-import { encodeDataset } from '../../data/dataset.ts';
-import { formatLoadSummary, loadEvents, rejectUnfit } from '../../data/load.node.ts';
+import { UserError } from '../../core/errors.ts';
+import { encodeDataset } from '../../dataset/dataset.ts';
+import { formatLoadSummary, loadEvents, rejectUnfit } from '../../dataset/load.node.ts';
 import { loadEmbedder } from '../../embed/embedder.node.ts';
 import { parseSpec } from '../../features/spec.ts';
+import { loadCheckpoint } from '../../run/checkpoint.node.ts';
+import { RUN_FILES } from '../../run/layout.ts';
 import { createSession, DEVICES, type Device } from '../../runtime/session.node.ts';
-import { loadCheckpoint } from '../../train/checkpoint.node.ts';
-import { RUN_FILES, withSpecInputs } from '../../train/run.node.ts';
+import { withSpecInputs } from '../../train/run.node.ts';
 import { Trainer } from '../../train/trainer.ts';
-import { UserError } from '../errors.ts';
 
 interface EvalArgs {
   run: string;

@@ -3,10 +3,12 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { TrainingConfig } from '../../../graphs/artifacts.ts';
+import { UserError } from '../../core/errors.ts';
 import { parseSpec } from '../../features/spec.ts';
-import { loadCheckpoint, writeFileAtomic } from '../../train/checkpoint.node.ts';
-import { exportModel, RUN_FILES } from '../../train/run.node.ts';
-import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../../io/atomic.node.ts';
+import { loadCheckpoint } from '../../run/checkpoint.node.ts';
+import { RUN_FILES } from '../../run/layout.ts';
+import { exportModel } from '../../train/run.node.ts';
 
 /** Parsed arguments of `ocsf-embed export`. */
 export interface ExportArgs {

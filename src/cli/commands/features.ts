@@ -2,7 +2,8 @@
 // the spec table and writes the spec JSON.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { formatLoadSummary, streamEvents } from '../../data/load.node.ts';
+import { UserError } from '../../core/errors.ts';
+import { formatLoadSummary, streamEvents } from '../../dataset/load.node.ts';
 import {
   parseSpecOptions,
   SpecFitter,
@@ -10,7 +11,6 @@ import {
   serializeSpec,
   specTable,
 } from '../../features/spec.ts';
-import { UserError } from '../errors.ts';
 
 /** Parsed arguments of `ocsf-embed features`. */
 export interface FeaturesArgs {

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { UserError } from '../../core/errors.ts';
 import {
   DEFAULT_ANOMALY_RATE,
   DEFAULT_HOURS,
@@ -16,7 +17,6 @@ import {
   type OutputFormat,
   writeGenerated,
 } from '../../data/generate-writer.ts';
-import { UserError } from '../errors.ts';
 
 /** Parsed arguments of `ocsf-embed generate`. */
 export interface GenerateArgs {

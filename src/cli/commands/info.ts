@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readMetadata } from '../../../graphs/onnx/metadata.ts';
 import { DataType, ModelProto } from '../../../graphs/onnx/schema.ts';
+import { UserError } from '../../core/errors.ts';
 import { META, MODEL_FORMAT } from '../../embed/export.ts';
 import { parseSpec } from '../../features/spec.ts';
-import { RUN_FILES } from '../../train/run.node.ts';
-import { UserError } from '../errors.ts';
+import { RUN_FILES } from '../../run/layout.ts';
 
 /** Parsed arguments of `ocsf-embed info`. */
 export interface InfoArgs {

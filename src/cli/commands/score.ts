@@ -2,17 +2,17 @@
 // event (uid, score, threshold, is_anomaly, nearest reference events) as JSON lines, CSV or Parquet.
 import { existsSync, unlinkSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { formatLoadSummary, streamEventChunks } from '../../data/load.node.ts';
+import { UserError } from '../../core/errors.ts';
+import { formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
 import {
   formatFromPath,
   openScoreWriter,
   SCORE_FORMATS,
   type ScoreFormat,
   type ScoreRow,
-} from '../../embed/writers.node.ts';
+} from '../../io/writers.node.ts';
+import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { LoadedModel } from '../../serve/model.node.ts';
-import { UserError } from '../errors.ts';
 import { BATCH_OPTIONS, EVENTS_POSITIONAL } from '../options.ts';
 import { checkBatchArgs, checkOutPath, rejectsPathFor } from './embed.ts';
 

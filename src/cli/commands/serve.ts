@@ -1,9 +1,9 @@
 // `ocsf-embed serve`: the options table, its checks, and running the HTTP service until SIGINT/SIGTERM.
 import type { CommandModule } from 'yargs';
+import { UserError } from '../../core/errors.ts';
+import { LoadedModel } from '../../run/model.node.ts';
 import { DEVICES, type Device } from '../../runtime/session.node.ts';
-import { LoadedModel } from '../../serve/model.node.ts';
 import { parseSize, startServer } from '../../serve/server.node.ts';
-import { UserError } from '../errors.ts';
 
 /** Parsed arguments of `ocsf-embed serve`. */
 export interface ServeArgs {

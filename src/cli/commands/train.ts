@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { TrainingConfig } from '../../../graphs/artifacts.ts';
 import { OBJECTIVE_DEFAULTS, resolveTrainingConfig } from '../../../graphs/config.ts';
+import { UserError } from '../../core/errors.ts';
 import { DEVICES, type Device } from '../../runtime/session.ts';
 import { finishRun } from '../../train/finish.node.ts';
 import { FIT_DEFAULTS, type RunOptions, trainRun } from '../../train/run.node.ts';
-import { UserError } from '../errors.ts';
 
 export interface TrainArgs {
   inputs: string[];

@@ -1,7 +1,7 @@
 // Synthetic OCSF event generator (portable): a small multi-service application with labelled anomaly scenarios.
 import { sampleNormal } from './events.ts';
 import type { OcsfEvent } from './ocsf.ts';
-import { hash32, mix32, Rng } from './rng.ts';
+import { hashInts, Rng, splitmix32 } from './rng.ts';
 import { AnomalyPlanner, type Episode, expandEpisode, planRoutine } from './scenarios.ts';
 import { LoadCurve, TimeQueue } from './timeline.ts';
 import { buildWorld, slotOf } from './world.ts';
@@ -86,11 +86,11 @@ export function anomalyCount(opts: GenerateOptions): number {
 
 /** A random-looking, unique-per-index UUID (version 4 layout) derived from the seed and the output position. */
 export function eventUid(seed: number, index: number): string {
-  const key = hash32(seed, 0x5eed);
-  const a = mix32((index ^ key) >>> 0);
-  const b = hash32(seed, index, 1);
-  const c = hash32(seed, index, 2);
-  const d = hash32(seed, index, 3);
+  const key = hashInts(seed, 0x5eed);
+  const a = splitmix32((index ^ key) >>> 0);
+  const b = hashInts(seed, index, 1);
+  const c = hashInts(seed, index, 2);
+  const d = hashInts(seed, index, 3);
   const h = (x: number, n: number) =>
     x
       .toString(16)

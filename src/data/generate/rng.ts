@@ -1,7 +1,7 @@
 // Seeded pseudo-random numbers for the synthetic generator: sfc32 streams keyed by (seed, stream), plus samplers.
 
 /** Mixes a 32-bit value into a well-spread 32-bit hash (splitmix32 finaliser); bijective on uint32. */
-export function mix32(x: number): number {
+export function splitmix32(x: number): number {
   x = (x + 0x9e3779b9) | 0;
   x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
   x = Math.imul(x ^ (x >>> 15), 0x735a2d97);
@@ -9,11 +9,11 @@ export function mix32(x: number): number {
 }
 
 /** Hashes a list of integers into one uint32; the same inputs always give the same output. */
-export function hash32(...parts: number[]): number {
+export function hashInts(...parts: number[]): number {
   let h = 0x811c9dc5;
   for (const p of parts) {
-    h = mix32(h ^ (p >>> 0));
-    h = mix32(h ^ (Math.floor(p / 4294967296) >>> 0));
+    h = splitmix32(h ^ (p >>> 0));
+    h = splitmix32(h ^ (Math.floor(p / 4294967296) >>> 0));
   }
   return h;
 }
@@ -30,9 +30,9 @@ export class Rng {
 
   /** Creates the stream `stream` of seed `seed`. */
   constructor(seed: number, stream = 0) {
-    this.a = hash32(seed, stream, 1);
-    this.b = hash32(seed, stream, 2);
-    this.c = hash32(seed, stream, 3);
+    this.a = hashInts(seed, stream, 1);
+    this.b = hashInts(seed, stream, 2);
+    this.c = hashInts(seed, stream, 3);
     this.d = 1;
     for (let i = 0; i < 12; i++) this.u32();
   }

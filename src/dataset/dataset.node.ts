@@ -1,9 +1,9 @@
 // Node file I/O for encoded datasets: write and read Arrow IPC files.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { UserError } from '../core/errors.ts';
 import type { FittedSpec } from '../features/types.ts';
 import { datasetFromIPC, datasetToIPC, type EncodedDataset } from './dataset.ts';
-import { InputError } from './errors.ts';
 
 /** Writes a dataset as an Arrow IPC file (see `datasetToIPC`). */
 export function writeDatasetFile(path: string, ds: EncodedDataset, spec?: FittedSpec): void {
@@ -17,7 +17,7 @@ export function readDatasetFile(path: string): ReturnType<typeof datasetFromIPC>
   try {
     bytes = readFileSync(path);
   } catch {
-    throw new InputError(`${path} does not exist or cannot be read: check the path.`);
+    throw new UserError(`${path} does not exist or cannot be read: check the path.`);
   }
   return datasetFromIPC(bytes);
 }

@@ -1,8 +1,6 @@
-// Checkpoint files on disk, written atomically: a crash mid-write never replaces the last good one.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// Atomic file replacement: write a temporary file beside the target, fsync, rename, fsync the directory.
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { FlatSlot } from '../../graphs/optim/adamw.ts';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 
 /** Writes `bytes` to `path` via a temporary file, fsync and rename. */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
@@ -22,12 +20,4 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
   } catch {
     // Directories cannot be fsynced on every platform; the rename is still atomic.
   }
-}
-
-export function saveCheckpoint(path: string, c: Checkpoint): void {
-  writeFileAtomic(path, encodeCheckpoint(c));
-}
-
-export function loadCheckpoint(path: string, layout: FlatSlot[]): Checkpoint {
-  return decodeCheckpoint(readFileSync(path), layout);
 }

@@ -2,11 +2,11 @@
 // file with its position and reason, and the summary counts reads, rejects and empty files.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { UserError } from '../core/errors.ts';
+import { type FileReport, type ReadOptions, readEventBatches } from '../data/readers.node.ts';
+import type { ReadLimits, Reject, SourcePos } from '../data/records.ts';
 import { checkRecord, numericChecker, type RecordProblem, specSourcePaths } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
-import { InputError } from './errors.ts';
-import { type FileReport, type ReadOptions, readEventBatches } from './readers.node.ts';
-import type { ReadLimits, Reject, SourcePos } from './records.ts';
 
 /** Core OCSF fields that must hold numbers; checked on load even without a spec. */
 export const CORE_NUMERIC_PATHS: readonly string[] = [
@@ -182,7 +182,7 @@ export async function streamEvents(
   summary.read = summary.accepted + summary.rejected;
   if (summary.read === 0) {
     const empties = summary.emptyFiles.length > 0 ? ` (empty: ${summary.emptyFiles.join(', ')})` : '';
-    throw new InputError(
+    throw new UserError(
       `No events found in ${inputs.join(', ')}${empties}: check the paths and that the files hold events.`,
     );
   }
@@ -220,7 +220,7 @@ export async function streamEventChunks(
  * non-objects, NaN/Infinity, oversize records or strings, text in numeric fields) are written
  * to `rejectsPath` and counted by reason; they never stop the load. File-level problems
  * (unknown type, wrong content, unreadable Parquet/Arrow, no usable columns) throw an
- * {@link InputError} that says what to do; so does an input with no events at all.
+ * {@link UserError} that says what to do; so does an input with no events at all.
  */
 export async function loadEvents(inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedEvents> {
   const records: object[] = [];

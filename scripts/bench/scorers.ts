@@ -2,11 +2,11 @@
 // anomalies, isolated anomalies) with anomalies inside the reference and only in the queries; prints a
 // Markdown table. Run: npx tsx src/detect/bench.node.ts [--seeds 5] [--normals 5000] [--d 64] [--only REGEX]
 import { parseArgs } from 'node:util';
-import { nodeKnnRuntime } from './knn.node.ts';
-import { averagePrecision, rocAuc } from './metrics.ts';
-import { mulberry32 } from './random.ts';
-import { fitScorer, type ScorerOptions, score } from './scorer.ts';
-import { ROW_KIND, type SyntheticEmbeddings, syntheticEmbeddings } from './synthetic.ts';
+import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
+import { averagePrecision, rocAuc } from '../../src/detect/metrics.ts';
+import { mulberry32 } from '../../src/detect/random.ts';
+import { fitScorer, type ScorerOptions, score } from '../../src/detect/scorer.ts';
+import { ROW_KIND, type SyntheticEmbeddings, syntheticEmbeddings } from '../../src/detect/synthetic.ts';
 
 /** One benchmarked configuration. */
 interface Variant {

@@ -10,6 +10,8 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
+import { UserError } from '../core/errors.ts';
+import { compilePathGetter } from '../data/flatten.ts';
 import { canonicalCategory } from '../features/canonical.ts';
 import {
   encodeRecord,
@@ -18,8 +20,6 @@ import {
   rawCategorical,
 } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
-import { InputError } from './errors.ts';
-import { compilePathGetter } from './flatten.ts';
 
 /** Encoded rows: `numerical[r * numNumerical + j]`, `categorical[r * numCategorical + j]`. */
 export interface EncodedDataset {
@@ -96,7 +96,7 @@ export function datasetToIPC(
   const numNames = opts.spec ? numericalFeatureNames(opts.spec) : [];
   const catNames = opts.spec ? rawCategorical(opts.spec) : [];
   if (opts.spec && (numNames.length !== ds.numNumerical || catNames.length !== ds.numCategorical)) {
-    throw new InputError('The dataset was not encoded with this spec (column counts differ): re-encode it.');
+    throw new UserError('The dataset was not encoded with this spec (column counts differ): re-encode it.');
   }
   const cols: Record<string, Vector> = {};
   const { rows, numNumerical: fn, numCategorical: fc } = ds;
@@ -127,7 +127,7 @@ export function datasetFromIPC(
   try {
     table = tableFromIPC(bytes);
   } catch (e) {
-    throw new InputError(
+    throw new UserError(
       `Not an Arrow IPC dataset (${(e as Error).message}): pass a file written by the encoder.`,
     );
   }
@@ -147,7 +147,7 @@ export function datasetFromIPC(
     } else if (f.name === 'uid') uids = Array.from(v.toArray() as Iterable<string>, (s) => s ?? '');
   });
   if (!table.schema.metadata.has(LAYOUT_KEY) && numCols.length + catCols.length === 0) {
-    throw new InputError(
+    throw new UserError(
       'This Arrow file is not an encoded dataset (no num:/cat: columns): pass a file written by the encoder.',
     );
   }
@@ -175,7 +175,7 @@ export function datasetFromIPC(
 }
 
 /** A 32-bit integer mixer (lowbias32): a counter-based hash, the same on every runtime. */
-export function mix32(x: number): number {
+export function lowbias32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x7feb352d);
   x ^= x >>> 15;
@@ -186,7 +186,7 @@ export function mix32(x: number): number {
 
 /** A uint32 derived from a seed and two counters. */
 export function hash3(seed: number, a: number, b: number): number {
-  return mix32((mix32((mix32(seed ^ 0x9e3779b9) ^ a) >>> 0) + b) >>> 0);
+  return lowbias32((lowbias32((lowbias32(seed ^ 0x9e3779b9) ^ a) >>> 0) + b) >>> 0);
 }
 
 /**
@@ -201,7 +201,7 @@ export function splitTrainVal(
   seed: number,
 ): { train: Uint32Array; val: Uint32Array } {
   if (!(valFraction >= 0 && valFraction < 1)) {
-    throw new InputError(`The validation fraction must be in [0, 1), got ${valFraction}.`);
+    throw new UserError(`The validation fraction must be in [0, 1), got ${valFraction}.`);
   }
   let nVal = Math.round(rows * valFraction);
   if (valFraction > 0 && rows >= 2 && nVal === 0) nVal = 1;
@@ -237,7 +237,7 @@ export function shuffledBatches(
   epoch: number,
   opts: { dropLast?: boolean } = {},
 ): Uint32Array[] {
-  if (!(batchSize >= 1)) throw new InputError(`The batch size must be at least 1, got ${batchSize}.`);
+  if (!(batchSize >= 1)) throw new UserError(`The batch size must be at least 1, got ${batchSize}.`);
   const p = permutation(n, seed, epoch);
   const out: Uint32Array[] = [];
   for (let s = 0; s < n; s += batchSize) {

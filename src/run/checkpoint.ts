@@ -2,7 +2,7 @@
 // names, AdamW moments per parameter, and the trainer's position as JSON metadata.
 import type { TensorData } from '../../graphs/onnx/builder.ts';
 import type { FlatSlot } from '../../graphs/optim/adamw.ts';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'ocsf-embed.checkpoint/1';
 

@@ -1,9 +1,9 @@
 // The training report: one self-contained, script-free HTML page and the standalone SVG charts behind it.
+
+import type { EpochRecord, MetricRecord, StepRecord } from '../run/metrics.ts';
 import { escapeXml, lineChartSvg, type Series } from './charts.ts';
-import type { EpochRecord, StepRecord } from './trainer.ts';
 
 /** One line of `metrics.jsonl`: a logged optimiser step or a finished epoch. */
-export type MetricRecord = StepRecord | EpochRecord;
 
 /** Everything {@link renderReport} shows; the page depends on nothing else, so equal inputs give equal pages. */
 export interface ReportInput {

@@ -2,16 +2,16 @@
 // reference embeddings, their uids and the fitted scorer, all kept in memory and reused for every batch.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { compilePathGetter } from '../data/flatten.ts';
 import { nodeKnnRuntime } from '../detect/knn.node.ts';
 import { releaseKnnSession } from '../detect/knn.ts';
-import { loadRunScorer } from '../detect/run.node.ts';
-import { EXPLAIN, type FittedScorer, score } from '../detect/scorer.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { SessionConfig } from '../runtime/session.node.ts';
-import { RUN_FILES } from '../train/run.node.ts';
+import { RUN_FILES } from './layout.ts';
+import { loadRunScorer } from './scoring.node.ts';
+import { eventUids, type RunScoringState, type ScoredBatch, scoreEmbeddings } from './scoring.ts';
 
 /** Where a `--model` argument points: the model file, and the run directory when it names one. */
 export interface ModelLocation {
@@ -37,25 +37,6 @@ export function locateModel(path: string, flag = '--model'): ModelLocation {
     return { modelPath, runDir: path };
   }
   return { modelPath: path, runDir: null };
-}
-
-/** Anomaly scores of a batch of events. */
-export interface ScoredBatch {
-  /** Each event's uid (the spec's uid path), null when it has none. */
-  uids: (string | null)[];
-  scores: Float32Array;
-  /** 1 where the score is above the threshold. */
-  isAnomaly: Uint8Array;
-  /** Uids of the nearest reference events, nearest first, per event. */
-  nearest: string[][];
-  threshold: number;
-}
-
-/** The scoring half of a run, in memory. */
-export interface RunScoringState {
-  scorer: FittedScorer;
-  reference: Float32Array;
-  referenceUids: string[];
 }
 
 /** Options for {@link LoadedModel.open}. */
@@ -92,7 +73,8 @@ export class LoadedModel {
       );
     }
     const scoring =
-      location.runDir && (requireScorer || (loadScorer && existsSync(join(location.runDir, 'scorer.json'))))
+      location.runDir &&
+      (requireScorer || (loadScorer && existsSync(join(location.runDir, RUN_FILES.scorer))))
         ? loadRunScorer(location.runDir)
         : null;
     const { embedder, device, notice } = await loadEmbedder(location.modelPath, session);
@@ -102,13 +84,7 @@ export class LoadedModel {
         `${location.runDir}: the scorer was fitted on embeddings of width ${scoring.d} but model.onnx gives ${embedder.dimension}; re-export the model with \`ocsf-embed export ${location.runDir} --out ${location.modelPath}\``,
       );
     }
-    return new LoadedModel(
-      location,
-      embedder,
-      device,
-      notice,
-      scoring ? { scorer: scoring.scorer, reference: scoring.reference, referenceUids: scoring.uids } : null,
-    );
+    return new LoadedModel(location, embedder, device, notice, scoring);
   }
 
   /** Width of the embeddings. */
@@ -131,29 +107,12 @@ export class LoadedModel {
     return this.embedder.embed(events, { normalized, batchSize: Math.max(1, events.length) });
   }
 
-  /** Anomaly scores of the events against the run's reference embeddings. */
-  async score(events: readonly object[]): Promise<ScoredBatch> {
+  /** Anomaly scores of the events against the run's reference embeddings; `firstRow` numbers uid-less events. */
+  async score(events: readonly object[], firstRow = 0): Promise<ScoredBatch> {
     const s = this.scoring;
     if (!s) throw new UserError('scoring needs a run directory (reference embeddings and scorer)');
-    const d = this.dimension;
     const queries = await this.embed(events, true);
-    const result = await score(s.scorer, s.reference, queries, d, this.knn);
-    const nearest: string[][] = [];
-    for (let i = 0; i < events.length; i++) {
-      const row: string[] = [];
-      for (let j = 0; j < EXPLAIN; j++) {
-        const r = result.neighbours[i * EXPLAIN + j]!;
-        if (r >= 0) row.push(s.referenceUids[r] ?? String(r));
-      }
-      nearest.push(row);
-    }
-    return {
-      uids: this.uidsOf(events),
-      scores: result.scores,
-      isAnomaly: result.isAnomaly,
-      nearest,
-      threshold: s.scorer.threshold,
-    };
+    return scoreEmbeddings(s, queries, eventUids(events, this.embedder.spec.uidPath, firstRow), this.knn);
   }
 
   /** Releases the ONNX Runtime sessions. */
