@@ -2,14 +2,28 @@
 import { MODEL_DEFAULTS, type ModelConfig } from './models/tabular-resnet.ts';
 import { ADAMW_DEFAULTS, type AdamWConfig } from './optim/adamw.ts';
 
-/** The self-supervised objective and its augmentation. */
+/** What the data decides: the encoder's input widths, read off the fitted feature spec. */
+export interface InputWidths {
+  numNumerical: number;
+  cardinalities: number[];
+}
+
+/** What the user chooses for the model: its width, depth and dropout. */
+export type ModelChoices = Omit<ModelConfig, keyof InputWidths>;
+
 /** What the user chooses for a run: the model, the objective and the optimizer. */
-export interface TrainingConfig {
-  model: ModelConfig;
+export interface TrainingChoices {
+  model: ModelChoices;
   objective: ObjectiveConfig;
   optimizer: AdamWConfig;
 }
 
+/** A complete configuration: the user's choices with the input widths the data decides. */
+export interface TrainingConfig extends TrainingChoices {
+  model: ModelConfig;
+}
+
+/** The self-supervised objective and its augmentation. */
 export interface ObjectiveConfig {
   /** 'contrastive' (NT-Xent over two augmented views), 'mfp' (masked feature prediction) or 'both'. */
   kind: 'contrastive' | 'mfp' | 'both';
@@ -90,8 +104,7 @@ function merge<T extends object>(section: string, defaults: T, given: unknown): 
   return out as T;
 }
 
-/** Fills defaults into a user's JSON config and validates it. */
-export function resolveTrainingConfig(json: unknown): TrainingConfig {
+function jsonObject(json: unknown): Json {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new ConfigError('the config must be a JSON object');
   const top = json as Json;
@@ -100,25 +113,59 @@ export function resolveTrainingConfig(json: unknown): TrainingConfig {
       throw new ConfigError(`unknown config key "${k}"; known keys: model, objective, optimizer`);
     }
   }
-  const modelDefaults: ModelConfig = { numNumerical: 0, cardinalities: [], ...MODEL_DEFAULTS };
-  const config: TrainingConfig = {
-    model: merge('model', modelDefaults, top.model),
+  return top;
+}
+
+/** Fills defaults into the user's choices (JSON: { model, objective, optimizer }) and validates them. */
+export function resolveTrainingChoices(json: unknown): TrainingChoices {
+  const top = jsonObject(json);
+  const choices: TrainingChoices = {
+    model: merge<ModelChoices>('model', { ...MODEL_DEFAULTS }, top.model),
     objective: merge('objective', OBJECTIVE_DEFAULTS, top.objective),
     optimizer: merge<AdamWConfig>('optimizer', ADAMW_DEFAULTS, top.optimizer),
   };
-  validateConfig(config);
+  validateChoices(choices);
+  return choices;
+}
+
+/** The complete configuration: `choices` with the input widths the data decides; validates the widths. */
+export function withInputs(choices: TrainingChoices, widths: InputWidths): TrainingConfig {
+  const config: TrainingConfig = {
+    ...choices,
+    model: { ...choices.model, numNumerical: widths.numNumerical, cardinalities: [...widths.cardinalities] },
+  };
+  validateInputs(config);
   return config;
+}
+
+/**
+ * Resolves a complete configuration given as JSON, input widths included (`model.numNumerical`,
+ * `model.cardinalities`): graphs built without a feature spec, and run directories' config.json.
+ */
+export function resolveTrainingConfig(json: unknown): TrainingConfig {
+  const top = jsonObject(json);
+  const isObject = typeof top.model === 'object' && top.model !== null && !Array.isArray(top.model);
+  const { numNumerical = 0, cardinalities = [], ...modelChoices } = isObject ? (top.model as Json) : {};
+  const choices = resolveTrainingChoices({ ...top, model: isObject ? modelChoices : top.model });
+  return withInputs(choices, { numNumerical, cardinalities } as InputWidths);
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
-/** Throws a ConfigError naming the first bad key. */
+const fail = (key: string, want: string, got: unknown): never => {
+  throw new ConfigError(`config key "${key}" must be ${want}; got ${JSON.stringify(got)}`);
+};
+
+/** Throws a ConfigError naming the first bad key of a complete configuration. */
 export function validateConfig(c: TrainingConfig): void {
+  validateChoices(c);
+  validateInputs(c);
+}
+
+/** Checks the input widths against the model and objective. */
+function validateInputs(c: TrainingConfig): void {
   const m = c.model;
-  const fail = (key: string, want: string, got: unknown) => {
-    throw new ConfigError(`config key "${key}" must be ${want}; got ${JSON.stringify(got)}`);
-  };
   if (!isInt(m.numNumerical) || m.numNumerical < 0)
     fail('model.numNumerical', 'a whole number ≥ 0', m.numNumerical);
   if (!Array.isArray(m.cardinalities))
@@ -131,6 +178,16 @@ export function validateConfig(c: TrainingConfig): void {
       'config keys "model.numNumerical" and "model.cardinalities" are both empty: the model needs at least one input column',
     );
   }
+  if (c.objective.kind !== 'contrastive' && m.cardinalities.some((k) => k < 2)) {
+    throw new ConfigError(
+      'config key "model.cardinalities" must be ≥ 2 for MFP: the last id of each column is its [MASK] id',
+    );
+  }
+}
+
+/** Checks what the user chooses: the model's size, the objective and the optimizer. */
+function validateChoices(c: TrainingChoices): void {
+  const m = c.model;
   if (!isInt(m.dModel) || m.dModel < 4 || m.dModel % 4 !== 0)
     fail('model.dModel', 'a whole number divisible by 4 (e.g. 256)', m.dModel);
   if (!isInt(m.numBlocks) || m.numBlocks < 0) fail('model.numBlocks', 'a whole number ≥ 0', m.numBlocks);
@@ -149,11 +206,6 @@ export function validateConfig(c: TrainingConfig): void {
     fail('objective.swapSampling', '"uniform" or "empirical"', o.swapSampling);
   for (const k of ['numericalWeight', 'contrastiveWeight', 'mfpWeight'] as const) {
     if (!isNum(o[k]) || o[k] < 0) fail(`objective.${k}`, 'a number ≥ 0', o[k]);
-  }
-  if (o.kind !== 'contrastive' && m.cardinalities.some((k) => k < 2)) {
-    throw new ConfigError(
-      'config key "model.cardinalities" must be ≥ 2 for MFP: the last id of each column is its [MASK] id',
-    );
   }
   const p = c.optimizer;
   for (const k of ['weightDecay', 'eps'] as const)

@@ -3,7 +3,7 @@
 // day's events against it and prints detection quality. Leaves everything in runs/demo.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveTrainingConfig } from '../graphs/config.ts';
+import { resolveTrainingChoices } from '../graphs/config.ts';
 import { DEFAULT_START, generate } from '../src/data/generate/index.ts';
 import { writeGenerated } from '../src/data/generate-writer.ts';
 import { finishRun } from '../src/train/finish.node.ts';
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
   const heldOut = generate({ events: HELD_OUT, seed: 2, start: nextDay });
   console.log(`generated ${HELD_OUT} held-out events (day 2) → ${join(dataDir, 'heldout.jsonl')}`);
 
-  const config = resolveTrainingConfig({
-    model: { numNumerical: 1, cardinalities: [], dModel: 128, numBlocks: 4, dropout: 0.1 },
+  const config = resolveTrainingChoices({
+    model: { dModel: 128, numBlocks: 4, dropout: 0.1 },
     objective: { kind: 'contrastive' },
   });
   const result = await trainRun({

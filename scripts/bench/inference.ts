@@ -3,12 +3,13 @@
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession } from 'onnxruntime-common';
 import { buildArtifacts, buildEncoder } from '../../graphs/artifacts.ts';
+import { withInputs } from '../../graphs/config.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
 import { generate } from '../../src/data/generate/index.ts';
 import { Embedder } from '../../src/embed/embedder.ts';
 import { buildInferenceModel } from '../../src/embed/export.ts';
+import { specInputWidths } from '../../src/features/encode.ts';
 import { fitSpec } from '../../src/features/fit.ts';
-import { withSpecInputs } from '../../src/train/run.node.ts';
 import { modelSize, trainingConfig } from './configs.ts';
 import { median } from './stats.ts';
 import { batchFeeds, openSession, Random, type RuntimeChoice, randomRows } from './train.ts';
@@ -79,7 +80,7 @@ function modelOnnxInputs(ctx: InferenceContext) {
   const fitted = generate({ events: fitEvents, seed: 3 }).events;
   const spec = fitSpec(fitted);
   const size = modelSize('base', ctx.quick);
-  const config = withSpecInputs(trainingConfig(size), spec);
+  const config = withInputs(trainingConfig(size), specInputWidths(spec));
   const initial = buildArtifacts(config, size.batch, 1).initial;
   const weights = new Map([...initial].filter(([k]) => !k.startsWith('mfp_heads.')));
   const bytes = buildInferenceModel(spec, config.model, weights, { bench: true });

@@ -7,10 +7,8 @@ import { readMetadata } from '../../graphs/onnx/metadata.ts';
 import { extractRaw } from '../features/encode.ts';
 import { parseSpec } from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
+import type { SessionFactory } from '../runtime/session.ts';
 import { META, MISSING_STRING, MODEL_FORMAT } from './export.ts';
-
-/** Opens an ONNX Runtime session for model bytes (onnxruntime-node, or onnxruntime-web in a browser). */
-export type SessionFactory = (model: Uint8Array) => Promise<InferenceSession>;
 
 export interface EmbedOptions {
   /** Unit-length embeddings (`embedding_normalized`). Default false. */

@@ -1,5 +1,6 @@
 // Encoding with a fitted spec, in two pure stages: extract (flatten, derive, template, hash,
 // canonical strings) and encode (vocabulary ids, scaling, imputation, missing indicators).
+import type { InputWidths } from '../../graphs/config.ts';
 import { compileNestedReader, compilePathGetters, hasFlatKeys, type PathGetter } from '../data/flatten.ts';
 import { canonicalCategory, hashBucketKey, toNumber } from './canonical.ts';
 import { DERIVED, derivedValue } from './derived.ts';
@@ -306,6 +307,14 @@ export function indicatorColumns(spec: FittedSpec): number[] {
 /** The model's numerical width: raw numerical inputs plus missing indicators. */
 export function numNumericalFeatures(spec: FittedSpec): number {
   return spec.numerical.length + indicatorColumns(spec).length;
+}
+
+/** The encoder's input widths this spec decides: numerical inputs and each categorical column's cardinality. */
+export function specInputWidths(spec: FittedSpec): InputWidths {
+  return {
+    numNumerical: numNumericalFeatures(spec),
+    cardinalities: categoricalColumns(spec).map((c) => c.cardinality),
+  };
 }
 
 /** Names of the stage-1 categorical outputs, in order. */

@@ -4,6 +4,9 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { UserError } from '../core/errors.ts';
 
 /** A device the user may ask for. `auto` picks CUDA when it works, otherwise the CPU. */
+/** Opens an ONNX Runtime session for model bytes (onnxruntime-node, or onnxruntime-web in a browser). */
+export type SessionFactory = (model: Uint8Array) => Promise<InferenceSession>;
+
 export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 
 /** The devices that are actually probed (everything but `auto`). */
@@ -67,7 +70,7 @@ export function defaultThreads(cores: number): number {
 }
 
 /** Checks a config for values no runtime would accept, and throws one user-facing error for the first. */
-export function validateConfig(config: SessionConfig): void {
+export function validateSessionConfig(config: SessionConfig): void {
   if (config.device !== undefined && !DEVICES.includes(config.device)) {
     throw new UserError(`Unknown device '${String(config.device)}': use one of ${DEVICES.join(', ')}.`);
   }
@@ -103,7 +106,7 @@ export function buildSessionOptions(
   config: SessionConfig,
   cores: number,
 ): InferenceSession.SessionOptions {
-  validateConfig(config);
+  validateSessionConfig(config);
   const ep: InferenceSession.ExecutionProviderConfig =
     provider === 'cuda' && config.deviceId !== undefined
       ? { name: 'cuda', deviceId: config.deviceId }
@@ -220,7 +223,7 @@ export async function createWithBackend(
   model: Uint8Array | string,
   config: SessionConfig = {},
 ): Promise<CreatedSession> {
-  validateConfig(config);
+  validateSessionConfig(config);
   const requested = config.device ?? 'auto';
   const cores = backend.cores();
   const onCpu = async (notice?: string): Promise<CreatedSession> => {

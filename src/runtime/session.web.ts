@@ -9,7 +9,7 @@ import {
   defaultThreads,
   type RuntimeBackend,
   type SessionConfig,
-  validateConfig,
+  validateSessionConfig,
 } from './session.ts';
 
 export * from './session.ts';
@@ -124,7 +124,7 @@ export async function createSession(
   model: Uint8Array | string,
   config: SessionConfig = {},
 ): Promise<CreatedSession> {
-  validateConfig(config);
+  validateSessionConfig(config);
   const threadNotice = configureWasmThreads(config);
   const created = await createWithBackend(webBackend, model, config);
   const notice = [created.notice, threadNotice].filter((n) => n !== undefined).join('; ');

@@ -7,13 +7,13 @@ import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { TrainingConfig } from '../../graphs/artifacts.ts';
 import { trainingSpecs } from '../../graphs/artifacts.ts';
-import { resolveTrainingConfig } from '../../graphs/config.ts';
+import { type TrainingChoices, withInputs } from '../../graphs/config.ts';
 import { flatLayout } from '../../graphs/optim/adamw.ts';
 import { UserError } from '../core/errors.ts';
 import { encodeDataset, splitTrainVal, subsetDataset } from '../dataset/dataset.ts';
 import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../dataset/load.node.ts';
 import { buildInferenceModel } from '../embed/export.ts';
-import { categoricalColumns, numNumericalFeatures } from '../features/encode.ts';
+import { specInputWidths } from '../features/encode.ts';
 import { fitSpec, parseSpec, parseSpecOptions, serializeSpec, specTable } from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
 import { writeFileAtomic } from '../io/atomic.node.ts';
@@ -29,8 +29,8 @@ import { FIT_DEFAULTS, type FitOptions, Trainer } from './trainer.ts';
 export interface RunOptions {
   inputs: string[];
   out: string;
-  /** Training config JSON (model / objective / optimizer), merged under the flags below. */
-  config: TrainingConfig;
+  /** What the user chose (model size, objective, optimizer); the input widths come from the fitted spec. */
+  config: TrainingChoices;
   fit: FitOptions;
   batchSize: number;
   valFraction: number;
@@ -68,7 +68,8 @@ interface SavedRun {
   format: 'ocsf-embed.run/1';
   createdAt: string;
   inputs: string[];
-  config: TrainingConfig;
+  /** The user's choices; once the spec is fitted, config.json holds them with the input widths. */
+  config: TrainingChoices;
   fit: FitOptions;
   batchSize: number;
   valFraction: number;
@@ -89,18 +90,6 @@ function versions(): Record<string, string> {
 
 function log(o: RunOptions, line: string): void {
   if (o.verbose !== false) console.log(line);
-}
-
-/** Model config for a fitted spec: input widths from the spec, the rest from `config`. */
-export function withSpecInputs(config: TrainingConfig, spec: FittedSpec): TrainingConfig {
-  return resolveTrainingConfig({
-    ...config,
-    model: {
-      ...config.model,
-      numNumerical: numNumericalFeatures(spec),
-      cardinalities: categoricalColumns(spec).map((c) => c.cardinality),
-    },
-  });
 }
 
 async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | null) {
@@ -172,7 +161,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
   const data = await prepareData(o, saved, spec);
   spec = data.spec;
   log(o, formatLoadSummary(data.load));
-  const config = withSpecInputs(saved.config, spec);
+  const config = withInputs(saved.config, specInputWidths(spec));
   if (!resume) {
     writeFileAtomic(join(o.out, RUN_FILES.spec), serializeSpec(spec));
     writeFileAtomic(configPath, `${JSON.stringify({ ...saved, config }, null, 2)}\n`);

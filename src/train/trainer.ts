@@ -8,6 +8,7 @@ import { MOMENTS } from '../../graphs/optim/adamw.ts';
 import { type EncodedDataset, gatherRows, shuffledBatches } from '../dataset/dataset.ts';
 import type { Checkpoint, TrainerPosition } from '../run/checkpoint.ts';
 import type { EpochRecord, StepRecord } from '../run/metrics.ts';
+import type { SessionFactory } from '../runtime/session.ts';
 import { learningRate, type ScheduleOptions } from './schedule.ts';
 
 /** How to run `fit`. */
@@ -61,8 +62,6 @@ export interface FitResult {
   seconds: number;
   samplesPerSecond: number;
 }
-
-type SessionFactory = (model: Uint8Array) => Promise<InferenceSession>;
 
 export interface TrainerOptions {
   config: TrainingConfig;

@@ -14,7 +14,7 @@ import {
   oneLine,
   type RuntimeBackend,
   unavailableMessage,
-  validateConfig,
+  validateSessionConfig,
 } from '../../src/runtime/session.ts';
 
 describe('defaultThreads', () => {
@@ -74,7 +74,7 @@ describe('buildSessionOptions', () => {
   });
 });
 
-describe('validateConfig', () => {
+describe('validateSessionConfig', () => {
   const bad: [object, RegExp][] = [
     [{ device: 'gpu' }, /Unknown device 'gpu': use one of auto, cpu, cuda, webgpu/],
     [{ threads: 0 }, /threads must be a whole number >= 1/],
@@ -87,12 +87,12 @@ describe('validateConfig', () => {
   for (const [config, message] of bad) {
     test(`rejects ${JSON.stringify(config)} with a user-facing error`, () => {
       assert.throws(
-        () => validateConfig(config),
+        () => validateSessionConfig(config),
         (e: Error & { userFacing?: boolean }) => e.userFacing === true && message.test(e.message),
       );
     });
   }
-  test('accepts an empty config', () => validateConfig({}));
+  test('accepts an empty config', () => validateSessionConfig({}));
 });
 
 describe('error texts', () => {

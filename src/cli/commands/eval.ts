@@ -3,16 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { trainingSpecs } from '../../../graphs/artifacts.ts';
+import { withInputs } from '../../../graphs/config.ts';
 import { flatLayout } from '../../../graphs/optim/adamw.ts';
 import { UserError } from '../../core/errors.ts';
 import { encodeDataset } from '../../dataset/dataset.ts';
 import { formatLoadSummary, loadEvents, rejectUnfit } from '../../dataset/load.node.ts';
 import { loadEmbedder } from '../../embed/embedder.node.ts';
+import { specInputWidths } from '../../features/encode.ts';
 import { parseSpec } from '../../features/spec.ts';
 import { loadCheckpoint } from '../../run/checkpoint.node.ts';
 import { RUN_FILES } from '../../run/layout.ts';
 import { createSession, DEVICES, type Device } from '../../runtime/session.node.ts';
-import { withSpecInputs } from '../../train/run.node.ts';
 import { Trainer } from '../../train/trainer.ts';
 
 interface EvalArgs {
@@ -79,7 +80,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       );
     const saved = JSON.parse(readFileSync(configPath, 'utf8'));
     const spec = parseSpec(readFileSync(join(a.run, RUN_FILES.spec), 'utf8'));
-    const config = withSpecInputs(saved.config, spec);
+    const config = withInputs(saved.config, specInputWidths(spec));
     let loaded = await loadEvents(a.inputs, { spec });
     loaded = rejectUnfit(loaded, spec);
     if (!a.json) console.log(formatLoadSummary(loaded.summary));

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { TrainingConfig } from '../../../graphs/artifacts.ts';
-import { OBJECTIVE_DEFAULTS, resolveTrainingConfig } from '../../../graphs/config.ts';
+import { OBJECTIVE_DEFAULTS, resolveTrainingChoices } from '../../../graphs/config.ts';
 import { UserError } from '../../core/errors.ts';
 import { DEVICES, type Device } from '../../runtime/session.ts';
 import { finishRun } from '../../train/finish.node.ts';
@@ -109,13 +109,12 @@ export function runOptionsFrom(a: TrainArgs, explicit: Set<string>): RunOptions 
   const file = readConfigFile(a.config);
   const flag = <T>(name: string, value: T, fromFile: unknown): T =>
     explicit.has(name) || fromFile === undefined ? value : (fromFile as T);
-  const model = file.model ?? {};
+  // A saved config.json carries the input widths too; the data decides them again, so they are dropped here.
+  const { numNumerical: _n, cardinalities: _c, ...model } = file.model ?? {};
   const objective = file.objective ?? {};
-  const config = resolveTrainingConfig({
+  const config = resolveTrainingChoices({
     model: {
       ...model,
-      numNumerical: 1,
-      cardinalities: [],
       dModel: flag('d-model', a['d-model'], model.dModel),
       numBlocks: flag('blocks', a.blocks, model.numBlocks),
       dropout: flag('dropout', a.dropout, model.dropout),
