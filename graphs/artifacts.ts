@@ -128,7 +128,11 @@ function objective(
   if (f.train && f.random && m.dropout > 0 && typeof batchRows === 'number') {
     // Two dropout sites per block, each [groups · batch, dModel].
     const count = m.numBlocks * 2 * groups * batchRows * m.dModel;
-    if (count > 0) dropoutMasks = b.nodeScope('dropout', () => bernoulliPool(key(50), count, m.dropout));
+    if (count > 0) {
+      dropoutMasks = b.nodeScope('dropout', () =>
+        bernoulliPool(key(50), count, m.dropout, [0, 1 / (1 - m.dropout)]),
+      );
+    }
   }
   const z = tabularResNet(
     { ...f, groups, dropoutMasks },

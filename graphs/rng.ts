@@ -143,15 +143,20 @@ export function bernoulliLike(key: Value, like: Value, p: number): Value {
   return bernoulliMask(key, dims as number[], p);
 }
 
-/** A Bernoulli(p) mask of static `dims` (an even number of elements); see `bernoulliLike`. */
+/**
+ * A Bernoulli(p) mask of static `dims` (an even number of elements); see `bernoulliLike`. The
+ * n/2 hashes are masked as a [2, n/2] broadcast (low halves, then high halves kept in place and
+ * compared against the threshold shifted up by 16 bits), so no half is shifted or copied apart.
+ */
 export function bernoulliMask(key: Value, dims: number[], p: number): Value {
   const b = key.builder;
   const n = dims.reduce((a, d) => a * d, 1);
   if (n % 2 !== 0) throw new Error(`a Bernoulli mask needs an even number of elements, got ${n}`);
-  const h = counterBits(key, b.scalar('int64', n / 2));
-  const halves = op.concat([op.bitwiseAnd(h, u32(h, 0xffff)), op.bitShift(h, u32(h, 16), 'RIGHT')], 0);
-  const hit = op.less(halves, u32(h, Math.round(p * 65536)));
-  return dims.length === 1 ? hit : op.reshape(hit, dims);
+  const h = op.reshape(counterBits(key, b.scalar('int64', n / 2)), [1, n / 2]);
+  const threshold = Math.round(p * 65536);
+  const halves = op.bitwiseAnd(h, b.constant('uint32', [2, 1], [0xffff, 0xffff0000]));
+  const bounds = b.constant('uint32', [2, 1], [threshold, Math.min(threshold * 65536, 0xffffffff)]);
+  return op.reshape(op.less(halves, bounds), dims);
 }
 
 /** Masks handed out from one draw; see `bernoulliPool`. */
@@ -163,10 +168,18 @@ export interface BernoulliPool {
 /**
  * One Bernoulli(p) draw for every mask of a step at once: `count` (even) elements from one hash
  * pass, handed out in order by `take(shape)`. Fewer, larger nodes than a hash per mask; the draws
- * equal `bernoulliMask(key, [count], p)` sliced in order.
+ * equal `bernoulliMask(key, [count], p)` sliced in order. With `values` = [ifTrue, ifFalse] the
+ * masks are float32 (one Where over the whole pool) instead of bool.
  */
-export function bernoulliPool(key: Value, count: number, p: number): BernoulliPool {
-  const pool = bernoulliMask(key, [count], p);
+export function bernoulliPool(
+  key: Value,
+  count: number,
+  p: number,
+  values?: [number, number],
+): BernoulliPool {
+  const b = key.builder;
+  const hits = bernoulliMask(key, [count], p);
+  const pool = values ? op.where(hits, b.scalar('float32', values[0]), b.scalar('float32', values[1])) : hits;
   let offset = 0;
   return {
     p,

@@ -19,7 +19,7 @@ export function l2Normalize(z: Value): Value {
 export function ntXent(z: Value, temperature: number): { loss: Value; positiveSimilarity: Value } {
   const b = z.builder;
   const zn = l2Normalize(z);
-  const sim = op.div(op.gemm(zn, zn, null, { transB: 1 }), op.scalarLike(zn, temperature));
+  const sim = op.gemm(zn, zn, null, { alpha: 1 / temperature, transB: 1 });
   const n2 = op.shape(zn, 0, 1);
   const half = op.div(n2, b.ints([2]));
   const idx = op.range(b, op.squeeze(n2, [0]), 'int64');

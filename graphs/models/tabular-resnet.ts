@@ -3,7 +3,7 @@
 import type { Value } from '../onnx/builder.ts';
 import * as op from '../onnx/ops.ts';
 import { batchNorm } from '../nn/batch-norm.ts';
-import { dropout } from '../nn/dropout.ts';
+import { reluDropout } from '../nn/dropout.ts';
 import { embeddings } from '../nn/embedding.ts';
 import { layerNorm } from '../nn/layer-norm.ts';
 import { linear } from '../nn/linear.ts';
@@ -53,9 +53,9 @@ export function tabularResNet(f: Forward, c: ModelConfig, numerical: Value | nul
   for (let i = 0; i < c.numBlocks; i++) {
     x = b.scope(`blocks.${i}`, () => {
       let h = linear(f, 'fc1', x, d, d);
-      h = dropout(f, op.relu(batchNorm(f, 'bn1', h, d, f.groups)), c.dropout);
+      h = reluDropout(f, batchNorm(f, 'bn1', h, d, f.groups), c.dropout);
       h = batchNorm(f, 'bn2', linear(f, 'fc2', h, d, d), d, f.groups);
-      return dropout(f, op.relu(op.add(h, x)), c.dropout);
+      return reluDropout(f, op.add(h, x), c.dropout);
     });
   }
   return layerNorm(f, 'final_norm', x, d);

@@ -47,7 +47,7 @@ export function batchNorm(f: Forward, name: string, x: Value, features: number, 
     let mean: Value | null = null;
     let variance: Value | null = null;
     // Forward keeps the centred input xc, 1/σ and s = γ/σ per group; with P = dy·xc the backward is
-    // dx = s·dy − s·Σdy/B − xc·s·σ⁻²·ΣP/B,  dγ = Σ_groups σ⁻¹·ΣP,  dβ = Σdy  (Σ over each group's rows).
+    // dx = (dy − Σdy/B)·s − xc·s·σ⁻²·ΣP/B,  dγ = Σ_groups σ⁻¹·ΣP,  dβ = Σdy  (Σ over each group's rows).
     const [y] = b.customGrad(
       b.qualified('train'),
       [x, gamma, beta],
@@ -70,34 +70,27 @@ export function batchNorm(f: Forward, name: string, x: Value, features: number, 
         const dbeta = op.reduceSum(sumDy, [0, 1], false);
         const perB = op.scalarLike(x, -1 / batch);
         const coefXc = op.mul(op.mul(scale, op.mul(inv, inv)), op.mul(sumP, perB));
-        const shift = op.mul(scale, op.mul(sumDy, perB));
-        const dx3 = op.add(op.add(op.mul(dy3, scale), op.mul(xc, coefXc)), shift);
+        const centred = op.add(dy3, op.mul(sumDy, perB));
+        const dx3 = op.add(op.mul(centred, scale), op.mul(xc, coefXc));
         return [op.reshape(dx3, [rows, features]), dgamma, dbeta];
       },
     ) as [Value, Value, Value, Value];
 
-    const m = op.scalarLike(x, BN_MOMENTUM);
-    const keep = op.scalarLike(x, 1 - BN_MOMENTUM);
-    const unbiased = op.scalarLike(x, batch / (batch - 1));
-    const means = op.split(
-      op.reshape(op.stopGradient(mean!), [groups, features]),
-      new Array(groups).fill(1),
-      0,
-    );
-    const vars = op.split(
-      op.reshape(op.stopGradient(variance!), [groups, features]),
-      new Array(groups).fill(1),
-      0,
-    );
-    for (let g = 0; g < groups; g++) {
-      const flat = (v: Value) => op.reshape(v, [features]);
-      params.update(rmName!, op.add(op.mul(params.current(rmName!), keep), op.mul(flat(means[g]!), m)));
-      params.update(
-        rvName!,
-        op.add(op.mul(params.current(rvName!), keep), op.mul(op.mul(flat(vars[g]!), unbiased), m)),
+    // The groups' running-stat updates r ← (1−m)·r + m·s_g, applied in order, in closed form:
+    // r·(1−m)^G + Σ_g m·(1−m)^(G−1−g)·s_g, the sum as one GEMV over the stacked statistics.
+    const blend = (name: string, stats: Value, scale: number) => {
+      const w = Array.from(
+        { length: groups },
+        (_, g) => scale * BN_MOMENTUM * (1 - BN_MOMENTUM) ** (groups - 1 - g),
       );
-      params.update(nbName!, op.add(params.current(nbName!), b.scalar('int64', 1)));
-    }
+      const s = op.reshape(op.stopGradient(stats), [groups, features]);
+      const mixed = op.reshape(op.matMul(b.constant('float32', [1, groups], w), s), [features]);
+      const kept = op.mul(params.current(name), op.scalarLike(x, (1 - BN_MOMENTUM) ** groups));
+      params.update(name, op.add(kept, mixed));
+    };
+    blend(rmName!, mean!, 1);
+    blend(rvName!, variance!, batch / (batch - 1));
+    params.update(nbName!, op.add(params.current(nbName!), b.scalar('int64', groups)));
     return y;
   });
 }

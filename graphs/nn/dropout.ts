@@ -1,8 +1,20 @@
-// Dropout by a mask drawn from the in-graph counter RNG (inverted scaling, as PyTorch).
+// Dropout by a mask drawn from the in-graph counter RNG (inverted scaling, as PyTorch), alone or
+// fused with the ReLU before it.
 import type { Value } from '../onnx/builder.ts';
 import * as op from '../onnx/ops.ts';
 import { bernoulliLike, randomUniformLike } from '../rng.ts';
 import type { Forward } from './params.ts';
+
+function isStatic(x: Value): boolean {
+  return x.shape?.every((d) => typeof d === 'number') ?? false;
+}
+
+/** The float mask of one site with `x`'s static shape: 0 where dropped, 1/(1−p) where kept. */
+function scaleMask(f: Forward, x: Value, p: number): Value {
+  if (f.dropoutMasks && f.dropoutMasks.p === p) return f.dropoutMasks.take(x.shape as number[]);
+  const dropped = bernoulliLike(f.random!(), x, p);
+  return op.where(dropped, op.scalarLike(x, 0), op.scalarLike(x, 1 / (1 - p)));
+}
 
 /**
  * Zeroes each element with probability `p` and scales the rest by 1/(1−p); identity in eval mode.
@@ -11,13 +23,30 @@ import type { Forward } from './params.ts';
  */
 export function dropout(f: Forward, x: Value, p: number): Value {
   if (!f.train || p <= 0 || !f.random) return x;
-  const scale = op.scalarLike(x, 1 / (1 - p));
-  if (x.shape?.every((d) => typeof d === 'number')) {
-    const pooled = f.dropoutMasks && f.dropoutMasks.p === p;
-    const dropped = pooled ? f.dropoutMasks!.take(x.shape as number[]) : bernoulliLike(f.random(), x, p);
-    return op.where(dropped, op.scalarLike(x, 0), op.mul(x, scale));
-  }
+  if (isStatic(x)) return op.mul(x, scaleMask(f, x, p));
   const u = randomUniformLike(f.random(), x, x.dtype === 'float64' ? 'float64' : 'float32');
   const keep = op.cast(op.greaterOrEqual(u, op.scalarLike(u, p)), x.dtype);
-  return op.mul(x, op.stopGradient(op.mul(keep, scale)));
+  return op.mul(x, op.stopGradient(op.mul(keep, op.scalarLike(x, 1 / (1 - p)))));
+}
+
+/**
+ * dropout(relu(x)) with the ReLU folded into the mask: keep = [x > 0]·mask, y = x·keep and
+ * dx = dy·keep, three elementwise passes forward and one backward instead of seven.
+ */
+export function reluDropout(f: Forward, x: Value, p: number): Value {
+  if (!f.train || p <= 0 || !f.random || !isStatic(x)) return dropout(f, op.relu(x), p);
+  const mask = scaleMask(f, x, p);
+  const [y] = f.b.customGrad(
+    f.b.qualified('relu_dropout'),
+    [x],
+    () => {
+      const keep = op.where(op.greater(x, op.scalarLike(x, 0)), mask, op.scalarLike(x, 0));
+      return [op.mul(x, keep), keep];
+    },
+    ([dy]) => {
+      const keep = y!.producer!.region!.outputs[1]!;
+      return [op.mul(dy!, keep)];
+    },
+  );
+  return y!;
 }

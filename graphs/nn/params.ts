@@ -92,7 +92,7 @@ export interface Forward {
   foldedBatchNorm?: boolean;
   /** Train mode: the rows are this many stacked groups, each its own BatchNorm batch (default 1). */
   groups?: number;
-  /** Dropout masks drawn for the whole step at once (train step); else each site hashes its own. */
+  /** Dropout scale masks (0 or 1/(1−p), float) drawn for the whole step at once (train step); else each site hashes its own. */
   dropoutMasks?: BernoulliPool;
   /** Randomness: a fresh uint32 stream key per call, or null where randomness is off. */
   random: (() => Value) | null;
