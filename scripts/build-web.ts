@@ -33,7 +33,8 @@ export interface BuiltWeb {
   files: { path: string; bytes: number }[];
 }
 
-function ortDist(): string {
+/** The folder of onnxruntime-web's dist files (bundles and wasm runtime files). */
+export function ortDist(): string {
   const require = createRequire(import.meta.url);
   return dirname(require.resolve('onnxruntime-web'));
 }
@@ -42,7 +43,7 @@ function ortDist(): string {
  * `onnxruntime-web` → its wasm-only ESM build that loads the runtime files from `env.wasm.wasmPaths`
  * (the `onnxruntime-web/wasm` export under the `onnxruntime-web-use-extern-wasm` condition).
  */
-const ortWasmOnly: Plugin = {
+export const ortWasmOnly: Plugin = {
   name: 'onnxruntime-web-wasm-only',
   setup(b) {
     b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: join(ortDist(), 'ort.wasm.min.mjs') }));

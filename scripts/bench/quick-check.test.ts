@@ -75,7 +75,7 @@ describe('npm run bench -- --quick', () => {
       assert.ok(!r.start.summaryLines.join('\n').includes(tmpdir()), 'no temporary paths in the report');
       assert.deepEqual(r.ingest.map((i) => i.format).sort(), ['jsonl', 'parquet']);
       assert.ok(r.memory && r.memory.rssAtStep.length === 2 && r.memory.peakRssMiB > 0);
-      assert.equal(r.targets.length, 4);
+      assert.equal(r.targets.length, 7);
       assert.ok(r.targets.every((t) => t.met !== null || t.name.includes('PyTorch')));
       assert.deepEqual(r.meta.env, blasEnvironment());
       const md = readFileSync(join(out, 'benchmarks.md'), 'utf8');

@@ -1,6 +1,7 @@
 // Renders docs/benchmarks.md from the results: every figure comes from the run's JSON.
 import type { BenchResults, SectionName } from './results.ts';
 import { SECTIONS } from './results.ts';
+import { runtimeLabel, type TrainRuntime } from './train.ts';
 
 function table(head: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
@@ -21,7 +22,7 @@ function ratio(x: number | null | undefined): string {
 }
 
 function runtimeName(runtime: string, threads: number): string {
-  return `${runtime === 'node' ? 'onnxruntime-node cpu' : 'onnxruntime-web wasm'} ×${threads}`;
+  return runtimeLabel({ runtime: runtime as TrainRuntime, threads });
 }
 
 function sectionNote(r: BenchResults, s: SectionName): string {
@@ -150,6 +151,7 @@ function trainSection(r: BenchResults): string {
     num(t.gflops, 1),
     pct(t.fractionOfPeak),
     ratio(t.vsTorchStep),
+    t.vsTorchRounds?.map((x) => ratio(x)).join(', ') ?? '–',
     ratio(t.vsTorchEpoch),
     num(t.peakRssMiB),
     num(t.sessionMs),
@@ -165,7 +167,13 @@ function trainSection(r: BenchResults): string {
     plan +
     "“% of ceiling” divides the achieved GFLOP/s by ONNX Runtime's own best MatMul GFLOP/s at the same thread count; " +
     "“vs PyTorch” divides our samples/s by the reference's per-step samples/s (batch / median step time) and by its " +
-    'epoch samples/s (data loading included), both from the same run.\n\n' +
+    'epoch samples/s (data loading included), both from the same run. ' +
+    (r.train.some((t) => t.roundStepMs)
+      ? `onnxruntime-node's rows ran in ${r.train.find((t) => t.roundStepMs)!.roundStepMs!.length} rounds alternating with ` +
+        "the reference's (ours, PyTorch, ours, …): each shows its median round, and “by round” each round's ratio. "
+      : '') +
+    "The wasm rows run onnxruntime-web's multi-threaded SIMD build in Node (worker threads) and in headless " +
+    'Chromium on a cross-origin isolated page (COOP/COEP, as `npm run web` serves it).\n\n' +
     table(
       [
         'config',
@@ -176,6 +184,7 @@ function trainSection(r: BenchResults): string {
         'GFLOP/s',
         '% of ceiling',
         'vs PyTorch (step)',
+        'vs PyTorch by round',
         'vs PyTorch (epoch)',
         'peak RSS MiB',
         'session ms',
@@ -219,9 +228,40 @@ function matmulSection(r: BenchResults): string {
 }
 
 function profileSection(r: BenchResults): string {
-  const profs = [...r.profile].sort((a, b) => a.threads - b.threads);
+  const all = r.profile;
+  const detailed = all.find((p) => p.config === 'base') ?? all[0];
+  const profs = all.filter((p) => p.config === detailed?.config).sort((a, b) => a.threads - b.threads);
   const none = absent(r, 'profile', 'Where the time goes (profile)', profs.length > 0);
   if (none) return none;
+  const order = ['small', 'base', 'large'];
+  const perConfig = table(
+    [
+      'config',
+      'threads',
+      'nodes/step',
+      'kernel ms/step',
+      'GEMM ms/step',
+      'GEMM share of kernel time',
+      'GEMM GFLOP/s',
+      '% of MatMul ceiling',
+    ],
+    [...all]
+      .sort((a, b) => order.indexOf(a.config) - order.indexOf(b.config) || a.threads - b.threads)
+      .map((p) => {
+        const gemm = p.summary.byCategory.find((x) => x.name.startsWith('GEMM'));
+        const ceiling = r.matmul.peakGflops[String(p.threads)] ?? null;
+        return [
+          p.config,
+          `×${p.threads}`,
+          num(p.summary.nodesPerStep),
+          num(p.summary.kernelMsPerStep, 2),
+          num(gemm?.msPerStep, 2),
+          pct(gemm?.share),
+          num(gemm?.gflops, 0),
+          ceiling && gemm?.gflops ? pct(gemm.gflops / ceiling) : '–',
+        ];
+      }),
+  );
   const cols = profs.map((p) => `×${p.threads}`);
   const totals = table(
     ['per profiled step (ms)', ...cols],
@@ -306,11 +346,12 @@ function profileSection(r: BenchResults): string {
   );
   const c = profs[0]!;
   return (
-    `## Where the time goes: ONNX Runtime profile of the ${c.config} (demo) config\n${sectionNote(r, 'profile')}\n` +
+    `## Where the time goes: ONNX Runtime profiles\n${sectionNote(r, 'profile')}\n` +
     `onnxruntime-node with \`enableProfiling\`, ${c.summary.steps} steps after warm-up, at ${cols.join(' and ')} ` +
     'intra-op threads. Profiling itself slows each node down, so the totals are above the unprofiled step times; ' +
     'the shares are what to read.\n\n' +
-    `${totals}\n\n${categories}\n\n${phases}\n\n${ops}\n\nGEMM kernels by shape, most time first (×${c.threads}):\n\n${gemm}\n`
+    "GEMM kernels per config (profiled; the ceiling is ONNX Runtime's best MatMul at the same thread count):\n\n" +
+    `${perConfig}\n\nThe ${c.config} config in detail:\n\n${totals}\n\n${categories}\n\n${phases}\n\n${ops}\n\nGEMM kernels by shape, most time first (×${c.threads}):\n\n${gemm}\n`
   );
 }
 

@@ -15,7 +15,7 @@ import type { IngestBenchResult } from './ingest.ts';
 import type { MatmulResult } from './matmul.ts';
 import type { MemoryResult } from './memory.ts';
 import type { ProfileSummary } from './profile.ts';
-import { probeReference, referencePlan, runReference } from './reference.ts';
+import { probeReference, type ReferenceOutput, referencePlan, runReference } from './reference.ts';
 import { renderReport } from './report.ts';
 import {
   type BenchResults,
@@ -25,6 +25,7 @@ import {
   SECTIONS,
   type SectionName,
   type SectionStatus,
+  type TorchConfigRow,
   type TrainRow,
   targets,
   torchMatmulPeak,
@@ -51,6 +52,11 @@ export interface BenchOptions {
   command: string;
   /** Re-render the report from this bench-results.json instead of measuring. */
   render: string | null;
+  /**
+   * Rounds of onnxruntime-node training alternating with the PyTorch reference (train and reference
+   * sections both run, not --quick); each figure is the median round. Default 3.
+   */
+  rounds: number;
 }
 
 /** Parses `--quick`, `--only a,b` and `--out DIR`; the default folder is docs/ only for a full, unrestricted run. */
@@ -62,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       only: { type: 'string', multiple: true },
       out: { type: 'string' },
       render: { type: 'string' },
+      rounds: { type: 'string' },
     },
     strict: true,
   });
@@ -83,6 +90,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     }
   }
   const quick = values.quick ?? false;
+  const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`--rounds: a whole number ≥ 1, got '${values.rounds}'`);
+  }
   const render = values.render !== undefined ? resolve(values.render) : null;
   const outDir =
     values.out !== undefined
@@ -94,7 +105,7 @@ export function parseOptions(argv: string[]): BenchOptions {
           : join(REPO_ROOT, 'docs');
   const viaNpm = process.env.npm_lifecycle_event === 'bench';
   const command = `${viaNpm ? 'npm run bench' : 'npx tsx scripts/bench/run.ts'}${argv.length ? `${viaNpm ? ' --' : ''} ${argv.join(' ')}` : ''}`;
-  return { quick, only: only as SectionName[] | null, outDir, command, render };
+  return { quick, only: only as SectionName[] | null, outDir, command, render, rounds };
 }
 
 function log(line: string): void {
@@ -256,6 +267,12 @@ export function plannedJobs(
       jobs.push({ kind: 'train', config, runtime: 'node', threads: 1, quick });
       jobs.push({ kind: 'train', config, runtime: 'node', threads: 2, quick });
       jobs.push({ kind: 'train', config, runtime: 'wasm', threads: 1, quick });
+      // Quick mode runs every job in one process, where onnxruntime-web keeps its first thread count.
+      if (!quick) jobs.push({ kind: 'train', config, runtime: 'wasm', threads: 2, quick });
+    }
+    if (!quick) {
+      for (const threads of [1, 2])
+        jobs.push({ kind: 'train', config: 'base', runtime: 'chromium', threads, quick });
     }
   }
   if (wants('trainer')) {
@@ -264,6 +281,10 @@ export function plannedJobs(
   if (wants('profile')) {
     for (const threads of [1, 2])
       jobs.push({ kind: 'profile', config: 'base', threads, quick, dir: profileDir });
+    if (!quick) {
+      for (const config of ['small', 'large'] as const)
+        jobs.push({ kind: 'profile', config, threads: 2, quick, dir: profileDir });
+    }
   }
   if (wants('inference')) {
     for (const c of INFERENCE_CASES) {
@@ -293,6 +314,47 @@ function statusOf(section: SectionName, outcomes: JobOutcome[], kinds: Job['kind
   return { status: errors.length === mine.length ? 'failed' : 'partial', errors };
 }
 
+/**
+ * Each node training job's median round: the timing whose median step time is the median over the rounds,
+ * with every round's median step time in `roundStepMs`.
+ */
+export function medianRounds(rounds: JobOutcome[][]): JobOutcome[] {
+  if (rounds.length === 0) return [];
+  return rounds[0]!.map((first, i) => {
+    const all = rounds.map((r) => r[i]!).filter((o) => o.ok);
+    if (all.length === 0) return first;
+    const times = all.map((o) => (o as { result: TrainTiming }).result.stepMsMedian);
+    const pick = all.find((o) => (o as { result: TrainTiming }).result.stepMsMedian === lowerMedian(times))!;
+    const result = { ...(pick as { result: TrainTiming }).result, roundStepMs: times };
+    return { ...pick, result } as JobOutcome;
+  });
+}
+
+/** The reference's median round per config, with every round's per-step samples/s. */
+export function medianTorchRows(rounds: TorchConfigRow[][]): TorchConfigRow[] {
+  const configs = [...new Set(rounds.flat().map((r) => r.config))];
+  return configs.map((config) => {
+    const rows = rounds.flatMap((r) => r.filter((x) => x.config === config));
+    const rates = rows.map((r) => r.samplesPerSecondStep);
+    const pick = rows.find((r) => r.samplesPerSecondStep === lowerMedian(rates))!;
+    return { ...pick, roundSamplesPerSecondStep: rates };
+  });
+}
+
+/** The middle value (the lower of the two middle ones for an even count), so that it is one of the values. */
+function lowerMedian(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[(s.length - 1) >> 1]!;
+}
+
+/** Our samples/s over PyTorch's per-step samples/s round by round, where both ran in rounds. */
+function roundRatios(t: TrainTiming, ref: TorchConfigRow | undefined): { vsTorchRounds?: number[] } {
+  const ours = t.roundStepMs;
+  const theirs = ref?.roundSamplesPerSecondStep;
+  if (!ours || !theirs || ours.length !== theirs.length) return {};
+  return { vsTorchRounds: ours.map((ms, i) => (1000 * t.batch) / ms / theirs[i]!) };
+}
+
 /** Runs the whole benchmark and writes the report; returns the results. */
 export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const t0 = performance.now();
@@ -300,8 +362,30 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const wants = (s: SectionName) => opts.only === null || opts.only.includes(s);
   const profileDir = mkdtempSync(join(tmpdir(), 'ocsf-bench-profile-'));
   const jobs = plannedJobs(opts, wants, profileDir);
-  const outcomes = await runAll(jobs, opts.quick);
+  const probe = wants('reference') && !opts.quick ? probeReference(REPO_ROOT) : null;
+  // With PyTorch present, onnxruntime-node's training runs alternate with the reference's, round by round.
+  const interleave = wants('train') && probe?.ok === true;
+  const isRoundJob = (j: Job) => interleave && j.kind === 'train' && j.runtime === 'node';
+  const outcomes = await runAll(
+    jobs.filter((j) => !isRoundJob(j)),
+    opts.quick,
+  );
   rmSync(profileDir, { recursive: true, force: true });
+  const roundOutcomes: JobOutcome[][] = [];
+  const referenceRuns: ReferenceOutput[] = [];
+  if (probe?.ok) {
+    const plan = referencePlan([...CONFIG_NAMES], probe.blas);
+    const rounds = interleave ? opts.rounds : 1;
+    for (let round = 0; round < rounds; round++) {
+      if (interleave) {
+        log(`round ${round + 1} of ${rounds}: onnxruntime-node training, then PyTorch`);
+        roundOutcomes.push(await runAll(jobs.filter(isRoundJob), false));
+      }
+      log(`PyTorch reference (torch ${probe.torch}, ${probe.blas.name}) …`);
+      referenceRuns.push(await runReference(probe.dir, round === 0 ? plan : { ...plan, matmulRuns: [] }));
+    }
+  }
+  outcomes.push(...medianRounds(roundOutcomes));
   const ok = <T>(kind: Job['kind']) =>
     outcomes.filter((o) => o.ok && o.job.kind === kind) as (JobOutcome & { ok: true; result: T })[];
 
@@ -337,31 +421,32 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     raw: null,
   };
   if (wants('reference')) {
-    const probe = probeReference(REPO_ROOT);
     if (opts.quick)
       status.reference = { status: 'skipped', reason: 'skipped: --quick does not run the PyTorch reference' };
-    else if (!probe.ok) status.reference = { status: 'skipped', reason: `skipped: ${probe.reason}` };
+    else if (!probe?.ok) status.reference = { status: 'skipped', reason: `skipped: ${probe?.reason}` };
     else {
       torch = probe.torch;
-      log(`PyTorch reference (torch ${torch}, ${probe.blas.name}) …`);
-      const plan = referencePlan([...CONFIG_NAMES], probe.blas);
-      const raw = await runReference(probe.dir, plan);
+      const raw = referenceRuns[0]!;
       const errors = [
-        ...(raw.trainError ? [{ job: 'bench_train.py', error: raw.trainError }] : []),
+        ...referenceRuns.flatMap((run, i) =>
+          run.trainError ? [{ job: `bench_train.py (round ${i + 1})`, error: run.trainError }] : [],
+        ),
         ...raw.matmul
           .filter((m) => m.error)
           .map((m) => ({ job: `bench_matmul.py ×${m.blasThreads}`, error: m.error! })),
       ];
+      const runs = referenceRuns.length + raw.matmul.length;
       status.reference =
         errors.length === 0
           ? { status: 'ok' }
-          : { status: errors.length === 1 + raw.matmul.length ? 'failed' : 'partial', errors };
+          : { status: errors.length === runs ? 'failed' : 'partial', errors };
+      const batch = modelSize('base', false).batch;
       reference = {
         torch,
         blas: probe.blas,
         dir: probe.dir,
         commands: [raw.trainCommand, ...raw.matmulCommands],
-        train: torchRows(raw.train, modelSize('base', false).batch, 1024),
+        train: medianTorchRows(referenceRuns.map((run) => torchRows(run.train, batch, 1024))),
         matmulPeakGflops: torchMatmulPeak(raw),
         raw,
       };
@@ -388,6 +473,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
       gflopsModelOnly: (t.samplesPerSecond * flops.model) / 1e9,
       fractionOfPeak: peak ? gflops / peak : null,
       vsTorchStep: ref ? t.samplesPerSecond / ref.samplesPerSecondStep : null,
+      ...roundRatios(t, ref),
       vsTorchEpoch: ref ? t.samplesPerSecond / ref.samplesPerSecondEpoch : null,
       peakRssMiB: o.peakRssMiB,
       load1AtStart: o.load1AtStart,

@@ -1,12 +1,14 @@
 // The training-step harness: builds the fused step for a model size, feeds it random batches on
-// onnxruntime-node or onnxruntime-web, and times it (warm-up, then repetitions of several steps).
+// onnxruntime-node or onnxruntime-web (in Node, or in Chromium through browser.ts), and times it
+// (warm-up, then repetitions of several steps).
 import { performance } from 'node:perf_hooks';
-import type { InferenceSession } from 'onnxruntime-common';
-import { Tensor } from 'onnxruntime-common';
-import { type Artifacts, buildArtifacts, NEXT } from '../../graphs/artifacts.ts';
-import type { TensorData } from '../../graphs/onnx/builder.ts';
-import { CARDINALITIES, type ModelSize, NUM_NUMERICAL, type TimingPlan, trainingConfig } from './configs.ts';
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { type Artifacts, buildArtifacts } from '../../graphs/artifacts.ts';
+import { type ModelSize, type TimingPlan, trainingConfig } from './configs.ts';
+import { type StepTimes, timeSteps } from './feeds.ts';
 import { median } from './stats.ts';
+
+export { batchFeeds, batchPool, Random, randomRows, StepState } from './feeds.ts';
 
 /** Where a session runs: onnxruntime-node's CPU provider or onnxruntime-web's wasm, with its thread count. */
 export interface RuntimeChoice {
@@ -14,9 +16,17 @@ export interface RuntimeChoice {
   threads: number;
 }
 
-/** A readable label such as `node ×2` or `wasm ×1`. */
-export function runtimeLabel(r: RuntimeChoice): string {
-  return `${r.runtime === 'node' ? 'onnxruntime-node cpu' : 'onnxruntime-web wasm'} ×${r.threads}`;
+/** Where a training timing ran: a `RuntimeChoice`, or onnxruntime-web's wasm in headless Chromium. */
+export type TrainRuntime = RuntimeChoice['runtime'] | 'chromium';
+
+/** A readable label such as `onnxruntime-node cpu ×2` or `onnxruntime-web wasm ×1`. */
+export function runtimeLabel(r: { runtime: TrainRuntime; threads: number }): string {
+  const names = {
+    node: 'onnxruntime-node cpu',
+    wasm: 'onnxruntime-web wasm',
+    chromium: 'onnxruntime-web wasm in Chromium',
+  };
+  return `${names[r.runtime]} ×${r.threads}`;
 }
 
 /** Creates an ONNX Runtime session on the chosen runtime through the project's session factories. */
@@ -34,104 +44,6 @@ export async function openSession(
   return createSession(bytes, config);
 }
 
-/** A seeded xorshift generator with uniform and standard-normal draws. */
-export class Random {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
-  }
-  /** Uniform in [0, 1). */
-  uniform(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 4294967296;
-  }
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    const u = 1 - this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
-  }
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.uniform() * n);
-  }
-}
-
-/** Standard-normal numericals [rows, 50] and uniform categorical ids [rows, 4] for the tutorial's columns. */
-export function randomRows(
-  rows: number,
-  rng: Random,
-): { numerical: Float32Array; categorical: BigInt64Array } {
-  const numerical = new Float32Array(rows * NUM_NUMERICAL);
-  for (let i = 0; i < numerical.length; i++) numerical[i] = rng.normal();
-  const categorical = new BigInt64Array(rows * CARDINALITIES.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < CARDINALITIES.length; c++) {
-      categorical[r * CARDINALITIES.length + c] = BigInt(rng.int(CARDINALITIES[c]!));
-    }
-  }
-  return { numerical, categorical };
-}
-
-function tensorOf(t: TensorData): Tensor {
-  return new Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
-}
-
-/** A batch as the step's `numerical` and `categorical` feeds. */
-export function batchFeeds(batch: number, numerical: Float32Array, categorical: BigInt64Array) {
-  return {
-    numerical: new Tensor('float32', numerical, [batch, NUM_NUMERICAL]),
-    categorical: new Tensor('int64', categorical, [batch, CARDINALITIES.length]),
-  };
-}
-
-/**
- * The training loop's state between steps: every parameter, buffer and AdamW moment as a tensor.
- * `advance` replaces each input with the step's `<name>.next` output, without copying.
- */
-export class StepState {
-  readonly feeds: Record<string, Tensor> = {};
-  private readonly carried: string[];
-  private stepNumber = 0;
-
-  constructor(
-    readonly artifacts: Artifacts,
-    readonly lr = 1e-3,
-    readonly seed = 1,
-  ) {
-    const m = artifacts.manifest;
-    for (const s of m.state) {
-      const t = artifacts.initial.get(s.name);
-      if (!t) throw new Error(`no initial value for ${s.name}`);
-      this.feeds[s.name] = tensorOf(t);
-    }
-    const p = m.optimizerLayout.reduce((a, s) => a + s.size, 0);
-    this.feeds['optim.exp_avg'] = new Tensor('float32', new Float32Array(p), [p]);
-    this.feeds['optim.exp_avg_sq'] = new Tensor('float32', new Float32Array(p), [p]);
-    this.feeds.lr = new Tensor('float64', Float64Array.of(lr), []);
-    this.feeds.seed = new Tensor('int64', BigInt64Array.of(BigInt(seed)), []);
-    this.carried = m.graphs.train_step.outputs.filter((o) => o.name.endsWith(NEXT)).map((o) => o.name);
-  }
-
-  /** Sets the batch and the next step number (1, 2, 3, …). */
-  prepare(batch: { numerical: Tensor; categorical: Tensor }): Record<string, Tensor> {
-    this.stepNumber += 1;
-    this.feeds.step = new Tensor('int64', BigInt64Array.of(BigInt(this.stepNumber)), []);
-    this.feeds.numerical = batch.numerical;
-    this.feeds.categorical = batch.categorical;
-    return this.feeds;
-  }
-
-  /** Feeds every `<name>.next` output back as `<name>`; returns the loss. */
-  advance(out: Record<string, Tensor>): number {
-    for (const name of this.carried) this.feeds[name.slice(0, -NEXT.length)] = out[name]!;
-    return Number((out.loss!.data as Float32Array)[0]);
-  }
-}
-
 /** Builds the fused step (and everything else) for a model size; returns the artifacts and the build time. */
 export function buildFor(size: ModelSize): { artifacts: Artifacts; buildMs: number } {
   const t0 = performance.now();
@@ -146,7 +58,7 @@ export interface TrainTiming {
   numBlocks: number;
   batch: number;
   params: number;
-  runtime: RuntimeChoice['runtime'];
+  runtime: TrainRuntime;
   threads: number;
   buildMs: number;
   sessionMs: number;
@@ -162,17 +74,8 @@ export interface TrainTiming {
   firstLoss: number;
   lastLoss: number;
   notice?: string;
-}
-
-const BATCH_POOL = 8;
-
-/** A pool of random batches, each already wrapped as feeds. */
-export function batchPool(batch: number, count = BATCH_POOL, seed = 7) {
-  const rng = new Random(seed);
-  return Array.from({ length: count }, () => {
-    const { numerical, categorical } = randomRows(batch, rng);
-    return batchFeeds(batch, numerical, categorical);
-  });
+  /** Median ms per step of each round, when the job ran in rounds alternating with PyTorch (this is the median round). */
+  roundStepMs?: number[];
 }
 
 /** Times the fused training step of `size` on `choice` (session creation excluded). */
@@ -186,45 +89,51 @@ export async function timeTraining(
   const t0 = performance.now();
   const { session, notice } = await openSession(artifacts.trainStep, choice);
   const sessionMs = performance.now() - t0;
-  const state = new StepState(artifacts);
-  const pool = batchPool(size.batch);
-  let k = 0;
-  let firstLoss = Number.NaN;
-  let lastLoss = Number.NaN;
-  const step = async () => {
-    const out = (await session.run(state.prepare(pool[k++ % pool.length]!))) as Record<string, Tensor>;
-    lastLoss = state.advance(out);
-    if (Number.isNaN(firstLoss)) firstLoss = lastLoss;
-  };
-  for (let i = 0; i < plan.warmupSteps; i++) await step();
-  const repetitionStepMs: number[] = [];
-  for (let r = 0; r < plan.repetitions; r++) {
-    const start = performance.now();
-    for (let i = 0; i < plan.stepsPerRepetition; i++) await step();
-    repetitionStepMs.push((performance.now() - start) / plan.stepsPerRepetition);
-  }
+  const { repetitionStepMs, firstLoss, lastLoss } = await timeSteps(
+    artifacts,
+    size.batch,
+    plan,
+    async (feeds) => (await session.run(feeds)) as Record<string, Tensor>,
+  );
   await session.release();
-  const stepMsMedian = median(repetitionStepMs);
+  return trainTiming(
+    size,
+    choice,
+    plan,
+    { buildMs, sessionMs, params, notice },
+    { repetitionStepMs, firstLoss, lastLoss },
+  );
+}
+
+/** The timing record of one configuration on one runtime, from the timed loop's measurements. */
+export function trainTiming(
+  size: ModelSize,
+  where: { runtime: TrainRuntime; threads: number },
+  plan: TimingPlan,
+  setup: { buildMs: number; sessionMs: number; params: number; notice?: string | undefined },
+  times: StepTimes,
+): TrainTiming {
+  const stepMsMedian = median(times.repetitionStepMs);
   return {
     config: size.name,
     dModel: size.dModel,
     numBlocks: size.numBlocks,
     batch: size.batch,
-    params,
-    runtime: choice.runtime,
-    threads: choice.threads,
-    buildMs,
-    sessionMs,
+    params: setup.params,
+    runtime: where.runtime,
+    threads: where.threads,
+    buildMs: setup.buildMs,
+    sessionMs: setup.sessionMs,
     warmupSteps: plan.warmupSteps,
     repetitions: plan.repetitions,
     stepsPerRepetition: plan.stepsPerRepetition,
-    repetitionStepMs,
+    repetitionStepMs: times.repetitionStepMs,
     stepMsMedian,
-    stepMsMin: Math.min(...repetitionStepMs),
-    stepMsMax: Math.max(...repetitionStepMs),
+    stepMsMin: Math.min(...times.repetitionStepMs),
+    stepMsMax: Math.max(...times.repetitionStepMs),
     samplesPerSecond: (1000 * size.batch) / stepMsMedian,
-    firstLoss,
-    lastLoss,
-    ...(notice ? { notice } : {}),
+    firstLoss: times.firstLoss,
+    lastLoss: times.lastLoss,
+    ...(setup.notice ? { notice: setup.notice } : {}),
   };
 }

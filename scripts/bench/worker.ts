@@ -10,12 +10,12 @@ import { benchMatmul, matmulShapes } from './matmul.ts';
 import { benchMemory, memoryPlan } from './memory.ts';
 import { profileTraining } from './profile.ts';
 import { QUICK_START_EVENTS } from './start.ts';
-import { timeTraining } from './train.ts';
+import { type TrainRuntime, timeTraining } from './train.ts';
 import { benchTrainer, trainerBatches, trainerRounds } from './trainer.ts';
 
 /** One unit of work. */
 export type Job =
-  | { kind: 'train'; config: ConfigName; runtime: 'node' | 'wasm'; threads: number; quick: boolean }
+  | { kind: 'train'; config: ConfigName; runtime: TrainRuntime; threads: number; quick: boolean }
   | { kind: 'profile'; config: ConfigName; threads: number; quick: boolean; dir: string }
   | { kind: 'matmul'; threads: number; quick: boolean }
   | { kind: 'infer'; caseName: string; runtime: 'node' | 'wasm'; threads: number; quick: boolean }
@@ -35,6 +35,10 @@ export type JobOutcome = { job: Job; peakRssMiB: number; load1AtStart: number; s
 export async function runJob(job: Job): Promise<unknown> {
   switch (job.kind) {
     case 'train':
+      if (job.runtime === 'chromium') {
+        const { timeTrainingInChromium } = await import('./browser.ts');
+        return timeTrainingInChromium(modelSize(job.config, job.quick), job.threads, trainPlan(job.quick));
+      }
       return timeTraining(
         modelSize(job.config, job.quick),
         { runtime: job.runtime, threads: job.threads },

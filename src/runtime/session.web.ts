@@ -79,18 +79,27 @@ export async function availableDevices(): Promise<DeviceStatus[]> {
 let wasmThreads: number | undefined;
 
 /**
+ * Whether onnxruntime-web may start wasm threads here: in a cross-origin isolated page (COOP/COEP
+ * headers give it SharedArrayBuffer), and under Node, whose worker threads need no isolation.
+ */
+export function wasmThreadsAllowed(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } } };
+  return g.crossOriginIsolated === true || typeof g.process?.versions?.node === 'string';
+}
+
+/**
  * Sets `ort.env.wasm.numThreads` before the first session (onnxruntime-web reads it once). Threads need a
- * cross-origin isolated page (COOP/COEP headers); elsewhere, Node included, one thread is used.
+ * cross-origin isolated page (COOP/COEP headers) or Node; elsewhere one thread is used.
  * Returns a notice when the request could not be honoured.
  */
 export function configureWasmThreads(config: SessionConfig): string | undefined {
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  const threads = isolated ? (config.threads ?? defaultThreads(cores())) : 1;
+  const allowed = wasmThreadsAllowed();
+  const threads = allowed ? (config.threads ?? defaultThreads(cores())) : 1;
   if (wasmThreads === undefined) {
     ort.env.wasm.numThreads = threads;
     wasmThreads = threads;
   }
-  if (config.threads !== undefined && config.threads > 1 && !isolated) {
+  if (config.threads !== undefined && config.threads > 1 && !allowed) {
     return `threads=${config.threads} needs a cross-origin isolated page (COOP/COEP headers): using 1 thread`;
   }
   if (config.threads !== undefined && config.threads !== wasmThreads) {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { gemmFlops, type ProfileEvent, summarizeProfile } from '../../scripts/bench/profile.ts';
-import type { BenchResults } from '../../scripts/bench/results.ts';
+import type { BenchResults, TorchConfigRow, TrainRow } from '../../scripts/bench/results.ts';
 import { targets } from '../../scripts/bench/results.ts';
-import { blasEnvironment, parseOptions, REPO_ROOT } from '../../scripts/bench/run.ts';
+import { blasEnvironment, medianTorchRows, parseOptions, REPO_ROOT } from '../../scripts/bench/run.ts';
 import type { ServeSectionResult } from '../../scripts/bench/service.ts';
 import { parseStartOutput } from '../../scripts/bench/start.ts';
 import type { TrainerBenchResult } from '../../scripts/bench/trainer.ts';
@@ -57,6 +57,13 @@ describe('npm start summary', () => {
   });
 });
 
+/** The target whose name contains `part`. */
+function named(list: ReturnType<typeof targets>, part: string) {
+  const t = list.find((x) => x.name.includes(part));
+  assert.ok(t, `no target named like ${part}`);
+  return t;
+}
+
 describe('bench targets', () => {
   const empty = {
     train: [],
@@ -83,13 +90,47 @@ describe('bench targets', () => {
       trainerSteps: 60,
     }) as TrainerBenchResult;
 
+  test('a PyTorch target holds only if it holds in every round; wasm is compared at the same thread count', () => {
+    const row = (runtime: string, stepMs: number, rounds?: number[]) =>
+      ({
+        config: 'base',
+        runtime,
+        threads: 2,
+        batch: 256,
+        stepMsMedian: stepMs,
+        samplesPerSecond: (1000 * 256) / stepMs,
+        ...(rounds && { vsTorchRounds: rounds }),
+      }) as unknown as TrainRow;
+    const torch = { config: 'base', samplesPerSecondStep: 900 } as TorchConfigRow;
+    const train = [row('node', 128, [2.3, 1.9, 2.2]), row('wasm', 300), row('chromium', 250)];
+    const list = targets({ ...empty, train, reference: { ...empty.reference, train: [torch] } });
+    const base = named(list, 'demo config');
+    assert.ok(Math.abs(base.measured! - 2000 / 900) < 1e-9);
+    assert.equal(base.met, false);
+    assert.match(base.detail, /round by round 2\.30×, 1\.90×, 2\.20×/);
+    const wasm = named(list, 'wasm');
+    assert.equal(wasm.met, false);
+    assert.ok(Math.abs(wasm.measured! - 300 / 128) < 1e-9);
+    assert.match(wasm.detail, /base Node ×2 2\.34×, base Chromium ×2 1\.95×/);
+  });
+
+  test('the median round is one of the rounds, with every round kept', () => {
+    const rows = medianTorchRows([
+      [{ config: 'base', samplesPerSecondStep: 800 } as TorchConfigRow],
+      [{ config: 'base', samplesPerSecondStep: 1000 } as TorchConfigRow],
+      [{ config: 'base', samplesPerSecondStep: 900 } as TorchConfigRow],
+    ]);
+    assert.equal(rows[0]!.samplesPerSecondStep, 900);
+    assert.deepEqual(rows[0]!.roundSamplesPerSecondStep, [800, 1000, 900]);
+  });
+
   test('the Trainer target takes the worse thread count', () => {
-    const t = targets({ ...empty, trainer: [trainerRow(1, 0.97), trainerRow(2, 0.85)] })[2]!;
+    const t = named(targets({ ...empty, trainer: [trainerRow(1, 0.97), trainerRow(2, 0.85)] }), 'Trainer');
     assert.equal(t.met, false);
     assert.equal(t.measured, 0.85);
     assert.match(t.detail, /missed at ×2 by 5 percentage points/);
-    assert.equal(targets({ ...empty, trainer: [trainerRow(1, 0.95)] })[2]!.met, true);
-    assert.equal(targets(empty)[2]!.met, null);
+    assert.equal(named(targets({ ...empty, trainer: [trainerRow(1, 0.95)] }), 'Trainer').met, true);
+    assert.equal(named(targets(empty), 'Trainer').met, null);
   });
 
   test('a missed service p99 names the scoring cost per event', () => {
@@ -114,7 +155,7 @@ describe('bench targets', () => {
       trainSeconds: 10,
       modelConfig: { dModel: 64, numBlocks: 2 },
     } satisfies ServeSectionResult;
-    const t = targets({ ...empty, serve })[3]!;
+    const t = named(targets({ ...empty, serve }), 'service');
     assert.equal(t.met, false);
     assert.equal(t.measured, 68);
     assert.match(t.detail, /≈ 0\.50 ms per event/);
