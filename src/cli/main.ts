@@ -1,12 +1,17 @@
-// The `ocsf-embed` command line: wires the command list into yargs and reports errors.
+// The `ocsf-embed` command line: wires the command list into yargs (loading only the named command's
+// module) and reports errors.
+import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isUserFacing } from '../core/errors.ts';
-import { commands } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 
-const cli = yargs(hideBin(process.argv))
+const argv = hideBin(process.argv);
+const { version } = createRequire(import.meta.url)('ocsf-embed/package.json') as { version: string };
+const cli = yargs(argv)
   .scriptName('ocsf-embed')
-  .command(commands)
+  .version(version)
+  .command(await commandsFor(argv))
   .demandCommand(1, 'Name a command; `ocsf-embed --help` lists them.')
   .strict()
   .recommendCommands()
