@@ -2,6 +2,7 @@
 // train with checkpoints and metrics, export model.onnx and the reference embeddings, and
 // write the report. `ocsf-embed train` and `npm start` both go through here.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -23,7 +24,7 @@ import { RUN_FILES } from '../run/layout.ts';
 import type { EpochRecord, StepRecord } from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
 import { createProgress } from './progress.node.ts';
-import { FIT_DEFAULTS, type FitOptions, Trainer } from './trainer.ts';
+import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, Trainer } from './trainer.ts';
 
 /** Everything a run needs, as the CLI resolves it. */
 export interface RunOptions {
@@ -41,6 +42,10 @@ export interface RunOptions {
   specPath?: string;
   /** Print progress lines (default true). */
   verbose?: boolean;
+  /** Progress within each epoch and each finished epoch, besides (or instead of) the printed lines. */
+  callbacks?: Pick<FitCallbacks, 'onBatch' | 'onEpoch'>;
+  /** Ctrl-C saves a checkpoint and stops (default true; a library caller may handle signals itself). */
+  interruptible?: boolean;
 }
 
 /** What a finished (or interrupted) run reports. */
@@ -78,9 +83,8 @@ interface SavedRun {
 }
 
 function versions(): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
+  // The package's own package.json by name (its `exports` lists it), from the sources and from dist/ alike.
+  const pkg = createRequire(import.meta.url)('ocsf-embed/package.json') as { version: string };
   return {
     'ocsf-embed': pkg.version,
     onnxruntime: ort.env.versions.node ?? 'unknown',
@@ -206,7 +210,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     trainer.requestStop('interrupted by the user');
     process.once('SIGINT', () => process.exit(130));
   };
-  process.once('SIGINT', onSigint);
+  if (o.interruptible !== false) process.once('SIGINT', onSigint);
   const info = { versions: versions(), spec: basename(RUN_FILES.spec) };
   const cores = availableParallelism();
   log(
@@ -216,9 +220,13 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
   const progress = createProgress(batchSize, o.verbose === false);
   const result = await trainer.fit(data.train, data.val, saved.fit, {
     onStep: keep,
-    onBatch: (p) => progress.update({ ...p, epochs: saved.fit.epochs }),
+    onBatch: (p) => {
+      progress.update({ ...p, epochs: saved.fit.epochs });
+      o.callbacks?.onBatch?.(p);
+    },
     onEpoch: (r) => {
       keep(r);
+      o.callbacks?.onEpoch?.(r);
       progress.line(
         `epoch ${r.epoch}/${saved.fit.epochs}  step ${r.step}  train ${r.train_loss.toFixed(4)}  val ${r.val_loss?.toFixed(4) ?? '-'}  lr ${r.lr.toExponential(2)}  ${Math.round(r.samples_per_s)} samples/s${r.best ? '  (best)' : ''}`,
       );

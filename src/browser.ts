@@ -1,0 +1,31 @@
+// The library API in a browser (`import … from 'ocsf-embed'` under the `browser` condition, which
+// bundlers apply): the portable API, plus opening models and runs from bytes on onnxruntime-web (an
+// optional peer dependency that this entry needs). Point `env.wasm.wasmPaths` of onnxruntime-web at its
+// .wasm files when the bundler does not serve them beside the bundle.
+import { webKnnRuntime } from './detect/knn.web.ts';
+import { loadEmbedder } from './embed/embedder.web.ts';
+import { RunModel } from './run/run-model.ts';
+import { decodeRunScoring } from './run/scoring.ts';
+import type { SessionConfig } from './runtime/session.web.ts';
+
+export { webKnnRuntime } from './detect/knn.web.ts';
+export { loadEmbedder } from './embed/embedder.web.ts';
+export * from './index.ts';
+export { availableDevices, createSession } from './runtime/session.web.ts';
+
+/** The files of a run, as bytes: model.onnx, and for scoring the run's reference.safetensors and scorer.json. */
+export interface RunFiles {
+  model: Uint8Array;
+  reference?: Uint8Array;
+  scorer?: Uint8Array | string;
+}
+
+/**
+ * Opens a run from its files' bytes (fetched, or picked by the user) on onnxruntime-web: embedding with
+ * model.onnx, and scoring when the reference set and scorer are given too. Release it when done.
+ */
+export async function openRun(files: RunFiles, config: SessionConfig = {}): Promise<RunModel> {
+  const scoring = files.reference && files.scorer ? decodeRunScoring(files.reference, files.scorer) : null;
+  const embedder = await loadEmbedder(files.model, config);
+  return new RunModel(embedder, scoring, webKnnRuntime({ ...config, device: config.device ?? 'cpu' }));
+}

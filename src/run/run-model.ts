@@ -1,0 +1,51 @@
+// A run opened for embedding and scoring, on any runtime: the Embedder, the run's scoring state when it
+// has one, and a k-NN runtime. Node opens runs from a directory (`LoadedModel`); a browser from the bytes
+// of the run's files (`openRun` in src/browser.ts).
+import { UserError } from '../core/errors.ts';
+import { type KnnRuntime, releaseKnnSession } from '../detect/knn.ts';
+import type { Embedder } from '../embed/embedder.ts';
+import { eventUids, type RunScoringState, type ScoredBatch, scoreEmbeddings } from './scoring.ts';
+
+/** Embeds and scores events with one run's model.onnx and, when given, its reference set and scorer. */
+export class RunModel {
+  constructor(
+    readonly embedder: Embedder,
+    readonly scoring: RunScoringState | null,
+    private readonly knn: KnnRuntime,
+  ) {
+    if (scoring && scoring.d !== embedder.dimension) {
+      throw new UserError(
+        `the scorer was fitted on embeddings of width ${scoring.d} but the model gives ${embedder.dimension}: give model.onnx, reference.safetensors and scorer.json from the same run`,
+      );
+    }
+  }
+
+  /** Width of the embeddings. */
+  get dimension(): number {
+    return this.embedder.dimension;
+  }
+
+  /** Embeddings of OCSF events, row-major [events, dimension]; `normalized` gives unit-length rows. */
+  embed(events: readonly object[], normalized = false): Promise<Float32Array> {
+    return this.embedder.embed(events, { normalized });
+  }
+
+  /**
+   * Anomaly scores of the events against the run's reference embeddings, with each event's nearest
+   * reference events (the explanation of its score). `firstRow` numbers events that have no uid.
+   */
+  async score(events: readonly object[], firstRow = 0): Promise<ScoredBatch> {
+    if (!this.scoring) {
+      throw new UserError("scoring needs the run's reference.safetensors and scorer.json besides model.onnx");
+    }
+    const queries = await this.embed(events, true);
+    const uids = eventUids(events, this.embedder.spec.uidPath, firstRow);
+    return scoreEmbeddings(this.scoring, queries, uids, this.knn);
+  }
+
+  /** Releases the ONNX Runtime sessions. */
+  async release(): Promise<void> {
+    await releaseKnnSession(this.knn);
+    await this.embedder.release();
+  }
+}
