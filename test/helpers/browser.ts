@@ -1,14 +1,66 @@
-// Headless Chromium for tests: launch it, bundle a TypeScript entry for the browser with
-// esbuild, serve files on 127.0.0.1, and run one of the entry's exported functions in a page.
-import { existsSync, readFileSync } from 'node:fs';
+// Headless Chromium for tests: find it (the system's, else the one from the npm registry), launch it,
+// bundle a TypeScript entry for the browser with esbuild, serve files on 127.0.0.1, and run one of the
+// entry's exported functions in a page.
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Where Debian's chromium package puts the browser; `CHROMIUM_PATH` overrides it. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SYSTEM_CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Which Chromium the tests run, and where it came from. */
+export interface FoundChromium {
+  path: string;
+  source: 'system' | 'npm';
+}
+
+/** The folder the npm registry's Chromium (@sparticuz/chromium) is unpacked into, one per version. */
+export function npmChromiumDir(): string {
+  const main = createRequire(import.meta.url).resolve('@sparticuz/chromium'); // <package>/build/index.js
+  const { version } = JSON.parse(readFileSync(join(dirname(main), '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return join(tmpdir(), `ocsf-embed-chromium-${version}`);
+}
+
+/**
+ * Unpacks @sparticuz/chromium (a dev dependency: a headless Chromium as Brotli archives) once: into a
+ * private staging folder, then renamed into place, so test processes starting together never see half
+ * a browser. Returns the executable.
+ */
+async function unpackNpmChromium(): Promise<string> {
+  const dir = npmChromiumDir();
+  const exe = join(dir, 'chromium');
+  if (existsSync(exe)) return exe;
+  const staging = mkdtempSync(join(tmpdir(), 'ocsf-embed-chromium-unpack-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = staging; // the package unpacks into os.tmpdir()
+  try {
+    const { default: Chromium } = await import('@sparticuz/chromium');
+    await Chromium.executablePath();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  try {
+    renameSync(staging, dir);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another process got there first
+  }
+  if (!existsSync(exe)) throw new Error(`@sparticuz/chromium did not unpack a browser into ${dir}`);
+  return exe;
+}
+
+/** The system Chromium at `system` when it is there, else the npm registry's (unpacked on first use). */
+export async function findChromium(system = SYSTEM_CHROMIUM): Promise<FoundChromium> {
+  if (existsSync(system)) return { path: system, source: 'system' };
+  return { path: await unpackNpmChromium(), source: 'npm' };
+}
 
 /** Flags for a quiet, offline headless Chromium. */
 export const CHROMIUM_ARGS = [
@@ -22,14 +74,10 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Launches headless Chromium; fails with the install command when it is missing. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}; browser tests need it: run \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_PATH).`,
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** Launches headless Chromium (see {@link findChromium}). */
+export async function launchChromium(system = SYSTEM_CHROMIUM): Promise<Browser> {
+  const { path } = await findChromium(system);
+  return chromium.launch({ executablePath: path, args: CHROMIUM_ARGS });
 }
 
 /**

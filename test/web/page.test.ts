@@ -1,7 +1,7 @@
 // The browser page end to end: build it, serve it with scripts/serve-web.ts, choose a model and events
 // through its file inputs in headless Chromium, and check the plot, the sortable table and a screenshot.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -10,7 +10,7 @@ import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
 import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { generateEvents, makeTinyRun, readJsonl, type TinyRun } from '../embed/tiny-run.ts';
-import { CHROMIUM_PATH, launchChromium } from '../helpers/browser.ts';
+import { launchChromium } from '../helpers/browser.ts';
 
 const EVENTS = 300;
 
@@ -32,10 +32,6 @@ const errors: string[] = [];
 let selfScored: { uids: string[]; scores: string[] } | undefined;
 
 before(async () => {
-  assert.ok(
-    existsSync(CHROMIUM_PATH),
-    `Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_PATH)`,
-  );
   run = makeTinyRun();
   eventsPath = join(run.dir, 'sample.jsonl');
   parquetPath = join(run.dir, 'sample.parquet');
