@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Command-line entry: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
+// Command-line entry. An installed package runs the compiled CLI in dist/; a source checkout (src/ beside
+// bin/) runs the TypeScript sources through tsx, so edits take effect without a build.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/src/cli/main.js');
+}

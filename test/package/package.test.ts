@@ -1,0 +1,267 @@
+// The package as a user gets it: build, pack, install the tarball into a temporary project (from the local
+// npm cache, install scripts governed by the project's own allowScripts as the README says), then use it
+// there — the Node example, the CLI, types under tsc (node16, and bundler with the browser condition), and
+// the browser example bundled with esbuild and run in Chromium — and check what the tarball holds.
+import assert from 'node:assert/strict';
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { generate } from '../../src/data/generate/index.ts';
+import { LoadedModel } from '../../src/run/model.node.ts';
+import { launchChromium, serve } from '../helpers/browser.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  devDependencies: Record<string, string>;
+};
+
+/** The environment of a user's shell: none of the npm_* settings `npm test` passes down from this checkout. */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+}
+
+function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: userEnv(), ...opts });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return String(r.stdout);
+}
+
+let dir: string;
+let project: string;
+let tarball: string;
+let packed: string[];
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-package-'));
+  project = join(dir, 'consumer');
+  mkdirSync(project);
+  run(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+    },
+  );
+  const info = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  tarball = join(dir, info[0]!.filename);
+  packed = info[0]!.files.map((f) => f.path);
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify(
+      {
+        name: 'consumer',
+        private: true,
+        type: 'module',
+        allowScripts: { 'onnxruntime-node': false, protobufjs: false, esbuild: false },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  run(
+    'npm',
+    [
+      'install',
+      tarball,
+      `onnxruntime-web@${pkg.devDependencies['onnxruntime-web']}`,
+      `esbuild@${pkg.devDependencies.esbuild}`,
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+    ],
+    { cwd: project },
+  );
+});
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the tarball holds the build, the models and the docs, and no tests, scripts, benchmarks or CI', () => {
+  for (const path of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'bin/ocsf-embed.js',
+    'dist/src/node.js',
+    'dist/src/node.d.ts',
+    'dist/src/browser.js',
+    'dist/src/index.js',
+    'dist/graphs/index.js',
+    'models/default/model.onnx',
+    'models/small-contrastive/train_step.onnx',
+  ]) {
+    assert.ok(packed.includes(path), `${path} is missing from the tarball`);
+  }
+  const unwanted = packed.filter((p) => /^(test|scripts|\.ci|docs|web|src|graphs|examples)\//.test(p));
+  assert.deepEqual(unwanted, []);
+});
+
+test('installing the tarball does not download the CUDA libraries', () => {
+  const bin = join(
+    project,
+    'node_modules',
+    'onnxruntime-node',
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
+  assert.ok(existsSync(bin), `${bin} is missing`);
+  assert.deepEqual(
+    readdirSync(bin).filter((f) => f.includes('providers_cuda')),
+    [],
+  );
+});
+
+test('the Node example scores with the default model and trains, embeds and scores a model of its own', () => {
+  writeFileSync(join(project, 'node.mjs'), readFileSync(join(ROOT, 'examples', 'node.mjs')));
+  const out = run(process.execPath, ['node.mjs'], { cwd: project });
+  assert.match(out, /^default model: scored 1000 events, \d+ above the threshold$/m);
+  assert.match(out, /^trained [1-9]\d* steps \([1-9]\d* progress calls\); embedding width 16$/m);
+  assert.match(out, /^embedded 10 events$/m);
+  assert.match(out, /^own model: scored 1000 events, ROC-AUC (0|1)\.\d{3}$/m);
+});
+
+test('the installed CLI runs compiled JavaScript and answers --version and --help without ONNX Runtime', () => {
+  const cli = join(project, 'node_modules', '.bin', 'ocsf-embed');
+  // A resolve hook that records every module specifier naming onnxruntime.
+  const log = join(dir, 'resolved.log');
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) {\n  if (/onnxruntime|tsx/.test(s)) appendFileSync(${JSON.stringify(log)}, s + '\\n');\n  return next(s, c);\n}\n`,
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${join(dir, 'hooks.mjs')}`).href)});\n`,
+  );
+  const env = { ...userEnv(), NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}` };
+  assert.equal(run(cli, ['--version'], { cwd: project, env }).trim(), pkg.version);
+  assert.match(run(cli, ['--help'], { cwd: project, env }), /ocsf-embed train \[inputs\.\.\]/);
+  assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '');
+  // The hook does see onnxruntime when a command needs it.
+  run(cli, ['info', join(project, 'node_modules', 'ocsf-embed', 'models', 'default', 'model.onnx')], {
+    cwd: project,
+    env,
+  });
+  assert.match(readFileSync(log, 'utf8'), /onnxruntime-node/);
+  assert.doesNotMatch(readFileSync(log, 'utf8'), /tsx/);
+});
+
+/** A file that uses the API with its types, and fails to compile if they are missing or `any`. */
+const NODE_CHECK = `import { type LoadedModel, openRun, type ScoredBatch, train, type TrainedRun, Embedder } from 'ocsf-embed';
+import { buildArtifacts, resolveTrainingConfig, type TrainingConfig } from 'ocsf-embed/graphs';
+
+export async function check(): Promise<number> {
+  const run: TrainedRun = await train({ events: ['events.jsonl'], out: 'run', onProgress: (p) => p.loss });
+  const model: LoadedModel = await openRun(run.runDir);
+  const scored: ScoredBatch = await model.score([]);
+  const embedder: Embedder = model.embedder;
+  const config: TrainingConfig = resolveTrainingConfig({ model: { numNumerical: 1, cardinalities: [] } });
+  // @ts-expect-error events must be objects or paths
+  await train({ events: 5, out: 'run' });
+  return scored.scores.length + embedder.dimension + buildArtifacts(config, 2, 1).trainStep.length;
+}
+`;
+
+const BROWSER_CHECK = `import { Embedder, generate, openRun, type RunModel } from 'ocsf-embed';
+
+export async function check(bytes: Uint8Array): Promise<number> {
+  const model: RunModel = await openRun({ model: bytes });
+  const embedder: Embedder = model.embedder;
+  // @ts-expect-error the browser build opens runs from bytes, not paths
+  await openRun('run');
+  return (await model.embed(generate({ events: 1, seed: 1 }).events)).length + embedder.dimension;
+}
+`;
+
+test('types resolve under tsc with moduleResolution node16, and bundler with the browser condition', () => {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const common = {
+    target: 'es2022',
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    types: ['node'],
+    typeRoots: [join(ROOT, 'node_modules', '@types')],
+  };
+  const configs = {
+    'node16.json': {
+      compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16' },
+      files: ['check-node.ts'],
+    },
+    'bundler.json': {
+      compilerOptions: {
+        ...common,
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        customConditions: ['browser'],
+        lib: ['es2023', 'dom'],
+      },
+      files: ['check-browser.ts'],
+    },
+  };
+  writeFileSync(join(project, 'check-node.ts'), NODE_CHECK);
+  writeFileSync(join(project, 'check-browser.ts'), BROWSER_CHECK);
+  for (const [name, config] of Object.entries(configs)) {
+    writeFileSync(join(project, name), JSON.stringify(config));
+    run(process.execPath, [tsc, '-p', name], { cwd: project });
+  }
+});
+
+test('the browser example, bundled with esbuild, scores in Chromium as Node does', async () => {
+  const example = join(project, 'browser');
+  mkdirSync(example);
+  for (const name of ['index.html', 'main.js', 'build.mjs']) {
+    writeFileSync(join(example, name), readFileSync(join(ROOT, 'examples', 'browser', name)));
+  }
+  run(process.execPath, ['build.mjs'], { cwd: example });
+  const served = await serve({}, { dir: join(example, 'dist') });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(served.url);
+    await page.waitForFunction(() => document.body.dataset.state !== 'running', null, { timeout: 60_000 });
+    assert.equal(
+      await page.evaluate(() => document.body.dataset.state),
+      'done',
+      (await page.textContent('#status')) ?? '',
+    );
+    assert.deepEqual(errors, []);
+    const result = await page.evaluate(
+      () =>
+        (globalThis as unknown as { exampleResult: { events: number; dimension: number; scores: number[] } })
+          .exampleResult,
+    );
+    assert.equal(result.events, 300);
+    const model = await LoadedModel.open(join(ROOT, 'models', 'default'));
+    try {
+      const { events } = generate({ events: 300, seed: 7, start: '2026-01-06T00:00:00Z' });
+      const node = await model.score(events);
+      assert.equal(result.dimension, model.dimension);
+      const diff = Math.max(...result.scores.map((s, i) => Math.abs(s - node.scores[i]!)));
+      assert.ok(diff < 1e-4, `browser and Node scores differ by ${diff}`);
+    } finally {
+      await model.release();
+    }
+  } finally {
+    await browser.close();
+    await served.close();
+  }
+});
