@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { generate } from '../../src/data/generate/index.ts';
 import { LoadedModel } from '../../src/run/model.node.ts';
 import { launchChromium, serve } from '../helpers/browser.ts';
@@ -139,27 +140,37 @@ test('the Node example scores with the default model and trains, embeds and scor
 
 test('the installed CLI runs compiled JavaScript and answers --version and --help without ONNX Runtime', () => {
   const cli = join(project, 'node_modules', '.bin', 'ocsf-embed');
-  // A resolve hook that records every module specifier naming onnxruntime.
+  // A resolve hook that records every module specifier a command resolves.
   const log = join(dir, 'resolved.log');
   writeFileSync(
     join(dir, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) {\n  if (/onnxruntime|tsx/.test(s)) appendFileSync(${JSON.stringify(log)}, s + '\\n');\n  return next(s, c);\n}\n`,
+    `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) {\n  appendFileSync(${JSON.stringify(log)}, s + '\\n');\n  return next(s, c);\n}\n`,
   );
   writeFileSync(
     join(dir, 'register.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${join(dir, 'hooks.mjs')}`).href)});\n`,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
   );
   const env = { ...userEnv(), NODE_OPTIONS: `--import ${join(dir, 'register.mjs')}` };
-  assert.equal(run(cli, ['--version'], { cwd: project, env }).trim(), pkg.version);
-  assert.match(run(cli, ['--help'], { cwd: project, env }), /ocsf-embed train \[inputs\.\.\]/);
-  assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '');
-  // The hook does see onnxruntime when a command needs it.
-  run(cli, ['info', join(project, 'node_modules', 'ocsf-embed', 'models', 'default', 'model.onnx')], {
-    cwd: project,
-    env,
-  });
-  assert.match(readFileSync(log, 'utf8'), /onnxruntime-node/);
-  assert.doesNotMatch(readFileSync(log, 'utf8'), /tsx/);
+  const resolved = (args: string[]): { out: string; modules: string } => {
+    rmSync(log, { force: true });
+    const out = run(cli, args, { cwd: project, env });
+    return { out, modules: readFileSync(log, 'utf8') };
+  };
+  const version = resolved(['--version']);
+  assert.equal(version.out.trim(), pkg.version);
+  const help = resolved(['--help']);
+  assert.match(help.out, /ocsf-embed train \[inputs\.\.\]/);
+  for (const { modules } of [version, help]) {
+    assert.match(modules, /dist\/src\/cli\/main\.js/);
+    assert.doesNotMatch(modules, /onnxruntime|apache-arrow|hyparquet|tsx/);
+  }
+  // The same hook sees ONNX Runtime load when a command needs it.
+  const events = join(dir, 'few.jsonl');
+  run(cli, ['generate', '--events', '20', '--seed', '1', '--out', events, '--quiet'], { cwd: project });
+  const model = join(project, 'node_modules', 'ocsf-embed', 'models', 'default', 'model.onnx');
+  const embed = resolved(['embed', events, '--model', model, '--out', join(dir, 'few.npy'), '--quiet']);
+  assert.match(embed.modules, /onnxruntime-node/);
+  assert.doesNotMatch(embed.modules, /tsx/);
 });
 
 /** A file that uses the API with its types, and fails to compile if they are missing or `any`. */
