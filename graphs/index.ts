@@ -13,12 +13,17 @@ export {
 } from './artifacts.ts';
 export {
   ConfigError,
+  type InputWidths,
+  type ModelChoices,
   OBJECTIVE_DEFAULTS,
   type ObjectiveConfig,
   REFERENCE_OBJECTIVE,
+  resolveTrainingChoices,
   resolveTrainingConfig,
+  type TrainingChoices,
   type TrainingConfig,
   validateConfig,
+  withInputs,
 } from './config.ts';
 export { MODEL_DEFAULTS, type ModelConfig } from './models/tabular-resnet.ts';
 export { Builder, type Shape, type TensorData, Value } from './onnx/builder.ts';

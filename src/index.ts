@@ -21,7 +21,7 @@ export {
 } from './dataset/dataset.ts';
 export type { KnnRuntime } from './detect/knn.ts';
 export { type Evaluation, evaluate } from './detect/metrics.ts';
-export { Embedder, type EmbedOptions, type RawBatch, type SessionFactory } from './embed/embedder.ts';
+export { Embedder, type EmbedOptions, type RawBatch } from './embed/embedder.ts';
 export {
   fitSpec,
   parseSpec,
@@ -42,7 +42,7 @@ export {
   type ScoredBatch,
   scoreEmbeddings,
 } from './run/scoring.ts';
-export type { Device, SessionConfig } from './runtime/session.ts';
+export type { Device, SessionConfig, SessionFactory } from './runtime/session.ts';
 export {
   FIT_DEFAULTS,
   type FitCallbacks,

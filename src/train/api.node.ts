@@ -3,15 +3,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainingConfig } from '../../graphs/artifacts.ts';
-import { resolveTrainingConfig } from '../../graphs/config.ts';
+import { resolveTrainingChoices, type TrainingChoices, withInputs } from '../../graphs/config.ts';
 import { UserError } from '../core/errors.ts';
 import type { EncodedDataset } from '../dataset/dataset.ts';
+import { specInputWidths } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
 import type { Checkpoint } from '../run/checkpoint.ts';
 import type { EpochRecord } from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
 import { type FinishSummary, finishRun } from './finish.node.ts';
-import { exportModel, type RunResult, trainRun, withSpecInputs } from './run.node.ts';
+import { exportModel, type RunResult, trainRun } from './run.node.ts';
 import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, type FitResult, Trainer } from './trainer.ts';
 
 /** Progress within an epoch, as `onProgress` receives it. */
@@ -70,9 +71,9 @@ export interface TrainedRun {
   finish: FinishSummary | null;
 }
 
-/** The config over the defaults; the input widths are placeholders until the fitted spec decides them. */
-function resolveConfig(config: TrainingConfigInput = {}): TrainingConfig {
-  return resolveTrainingConfig({ ...config, model: { numNumerical: 1, cardinalities: [], ...config.model } });
+/** The user's choices over the defaults; the input widths come from the fitted spec. */
+function resolveChoices(config: TrainingConfigInput = {}): TrainingChoices {
+  return resolveTrainingChoices(config);
 }
 
 /**
@@ -96,7 +97,7 @@ export async function train(o: TrainOptions): Promise<TrainedRun> {
   const result = await trainRun({
     inputs,
     out: o.out,
-    config: resolveConfig(o.config),
+    config: resolveChoices(o.config),
     fit: { ...FIT_DEFAULTS, ...o.fit },
     batchSize: o.batchSize ?? 256,
     valFraction: o.valFraction ?? 0.1,
@@ -135,7 +136,7 @@ export interface TrainedModel {
  * bytes; nothing is written to disk.
  */
 export async function trainDataset(o: TrainDatasetOptions): Promise<TrainedModel> {
-  const config = withSpecInputs(resolveConfig(o.config), o.spec);
+  const config = withInputs(resolveChoices(o.config), specInputWidths(o.spec));
   let batchSize = o.batchSize ?? 256;
   if (o.train.rows < batchSize) {
     if (o.train.rows < 2) throw new UserError(`only ${o.train.rows} training rows: give more events`);
