@@ -55,7 +55,7 @@ export function trainingGraphFiles(): Map<string, Uint8Array | string> {
 /** The default model's files, copied from its run: what embedding and scoring need. */
 export const DEFAULT_MODEL_FILES = [RUN_FILES.model, RUN_FILES.reference, RUN_FILES.scorer] as const;
 
-/** Trains the default model (3,000 generated events, d-model 32, 2 blocks) and copies it into `dir`. */
+/** Trains the default model (3,000 generated events, d-model 32, 2 blocks, 15 epochs) and copies it into `dir`. */
 export async function trainDefaultModel(dir: string): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'ocsf-embed-default-model-'));
   try {
@@ -64,7 +64,7 @@ export async function trainDefaultModel(dir: string): Promise<void> {
       events,
       out: join(work, 'run'),
       config: { model: { dModel: 32, numBlocks: 2, dropout: 0.1 } },
-      fit: { epochs: 6, lr: 1e-3, patience: 3 },
+      fit: { epochs: 15, lr: 1e-3, patience: 3 },
       batchSize: 128,
       seed: 11,
       threads: 1,
