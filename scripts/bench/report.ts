@@ -557,6 +557,33 @@ function startSection(r: BenchResults): string {
   );
 }
 
+function packageSection(r: BenchResults): string {
+  const p = r.package;
+  if (!p) return absent(r, 'package', 'The installed package', false)!;
+  const rows: (string | number)[][] = [
+    ['`node -e 0`', `${num(p.medianMs.node)} ms`, '1.00×'],
+    ['installed `ocsf-embed --version`', `${num(p.medianMs.version)} ms`, `${num(p.versionOverNode, 2)}×`],
+    [
+      'installed `ocsf-embed --help`',
+      `${num(p.medianMs.help)} ms`,
+      `${num(p.medianMs.help / p.medianMs.node, 2)}×`,
+    ],
+    [
+      'checkout `node bin/ocsf-embed.js --version` (tsx)',
+      `${num(p.medianMs.checkoutVersion)} ms`,
+      `${num(p.medianMs.checkoutVersion / p.medianMs.node, 2)}×`,
+    ],
+  ];
+  return (
+    `## The installed package\n${sectionNote(r, 'package')}\n` +
+    `\`npm pack\` (${num(p.tarballBytes / 1024)} KiB, ${num(p.files)} files) installed into a fresh project from the ` +
+    `local npm cache (build, pack and install: ${num(p.installSeconds, 1)} s); then, over ${p.rounds} alternating ` +
+    'rounds, the median wall time of each command from process start to exit.\n\n' +
+    table(['command', 'median', 'over `node -e 0`'], rows) +
+    '\n'
+  );
+}
+
 function referenceSection(r: BenchResults): string {
   const none = absent(r, 'reference', 'PyTorch reference (same run)', r.reference.torch !== null);
   if (none) return none;
@@ -631,6 +658,7 @@ export function renderReport(r: BenchResults): string {
     memorySection(r),
     serveSection(r),
     startSection(r),
+    packageSection(r),
     referenceSection(r),
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import type { InferenceResult } from './inference.ts';
 import type { IngestBenchResult } from './ingest.ts';
 import type { MatmulResult } from './matmul.ts';
 import type { MemoryResult } from './memory.ts';
+import type { PackageBenchResult } from './package.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { BlasInfo, ReferenceOutput } from './reference.ts';
 import type { ServeSectionResult } from './service.ts';
@@ -23,6 +24,7 @@ export const SECTIONS = [
   'memory',
   'serve',
   'start',
+  'package',
   'reference',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
@@ -124,6 +126,8 @@ export interface BenchResults {
   serve: ServeSectionResult | null;
   /** `npm start`'s script end to end. */
   start: StartBenchResult | null;
+  /** The packed package installed into a fresh project: its CLI's start against a bare `node -e 0`. */
+  package: PackageBenchResult | null;
   reference: {
     torch: string | null;
     /** The BLAS PyTorch's GEMMs ran on. */
@@ -229,7 +233,7 @@ export const TRAINER_GOAL = 0.9;
  */
 export function targets(
   r: Pick<BenchResults, 'train' | 'reference' | 'matmul'> &
-    Partial<Pick<BenchResults, 'trainer' | 'serve' | 'meta'>>,
+    Partial<Pick<BenchResults, 'trainer' | 'serve' | 'meta' | 'package'>>,
 ): Target[] {
   const out: Target[] = [];
   for (const [config, goal, label] of [
@@ -266,7 +270,23 @@ export function targets(
   out.push(wasmTarget(r.train));
   out.push(trainerTarget(r.trainer ?? []));
   out.push(serveTarget(r.serve ?? null));
+  out.push(startupTarget(r.package ?? null));
   return out;
+}
+
+/** The installed CLI's `--version` within 8× a bare `node -e 0` of the same rounds. */
+function startupTarget(p: PackageBenchResult | null): Target {
+  const name = 'installed CLI `--version` ≤ 8× a bare `node -e 0`';
+  if (!p)
+    return { name, goal: 8, measured: null, met: null, detail: 'not measured: needs the package section' };
+  const r = p.versionOverNode;
+  return {
+    name,
+    goal: 8,
+    measured: r,
+    met: r <= 8,
+    detail: `median ${p.medianMs.version.toFixed(0)} ms against ${p.medianMs.node.toFixed(0)} ms over ${p.rounds} alternating rounds: ${r.toFixed(2)}×`,
+  };
 }
 
 /** Training at 2 threads on onnxruntime-node against PyTorch's per-step throughput from the same run. */

@@ -14,6 +14,7 @@ import { INFERENCE_CASES, type InferenceResult } from './inference.ts';
 import type { IngestBenchResult } from './ingest.ts';
 import type { MatmulResult } from './matmul.ts';
 import type { MemoryResult } from './memory.ts';
+import type { PackageBenchResult } from './package.ts';
 import type { ProfileSummary } from './profile.ts';
 import { probeReference, type ReferenceOutput, referencePlan, runReference } from './reference.ts';
 import { renderReport } from './report.ts';
@@ -132,6 +133,8 @@ function describeJob(job: Job): string {
       return 'serve /score';
     case 'start':
       return 'npm start (scripts/generate-and-train.ts)';
+    case 'package':
+      return 'the installed package: CLI start';
   }
 }
 
@@ -301,6 +304,7 @@ export function plannedJobs(
   if (wants('memory')) jobs.push({ kind: 'memory', config: 'base', quick });
   if (wants('serve')) jobs.push({ kind: 'serve', quick });
   if (wants('start')) jobs.push({ kind: 'start', quick });
+  if (wants('package')) jobs.push({ kind: 'package', quick });
   return jobs;
 }
 
@@ -400,6 +404,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     memory: ['memory'],
     serve: ['serve'],
     start: ['start'],
+    package: ['package'],
   };
   for (const s of SECTIONS) {
     if (!wants(s))
@@ -498,6 +503,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const trainer = ok<TrainerBenchResult>('trainer').map((o) => o.result);
   const serve = ok<ServeSectionResult>('serve')[0]?.result ?? null;
   const start = ok<StartBenchResult>('start')[0]?.result ?? null;
+  const pkg = ok<PackageBenchResult>('package')[0]?.result ?? null;
 
   const cpu = cpuInfo();
   const meta: RunMeta = {
@@ -518,7 +524,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     env: blasEnvironment(),
     wallSeconds: (performance.now() - t0) / 1000,
   };
-  const tgs = targets({ train, matmul, reference, trainer, serve, meta });
+  const tgs = targets({ train, matmul, reference, trainer, serve, meta, package: pkg });
   const results: BenchResults = {
     format: 'ocsf-embed.bench/1',
     meta,
@@ -533,6 +539,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     trainer,
     serve,
     start,
+    package: pkg,
     reference,
     targets: tgs,
     proposals: proposals({ profile, train, matmul, targets: tgs, trainer, serve, start }),
@@ -560,6 +567,7 @@ export function rerender(file: string, outDir: string): BenchResults {
   results.trainer ??= [];
   results.serve ??= null;
   results.start ??= null;
+  results.package ??= null;
   for (const s of SECTIONS) {
     results.status[s] ??= {
       status: 'skipped',

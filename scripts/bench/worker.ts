@@ -23,7 +23,8 @@ export type Job =
   | { kind: 'ingest'; format: 'jsonl' | 'parquet'; events: number }
   | { kind: 'trainer'; config: ConfigName; threads: number; quick: boolean }
   | { kind: 'serve'; quick: boolean }
-  | { kind: 'start'; quick: boolean };
+  | { kind: 'start'; quick: boolean }
+  | { kind: 'package'; quick: boolean };
 
 /** What one job reported: its result or its error, the process's peak RSS so far, and the load at its start. */
 export type JobOutcome = { job: Job; peakRssMiB: number; load1AtStart: number; seconds: number } & (
@@ -85,6 +86,10 @@ export async function runJob(job: Job): Promise<unknown> {
     case 'serve': {
       const { benchServeSection, servePlan } = await import('./service.ts');
       return benchServeSection(servePlan(job.quick));
+    }
+    case 'package': {
+      const { benchPackage } = await import('./package.ts');
+      return benchPackage(job.quick ? 3 : 20);
     }
     case 'start': {
       const { benchStart } = await import('./start.ts');

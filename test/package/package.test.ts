@@ -3,93 +3,36 @@
 // there — the Node example, the CLI, types under tsc (node16, and bundler with the browser condition), and
 // the browser example bundled with esbuild and run in Chromium — and check what the tarball holds.
 import assert from 'node:assert/strict';
-import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import {
+  devDependency,
+  type InstalledPackage,
+  packAndInstall,
+  ROOT,
+  run,
+  userEnv,
+} from '../../scripts/pack-install.ts';
 import { generate } from '../../src/data/generate/index.ts';
 import { LoadedModel } from '../../src/run/model.node.ts';
 import { launchChromium, serve } from '../helpers/browser.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  version: string;
-  devDependencies: Record<string, string>;
-};
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-/** The environment of a user's shell: none of the npm_* settings `npm test` passes down from this checkout. */
-function userEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-}
-
-function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: userEnv(), ...opts });
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return String(r.stdout);
-}
-
+let installed: InstalledPackage;
 let dir: string;
 let project: string;
-let tarball: string;
 let packed: string[];
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-package-'));
-  project = join(dir, 'consumer');
-  mkdirSync(project);
-  run(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-    },
-  );
-  const info = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
-  tarball = join(dir, info[0]!.filename);
-  packed = info[0]!.files.map((f) => f.path);
-  writeFileSync(
-    join(project, 'package.json'),
-    `${JSON.stringify(
-      {
-        name: 'consumer',
-        private: true,
-        type: 'module',
-        allowScripts: { 'onnxruntime-node': false, protobufjs: false, esbuild: false },
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  run(
-    'npm',
-    [
-      'install',
-      tarball,
-      `onnxruntime-web@${pkg.devDependencies['onnxruntime-web']}`,
-      `esbuild@${pkg.devDependencies.esbuild}`,
-      '--prefer-offline',
-      '--no-audit',
-      '--no-fund',
-    ],
-    { cwd: project },
-  );
+  installed = packAndInstall([devDependency('onnxruntime-web'), devDependency('esbuild')]);
+  ({ dir, project, files: packed } = installed);
 });
 
 after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (installed) rmSync(installed.dir, { recursive: true, force: true });
 });
 
 test('the tarball holds the build, the models and the docs, and no tests, scripts, benchmarks or CI', () => {
