@@ -1,5 +1,6 @@
 // `npm run build:web`: bundles the browser page (web/main.ts) with esbuild into web/dist/, beside the
-// onnxruntime-web wasm runtime files it loads, so that web/ can be served as static files and works offline.
+// onnxruntime-web wasm runtime files it loads and the default model for the sample, so that web/ can be served
+// as static files and works offline.
 import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -18,6 +19,10 @@ export const PAGE_FILES = ['index.html', 'style.css'] as const;
  * also starts the worker threads when the page is cross-origin isolated.
  */
 export const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
+
+/** The default model (models/default), which the page's "Try it with sample events" loads from dist/model/. */
+export const SAMPLE_MODEL_DIR = resolve(import.meta.dirname, '..', 'models', 'default');
+export const SAMPLE_MODEL_FILES = ['model.onnx', 'reference.safetensors', 'scorer.json'] as const;
 
 /** Options for {@link buildWeb}. */
 export interface BuildWebOptions {
@@ -68,7 +73,11 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuiltWeb>
     plugins: [ortWasmOnly],
   });
   for (const name of ORT_FILES) copyFileSync(join(ortDist(), name), join(outDir, name));
-  const names = ['main.js', 'main.js.map', ...ORT_FILES];
+  mkdirSync(join(outDir, 'model'), { recursive: true });
+  for (const name of SAMPLE_MODEL_FILES) {
+    copyFileSync(join(SAMPLE_MODEL_DIR, name), join(outDir, 'model', name));
+  }
+  const names = ['main.js', 'main.js.map', ...ORT_FILES, ...SAMPLE_MODEL_FILES.map((n) => `model/${n}`)];
   return {
     outDir,
     files: names.map((name) => ({ path: join(outDir, name), bytes: statSync(join(outDir, name)).size })),

@@ -1,10 +1,11 @@
 // The page: file inputs → embed and score with onnxruntime-web → summary, plot, legend and the anomaly
 // table. Everything runs in this page; no file is sent anywhere.
 import * as ort from 'onnxruntime-web';
+import { generate } from '../src/data/generate/index.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { type Embedder, loadEmbedder } from '../src/embed/embedder.web.ts';
 import { createSession } from '../src/runtime/session.web.ts';
-import { type Analysis, analyze, type NamedBytes } from './analyze.ts';
+import { type Analysis, analyze, type NamedBytes, PageError } from './analyze.ts';
 import { drawLegend, drawPlot, type PlotData, type PlotLayout, pointAt } from './plot.ts';
 import { nextSort, renderTable, type SortState, type TableRow, topRows } from './table.ts';
 
@@ -19,6 +20,7 @@ function $<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
+const sampleButton = $<HTMLButtonElement>('sample');
 const inputs = {
   model: $<HTMLInputElement>('model'),
   events: $<HTMLInputElement>('events'),
@@ -202,19 +204,61 @@ function describeError(e: unknown): string {
   return `Something went wrong: ${err?.message ?? String(e)}`;
 }
 
+/** The files of one analysis: a model and events, and optionally the run's reference and scorer. */
+interface Chosen {
+  model: File;
+  events: File;
+  reference?: File;
+  scorer?: File;
+}
+
+/** Events of the sample: a generated day the default model did not train on. */
+const SAMPLE_EVENTS = 2000;
+
+/** The default model (models/default, copied beside the bundle) and generated events, as files. */
+async function sampleFiles(): Promise<Chosen> {
+  const fetchFile = async (name: string): Promise<File> => {
+    const response = await fetch(new URL(`./model/${name}`, import.meta.url));
+    if (!response.ok)
+      throw new PageError(`the sample model is missing (GET model/${name}: ${response.status})`);
+    return new File([await response.arrayBuffer()], name);
+  };
+  const { events } = generate({ events: SAMPLE_EVENTS, seed: 7, start: '2026-01-06T00:00:00Z' });
+  const jsonl = `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
+  return {
+    model: await fetchFile('model.onnx'),
+    events: new File([jsonl], 'sample-events.jsonl'),
+    reference: await fetchFile('reference.safetensors'),
+    scorer: await fetchFile('scorer.json'),
+  };
+}
+
+let useSample = false;
+
 async function runOnce(): Promise<void> {
-  const model = chosen(inputs.model);
-  const events = chosen(inputs.events);
-  if (!model || !events) {
-    setState('idle', 'Choose a model.onnx and an events file to start.');
-    return;
+  let files: Chosen | null = null;
+  if (useSample) {
+    setState('running', 'Fetching the default model and generating sample events…');
+    try {
+      files = await sampleFiles();
+    } catch (e) {
+      setState('error', describeError(e));
+      return;
+    }
+  } else {
+    const model = chosen(inputs.model);
+    const events = chosen(inputs.events);
+    if (!model || !events) {
+      setState('idle', 'Choose a model.onnx and an events file to start, or try it with sample events.');
+      return;
+    }
+    files = { model, events, reference: chosen(inputs.reference), scorer: chosen(inputs.scorer) };
   }
+  const { model, events, reference, scorer } = files;
   setState('running', 'Loading the model…');
   await nextFrame();
   try {
     const embed = await modelFor(model);
-    const reference = chosen(inputs.reference);
-    const scorer = chosen(inputs.scorer);
     const analysis = await analyze(
       embed,
       {
@@ -251,7 +295,16 @@ async function schedule(): Promise<void> {
   }
 }
 
-for (const input of Object.values(inputs)) input.addEventListener('change', () => void schedule());
+for (const input of Object.values(inputs)) {
+  input.addEventListener('change', () => {
+    useSample = false;
+    void schedule();
+  });
+}
+sampleButton.addEventListener('click', () => {
+  useSample = true;
+  void schedule();
+});
 
 canvas.addEventListener('mousemove', (ev) => {
   if (!view?.layout) return;

@@ -197,3 +197,29 @@ test('with wasm threads (a cross-origin isolated page on a 4-core machine), the 
     await threaded.close();
   }
 });
+
+test('"Try it with sample events" scores generated events with the default model against its training events', async () => {
+  const sample = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  const sampleErrors: string[] = [];
+  sample.on('pageerror', (e) => sampleErrors.push(String(e)));
+  try {
+    await sample.goto(server!.url);
+    await sample.waitForFunction(() => document.body.dataset.state === 'idle');
+    await sample.locator('#sample').click();
+    await sample.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, {
+      timeout: 60_000,
+    });
+    assert.equal(
+      await sample.evaluate(() => document.body.dataset.state),
+      'done',
+      (await sample.locator('#status').textContent()) ?? '',
+    );
+    assert.deepEqual(sampleErrors, []);
+    const summary = (await sample.locator('#summary').textContent()) ?? '';
+    assert.match(summary, /events2,000/);
+    assert.match(summary, /the run's 2,700 reference events/);
+    assert.equal(await sample.locator('#anomalies tbody tr').count(), 100);
+  } finally {
+    await sample.close();
+  }
+});
