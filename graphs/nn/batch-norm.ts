@@ -31,7 +31,8 @@ export function batchNorm(f: Forward, name: string, x: Value, features: number, 
     const beta = params.get('bias', [features], { kind: 'const', value: 0 });
     params.get('running_mean', [features], { kind: 'const', value: 0 }, 'buffer');
     params.get('running_var', [features], { kind: 'const', value: 1 }, 'buffer');
-    params.get('num_batches_tracked', [], { kind: 'const', value: 0 }, 'buffer', 'int64');
+    // Only training counts batches; an inference graph that declared it would carry an unused initializer.
+    if (f.train) params.get('num_batches_tracked', [], { kind: 'const', value: 0 }, 'buffer', 'int64');
     const [rmName, rvName, nbName] = ['running_mean', 'running_var', 'num_batches_tracked'].map((s) =>
       b.qualified(s),
     );

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { resolveTrainingConfig } from '../../graphs/config.ts';
+import { ModelProto } from '../../graphs/onnx/schema.ts';
 import { writeArtifacts } from '../../src/cli/commands/artifacts.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { ort } from '../helpers/ort.ts';
@@ -84,4 +85,15 @@ test('the CLI prints the config error and exits with code 2', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /ocsf-embed: config key "model.dModel" must be a whole number divisible by 4/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+});
+
+test('every initializer of the encoder and model graphs feeds a node (ONNX Runtime warns about unused ones)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ocsf-art-'));
+  writeArtifacts(demo, out, 32, 1);
+  const model = ModelProto.decode(readFileSync(join(out, 'encoder.onnx'))) as unknown as {
+    graph: { initializer: { name: string }[]; node: { input: string[] }[] };
+  };
+  const used = new Set(model.graph.node.flatMap((n) => n.input));
+  const unused = model.graph.initializer.map((i) => i.name).filter((name) => !used.has(name));
+  assert.deepEqual(unused, []);
 });
