@@ -100,7 +100,9 @@ export const nodeBackend: RuntimeBackend = {
   cores: () => availableParallelism(),
   providerFor: (device) => device,
   probe: probeDevice,
-  cudaPossible: () => supportedBackends().has('cuda'),
+  // A default install has no CUDA provider files (see docs/gpu.md): CPU is what it asked for, so `auto`
+  // says nothing. Once `npm run setup:cuda` has put them in place, a fallback to the CPU is news.
+  cudaPossible: () => supportedBackends().has('cuda') && missingCudaProviderFiles(ortBinDir()).length === 0,
   create: (model, options) =>
     typeof model === 'string'
       ? ort.InferenceSession.create(model, options)

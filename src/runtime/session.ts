@@ -206,7 +206,10 @@ export interface RuntimeBackend {
   providerFor(device: ConcreteDevice): Provider;
   /** Whether a device works here; cached by the implementation. */
   probe(device: ConcreteDevice): Promise<DeviceStatus>;
-  /** Whether `auto` should mention a missing CUDA (false where CUDA can never exist, e.g. macOS, browsers). */
+  /**
+   * Whether `auto` should mention a missing CUDA: only where CUDA was set up (false where it can never exist,
+   * e.g. macOS and browsers, and on a default CPU-only install).
+   */
   cudaPossible(): boolean;
   /** The error text for an unavailable, explicitly requested device (default: `unavailableMessage`). */
   unavailableMessage?(device: ConcreteDevice, reason: string): string;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { missingCudaProviderFiles, ortBinDir } from '../../src/runtime/providers.node.ts';
 import {
   availableDevices,
   createSession,
@@ -27,11 +28,16 @@ describe('createSession (onnxruntime-node)', () => {
     await session.release();
   });
 
-  test('auto: cuda when it works, else cpu with a one-line notice', async () => {
+  test('auto: cuda when it works, else cpu; a notice only where CUDA was set up', async () => {
     const cuda = await probeDevice('cuda');
     const { session, device, notice } = await createSession(bytes);
+    const setUp = missingCudaProviderFiles(ortBinDir()).length === 0;
     if (cuda.available) {
       assert.equal(device, 'cuda');
+      assert.equal(notice, undefined);
+    } else if (!setUp) {
+      // The default install: CPU is what it came with, so nothing to say.
+      assert.equal(device, 'cpu');
       assert.equal(notice, undefined);
     } else {
       assert.equal(device, 'cpu');
