@@ -1,30 +1,32 @@
-// Reading labels files: JSONL with one {"uid", "is_anomaly"} per line, as `ocsf-embed generate` writes them.
-import { readFileSync } from 'node:fs';
+// Reading labels files: one {uid, is_anomaly} record per event, in any format `ocsf-embed generate`
+// writes them (JSONL, gzipped JSONL, Parquet) or the event readers take (JSON, Arrow).
 import { UserError } from '../core/errors.ts';
+import { readEvents } from '../data/readers.node.ts';
 
-/** uid → is_anomaly from a labels JSONL file. */
-export function readLabels(path: string): Map<string, boolean> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`cannot read the labels file ${path}: check the path`);
-  }
+const SHAPE = 'a labels file has one {"uid": …, "is_anomaly": true|false} record per event';
+
+/** uid → is_anomaly from a labels file (.jsonl[.gz], .json, .parquet, .arrow). */
+export async function readLabels(path: string): Promise<Map<string, boolean>> {
   const labels = new Map<string, boolean>();
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let row: { uid?: unknown; is_anomaly?: unknown };
-    try {
-      row = JSON.parse(line);
-    } catch {
-      throw new UserError(
-        `${path}:${i + 1} is not JSON; a labels file has one {"uid": …, "is_anomaly": true|false} per line`,
-      );
+  try {
+    for await (const { record, source } of readEvents([path], {
+      onReject: (r) => {
+        throw new UserError(
+          `${path}${r.line !== undefined ? `:${r.line}` : ` row ${r.row}`} cannot be read (${r.detail}); ${SHAPE}`,
+        );
+      },
+    })) {
+      const row = record as { uid?: unknown; is_anomaly?: unknown };
+      if (typeof row.uid !== 'string' || typeof row.is_anomaly !== 'boolean') {
+        const where = source.line !== undefined ? `:${source.line}` : ` row ${source.row}`;
+        throw new UserError(`${path}${where} needs "uid" (string) and "is_anomaly" (true/false); ${SHAPE}`);
+      }
+      labels.set(row.uid, row.is_anomaly);
     }
-    if (typeof row.uid !== 'string' || typeof row.is_anomaly !== 'boolean') {
-      throw new UserError(`${path}:${i + 1} needs "uid" (string) and "is_anomaly" (true/false)`);
-    }
-    labels.set(row.uid, row.is_anomaly);
-  });
+  } catch (e) {
+    if (e instanceof UserError && / does not exist|No files match/.test(e.message))
+      throw new UserError(`cannot read the labels file ${path}: check the path`);
+    throw e;
+  }
   return labels;
 }

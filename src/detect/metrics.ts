@@ -41,8 +41,8 @@ export interface Evaluation {
   prAuc: number;
   /** Present when a threshold was given. */
   atThreshold?: ThresholdMetrics;
-  /** precision@k for each requested k. */
-  precisionAtK: { k: number; precision: number }[];
+  /** precision@k for each requested k, in increasing k. */
+  precisionAtK: PrecisionAtK[];
   roc: RocPoint[];
   pr: PrPoint[];
   /** Why a value is NaN or a curve is empty (one line each); empty when all is defined. */
@@ -188,29 +188,39 @@ export function metricsAtThreshold(
   };
 }
 
+/** precision@k and the rows it was measured over. */
+export interface PrecisionAtK {
+  k: number;
+  /** Anomalies among the `rows` highest-scoring rows; NaN for k < 1 or no rows. */
+  precision: number;
+  /**
+   * The rows counted: k, or more when rows tie with the k-th score (all of a tie group at the cut are in,
+   * so the value is a real count over real rows); capped at the row count.
+   */
+  rows: number;
+}
+
 /**
- * The fraction of anomalies among the k highest-scoring rows. When the k-th place falls inside a group of
- * tied scores, that group counts in proportion (the expected value over tie orders). k is capped at the
- * row count; NaN for k < 1 or no rows.
+ * Anomalies among the k highest-scoring rows. A tie group that straddles the k-th place is counted
+ * whole, so the value is hits / rows over the rows whose score is at least the k-th highest
+ * (docs/decisions.md, "precision@k with ties"). k is capped at the row count.
  */
-export function precisionAtK(scores: ArrayLike<number>, labels: Labels, k: number): number {
+export function precisionAtKRows(scores: ArrayLike<number>, labels: Labels, k: number): PrecisionAtK {
   const sorted = sortDescending(scores, labels);
   const n = sorted.scores.length;
   const kk = Math.min(Math.floor(k), n);
-  if (!(kk >= 1)) return Number.NaN;
+  if (!(kk >= 1)) return { k, precision: Number.NaN, rows: 0 };
+  const cut = sorted.scores[kk - 1]!;
+  let rows = kk;
+  while (rows < n && sorted.scores[rows] === cut) rows++;
   let hits = 0;
-  let taken = 0;
-  for (let i = 0; i < n && taken < kk; ) {
-    let j = i;
-    let pos = 0;
-    while (j < n && sorted.scores[j] === sorted.scores[i]) pos += sorted.labels[j++]!;
-    const size = j - i;
-    const take = Math.min(size, kk - taken);
-    hits += (pos * take) / size;
-    taken += take;
-    i = j;
-  }
-  return hits / kk;
+  for (let i = 0; i < rows; i++) hits += sorted.labels[i]!;
+  return { k, precision: hits / rows, rows };
+}
+
+/** The precision of {@link precisionAtKRows}. */
+export function precisionAtK(scores: ArrayLike<number>, labels: Labels, k: number): number {
+  return precisionAtKRows(scores, labels, k).precision;
 }
 
 function downsample<T>(points: T[], maxPoints: number): T[] {
@@ -276,13 +286,15 @@ export function evaluate(
   const notes: string[] = [];
   const problem = labelProblem(y);
   if (problem) notes.push(problem);
-  const ks = options.ks ?? [10, 100, ...(anomalies > 0 ? [anomalies] : [])];
+  const ks = [...new Set(options.ks ?? [10, 100, ...(anomalies > 0 ? [anomalies] : [])])].sort(
+    (a, b) => a - b,
+  );
   const result: Evaluation = {
     rows: y.length,
     anomalies,
     rocAuc: rocAuc(scores, y),
     prAuc: averagePrecision(scores, y),
-    precisionAtK: ks.map((k) => ({ k, precision: precisionAtK(scores, y, k) })),
+    precisionAtK: ks.map((k) => precisionAtKRows(scores, y, k)),
     roc: rocCurve(scores, y, options.maxPoints),
     pr: prCurve(scores, y, options.maxPoints),
     notes,

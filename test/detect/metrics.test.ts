@@ -8,6 +8,7 @@ import {
   metricsAtThreshold,
   prCurve,
   precisionAtK,
+  precisionAtKRows,
   rocAuc,
   rocCurve,
 } from '../../src/detect/metrics.ts';
@@ -100,12 +101,34 @@ describe('threshold metrics and precision@k', () => {
     assert.ok(Number.isNaN(noPos.recall) && Number.isNaN(noPos.f1));
   });
 
-  test('precision@k counts a split tie group in proportion', () => {
+  test('precision@k counts a tie group at the cut whole: a count over real rows', () => {
     close(precisionAtK([3, 2, 2, 1], [1, 1, 0, 0], 1), 1);
-    close(precisionAtK([3, 2, 2, 1], [1, 1, 0, 0], 2), 0.75);
+    // Places 2 and 3 tie: both count, 2 of 3 rows.
+    assert.deepEqual(precisionAtKRows([3, 2, 2, 1], [1, 1, 0, 0], 2), { k: 2, precision: 2 / 3, rows: 3 });
     close(precisionAtK([3, 2, 2, 1], [1, 1, 0, 0], 3), 2 / 3);
     close(precisionAtK([3, 2, 2, 1], [1, 1, 0, 0], 10), 0.5);
     assert.ok(Number.isNaN(precisionAtK([1], [1], 0)));
+  });
+
+  test('precision@k over k rows is always a whole number of hits out of the rows counted', () => {
+    const rand = mulberry32(7);
+    // Coarse scores tie often, as rank-based scorers' do.
+    const s = Array.from({ length: 300 }, () => Math.round(rand() * 20) / 20);
+    const y = s.map((v) => (rand() < v * 0.3 ? 1 : 0));
+    for (const k of [1, 5, 10, 37, 100, 300]) {
+      const p = precisionAtKRows(s, y, k);
+      assert.ok(p.rows >= Math.min(k, 300));
+      const hits = p.precision * p.rows;
+      close(hits, Math.round(hits), 1e-9);
+    }
+  });
+
+  test('evaluate lists precision@k in increasing k, once each', () => {
+    const e = evaluate([0.9, 0.8, 0.7, 0.1], [1, 0, 1, 0], { ks: [3, 1, 3, 2] });
+    assert.deepEqual(
+      e.precisionAtK.map((p) => p.k),
+      [1, 2, 3],
+    );
   });
 });
 
@@ -156,7 +179,7 @@ describe('curves', () => {
     close(e.rocAuc, 0.75);
     close(e.prAuc, 5 / 6);
     assert.equal(e.atThreshold!.f1, 0.5);
-    assert.deepEqual(e.precisionAtK, [{ k: 2, precision: 0.5 }]);
+    assert.deepEqual(e.precisionAtK, [{ k: 2, precision: 0.5, rows: 2 }]);
     assert.deepEqual(e.notes, []);
     const bad = evaluate([1, 2], [0, 0], { threshold: 5 });
     assert.ok(Number.isNaN(bad.rocAuc) && Number.isNaN(bad.prAuc));
