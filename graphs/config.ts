@@ -150,6 +150,9 @@ export function resolveTrainingConfig(json: unknown): TrainingConfig {
   return withInputs(choices, { numNumerical, cardinalities } as InputWidths);
 }
 
+/** What the embedding width must be (four feature groups share it); the one statement of the rule. */
+export const D_MODEL_RULE = 'a whole number divisible by 4';
+
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
@@ -189,7 +192,7 @@ function validateInputs(c: TrainingConfig): void {
 function validateChoices(c: TrainingChoices): void {
   const m = c.model;
   if (!isInt(m.dModel) || m.dModel < 4 || m.dModel % 4 !== 0)
-    fail('model.dModel', 'a whole number divisible by 4 (e.g. 256)', m.dModel);
+    fail('model.dModel', `${D_MODEL_RULE} (e.g. 256)`, m.dModel);
   if (!isInt(m.numBlocks) || m.numBlocks < 0) fail('model.numBlocks', 'a whole number ≥ 0', m.numBlocks);
   if (!isNum(m.dropout) || m.dropout < 0 || m.dropout >= 1)
     fail('model.dropout', 'a number in [0, 1)', m.dropout);

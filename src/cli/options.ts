@@ -1,7 +1,10 @@
-// Command-line options shared by the commands that read events in batches (embed, score).
+// The command-line options more than one command takes, written once: device, threads, model, out, quiet,
+// json, and the batch options of the commands that stream events (embed, score). A command spreads what it
+// takes and overrides `describe` where its meaning is narrower.
+import { EMBED_BATCH_SIZE } from '../embed/embedder.ts';
 import { DEVICES, type Device } from '../runtime/session.ts';
 
-/** The `inputs` positional of a batch command. */
+/** The `inputs` positional of a command that reads events. */
 export const EVENTS_POSITIONAL = {
   type: 'string',
   array: true,
@@ -9,18 +12,44 @@ export const EVENTS_POSITIONAL = {
   describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
 } as const;
 
-/** Batch size, device, threads, rejects file and quiet: the options every batch command takes. */
-export const BATCH_OPTIONS = {
-  'batch-size': { type: 'number', default: 1024, describe: 'events per model call' },
+/** Options shared across commands, by flag name. */
+export const SHARED_OPTIONS = {
   device: {
     choices: DEVICES,
     default: 'auto' as Device,
-    describe: 'ONNX Runtime device (auto: CUDA when set up)',
+    describe: 'ONNX Runtime device (auto: CUDA when set up with `npm run setup:cuda`, else CPU)',
   },
-  threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
+  threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts, else up to 4)' },
+  model: { type: 'string', alias: 'm', describe: 'run directory (or a model.onnx file)' },
+  out: { type: 'string', alias: 'o', describe: 'file or directory to write' },
+  quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+  json: {
+    type: 'boolean',
+    default: false,
+    describe: 'print the summary as one JSON object on stdout instead of text',
+  },
+} as const;
+
+/** Batch size, device, threads, rejects file, quiet and json: the options of the batch commands. */
+export const BATCH_OPTIONS = {
+  'batch-size': { type: 'number', default: EMBED_BATCH_SIZE, describe: 'events per model call' },
+  device: SHARED_OPTIONS.device,
+  threads: SHARED_OPTIONS.threads,
   rejects: {
     type: 'string',
     describe: 'rejected records JSONL (default <out>.rejects.jsonl, kept only when non-empty)',
   },
-  quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+  quiet: SHARED_OPTIONS.quiet,
+  json: SHARED_OPTIONS.json,
 } as const;
+
+/** Flags the user typed (not filled in by a default), from the raw arguments. */
+export function explicitFlags(argv: readonly string[], aliases: Record<string, string> = {}): Set<string> {
+  const flags = new Set<string>();
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (arg.startsWith('--')) flags.add(arg.slice(2).split('=')[0]!.replace(/^no-/, ''));
+    else if (/^-[a-zA-Z]$/.test(arg) && aliases[arg.slice(1)]) flags.add(aliases[arg.slice(1)]!);
+  }
+  return flags;
+}

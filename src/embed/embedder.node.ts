@@ -1,5 +1,6 @@
 // The Embedder in Node: loads model.onnx from disk and runs it with onnxruntime-node.
 import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
 import { createSession, type SessionConfig } from '../runtime/session.node.ts';
 import { Embedder } from './embedder.ts';
 
@@ -10,12 +11,18 @@ export async function loadEmbedder(
 ): Promise<{ embedder: Embedder; device: string; notice?: string }> {
   let device = 'cpu';
   let notice: string | undefined;
-  const embedder = await Embedder.fromBytes(readFileSync(path), async (bytes) => {
-    const created = await createSession(bytes, config);
-    device = created.device;
-    notice = created.notice;
-    return created.session;
-  });
+  let embedder: Embedder;
+  try {
+    embedder = await Embedder.fromBytes(readFileSync(path), async (bytes) => {
+      const created = await createSession(bytes, config);
+      device = created.device;
+      notice = created.notice;
+      return created.session;
+    });
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${path}: ${e.message}`, e.kind);
+    throw e;
+  }
   return { embedder, device, notice };
 }
 

@@ -4,16 +4,20 @@
 import { type InferenceSession, Tensor } from 'onnxruntime-common';
 import type { ModelConfig } from '../../graphs/models/tabular-resnet.ts';
 import { readMetadata } from '../../graphs/onnx/metadata.ts';
+import { UserError } from '../core/errors.ts';
 import { extractRaw } from '../features/encode.ts';
 import { parseSpec } from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
 import type { SessionFactory } from '../runtime/session.ts';
 import { META, MISSING_STRING, MODEL_FORMAT } from './export.ts';
 
+/** Rows per ONNX Runtime call unless told otherwise (the batch commands' `--batch-size` default too). */
+export const EMBED_BATCH_SIZE = 1024;
+
 export interface EmbedOptions {
   /** Unit-length embeddings (`embedding_normalized`). Default false. */
   normalized?: boolean;
-  /** Rows per ONNX Runtime call. Default 1024. */
+  /** Rows per ONNX Runtime call. Default {@link EMBED_BATCH_SIZE}. */
   batchSize?: number;
 }
 
@@ -35,13 +39,17 @@ export class Embedder {
 
   /** Opens a model.onnx written by `ocsf-embed export` (or `train`). */
   static async fromBytes(bytes: Uint8Array, createSession: SessionFactory): Promise<Embedder> {
-    const meta = readMetadata(bytes);
+    let meta: Map<string, string>;
+    try {
+      meta = readMetadata(bytes);
+    } catch (e) {
+      throw new UserError(
+        `this is not an ONNX model (${(e as Error).message.split('\n')[0]}): give the model.onnx of a run, or the run directory`,
+      );
+    }
     if (meta.get(META.format) !== MODEL_FORMAT) {
-      throw Object.assign(
-        new Error(
-          'this ONNX file was not exported by ocsf-embed (no feature spec in its metadata); export one with `ocsf-embed export <run> --out model.onnx`',
-        ),
-        { userFacing: true },
+      throw new UserError(
+        'this ONNX file was not exported by ocsf-embed (no feature spec in its metadata); export one with `ocsf-embed export <run> --out model.onnx`',
       );
     }
     const spec = parseSpec(meta.get(META.spec)!);
@@ -83,7 +91,7 @@ export class Embedder {
 
   /** Embeddings of OCSF events (nested or flattened objects), row-major [events, dimension]. */
   async embed(events: readonly object[], options: EmbedOptions = {}): Promise<Float32Array> {
-    const batch = options.batchSize ?? 1024;
+    const batch = options.batchSize ?? EMBED_BATCH_SIZE;
     const out = new Float32Array(events.length * this.dimension);
     for (let start = 0; start < events.length; start += batch) {
       const chunk = events.slice(start, start + batch);

@@ -23,7 +23,7 @@ export {
 } from './encode.ts';
 export { fitSpec, SpecFitter } from './fit.ts';
 export { type ColumnOverride, parseSpecOptions, type SpecOptions } from './options.ts';
-export { specTable } from './table.ts';
+export { specSummary, specTable } from './table.ts';
 export { logTemplate, urlTemplate } from './template.ts';
 export { TIME_PARTS, type TimePart, timePart } from './time.ts';
 export {

@@ -34,16 +34,20 @@ function numTransform(n: NumericalFeature): string {
   return n.log1p ? `${t}, log1p` : t;
 }
 
-/** The spec as a text table (what `ocsf-embed features` prints). */
+/** One line on the spec: how many columns of each kind, and what it was fitted on. */
+export function specSummary(spec: FittedSpec): string {
+  return (
+    `Feature spec: ${spec.categorical.length} categorical, ${spec.numerical.length} numerical ` +
+    `+ ${indicatorColumns(spec).length} missing indicators = ${numNumericalFeatures(spec)} numerical inputs; ` +
+    `fitted on ${spec.rows} rows (columns chosen from ${spec.sampleRows}); time zone ${spec.timeZone}`
+  );
+}
+
+/** The spec as a text table (what `ocsf-embed features` prints), headed by {@link specSummary}. */
 export function specTable(spec: FittedSpec): string {
   const rows = spec.rows;
-  const nInd = indicatorColumns(spec).length;
   const out: string[] = [];
-  out.push(
-    `Feature spec: ${spec.categorical.length} categorical, ${spec.numerical.length} numerical ` +
-      `+ ${nInd} missing indicators = ${numNumericalFeatures(spec)} numerical inputs; ` +
-      `fitted on ${rows} rows (columns chosen from ${spec.sampleRows}); time zone ${spec.timeZone}`,
-  );
+  out.push(specSummary(spec));
   out.push('');
   out.push('Categorical (ids: 0 MISSING, 1 UNKNOWN, 2.. vocabulary, last MASK)');
   out.push(

@@ -1,5 +1,6 @@
 // Streaming output files for batch commands: embeddings as Arrow IPC, NumPy .npy or JSON lines, and anomaly
-// scores as JSON lines, CSV or Parquet, written batch by batch with bounded memory.
+// scores as JSON lines, CSV or Parquet, written batch by batch with bounded memory; text formats can go to
+// standard output (`-`).
 import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { finished } from 'node:stream/promises';
@@ -42,16 +43,37 @@ export function float32Number(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(9)) : x;
 }
 
+/** The path that means standard output. */
+export const STDOUT = '-';
+
+/** Writes every byte to `fd`, waiting out a full non-blocking pipe. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      // The reader is gone (`… -o - | head`): stop at once and silently, as a Unix tool killed by SIGPIPE.
+      else if (code === 'EPIPE' && fd === 1) process.exit(141);
+      else throw e;
+    }
+  }
+}
+
+/** A text file written line batch by line batch; `-` is standard output. */
 class TextFile {
   private readonly fd: number;
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+    this.fd = path === STDOUT ? 1 : openSync(path, 'w');
   }
   write(text: string): void {
-    if (text.length > 0) writeSync(this.fd, text);
+    if (text.length > 0) writeAll(this.fd, text);
   }
   close(): void {
-    closeSync(this.fd);
+    if (this.path !== STDOUT) closeSync(this.fd);
   }
 }
 

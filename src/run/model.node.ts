@@ -29,6 +29,11 @@ export function locateModel(path: string, flag = '--model'): ModelLocation {
   }
   if (statSync(path).isDirectory()) {
     const modelPath = join(path, RUN_FILES.model);
+    if (!existsSync(modelPath) && !existsSync(join(path, RUN_FILES.config))) {
+      throw new UserError(
+        `${flag} ${path} is not a run directory (no ${RUN_FILES.config}): give the --out directory of \`ocsf-embed train\`, e.g. ${flag} runs/first`,
+      );
+    }
     if (!existsSync(modelPath)) {
       throw new UserError(
         `${path} holds no ${RUN_FILES.model}: it is written when training finishes (\`ocsf-embed train --resume ${path}\`), or export one with \`ocsf-embed export ${path} --out ${modelPath}\``,
@@ -68,8 +73,11 @@ export class LoadedModel {
     const { requireScorer, loadScorer = true, flag, ...session } = options;
     const location = locateModel(path, flag);
     if (requireScorer && !location.runDir) {
+      const f = flag ?? '--model';
       throw new UserError(
-        `${flag ?? '--model'} ${path} is a model file; scoring needs the run directory it came from (reference embeddings and scorer), e.g. ${flag ?? '--model'} runs/first`,
+        /\.onnx$/i.test(path)
+          ? `${f} ${path} is a model file; scoring needs the run directory it came from (reference embeddings and scorer), e.g. ${f} runs/first`
+          : `${f} ${path} is not a run directory: give the --out directory of \`ocsf-embed train\`, e.g. ${f} runs/first`,
       );
     }
     const scoring =

@@ -105,7 +105,6 @@ export async function train(o: TrainOptions): Promise<TrainedRun> {
     device: o.device ?? 'cpu',
     threads: o.threads,
     verbose: false,
-    interruptible: false,
     callbacks: { onBatch: o.onProgress, onEpoch: o.onEpoch },
   });
   const finish = o.scorer !== false && result.modelPath ? await finishRun(result, { verbose: false }) : null;

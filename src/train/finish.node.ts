@@ -2,7 +2,6 @@
 // quality when labels are given, and the report (HTML + SVG charts) in the run directory.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readLabels } from '../detect/labels.node.ts';
 import { type Evaluation, evaluate } from '../detect/metrics.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import { specTable } from '../features/spec.ts';
@@ -15,8 +14,8 @@ import { type RunScoring, scoreAgainstRun, writeRunScorer } from '../run/scoring
 import type { RunResult } from './run.node.ts';
 
 export interface FinishOptions {
-  /** Labels JSONL (uid, is_anomaly) for detection quality on the validation events. */
-  labels?: string;
+  /** Labels (uid → is_anomaly, see `readLabels`) for detection quality on the validation events. */
+  labels?: Map<string, boolean>;
   /** Held-out events to score and evaluate instead of the validation split. */
   heldOut?: { events: object[]; labels: Map<string, boolean>; name: string };
   verbose?: boolean;
@@ -38,6 +37,16 @@ function readMetrics(runDir: string): MetricRecord[] {
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+
+/** Detection quality in one line for the terminal. */
+export function detectionLine(e: Evaluation & { on: string }): string {
+  const at = e.atThreshold;
+  const flagged = at ? at.tp + at.fp : 0;
+  const atText = at
+    ? `; at the threshold ${flagged} flagged, precision ${pct(at.precision)}, recall ${pct(at.recall)}`
+    : '';
+  return `detection on ${e.on} (${e.anomalies} anomalies): ROC-AUC ${pct(e.rocAuc)}, PR-AUC ${pct(e.prAuc)}${atText}`;
+}
 
 /** Detection quality as an HTML section with ROC and PR curves. */
 function detectionSection(e: Evaluation & { on: string }): { title: string; html: string } {
@@ -94,7 +103,7 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
       events = o.heldOut.events;
       on = o.heldOut.name;
     } else if (o.labels) {
-      labels = readLabels(o.labels);
+      labels = o.labels;
       events = Array.from(r.valIndices, (i) => r.events[i]!);
       on = `${events.length} validation events`;
     }
@@ -110,7 +119,8 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
       });
       if (y.length) {
         detection = { ...evaluate(s, y, { threshold: scoring.threshold }), on };
-        writeFileSync(join(r.runDir, 'detection.json'), `${JSON.stringify(detection, null, 2)}\n`);
+        writeFileSync(join(r.runDir, RUN_FILES.detection), `${JSON.stringify(detection, null, 2)}\n`);
+        say(detectionLine(detection));
       } else say('note: no scored event has a label (labels are matched by metadata.uid)');
     }
     await embedder.release();
@@ -146,8 +156,8 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
   });
   const reportPath = join(r.runDir, RUN_FILES.report);
   writeFileAtomic(reportPath, html);
-  mkdirSync(join(r.runDir, 'charts'), { recursive: true });
-  for (const c of reportCharts(metrics)) writeFileSync(join(r.runDir, 'charts', c.name), c.svg);
+  mkdirSync(join(r.runDir, RUN_FILES.charts), { recursive: true });
+  for (const c of reportCharts(metrics)) writeFileSync(join(r.runDir, RUN_FILES.charts, c.name), c.svg);
   say(`report: ${reportPath}`);
   return { reportPath, scoring, detection };
 }

@@ -11,20 +11,32 @@ import { trainingSpecs } from '../../graphs/artifacts.ts';
 import { type TrainingChoices, withInputs } from '../../graphs/config.ts';
 import { flatLayout } from '../../graphs/optim/adamw.ts';
 import { UserError } from '../core/errors.ts';
+import { expandInputs } from '../data/readers.node.ts';
 import { encodeDataset, splitTrainVal, subsetDataset } from '../dataset/dataset.ts';
 import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../dataset/load.node.ts';
 import { buildInferenceModel } from '../embed/export.ts';
 import { specInputWidths } from '../features/encode.ts';
-import { fitSpec, parseSpec, parseSpecOptions, serializeSpec, specTable } from '../features/spec.ts';
+import {
+  fitSpec,
+  parseSpec,
+  parseSpecOptions,
+  type SpecOptions,
+  serializeSpec,
+  specSummary,
+  specTable,
+} from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
 import { writeFileAtomic } from '../io/atomic.node.ts';
 import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint.node.ts';
-import type { Checkpoint } from '../run/checkpoint.ts';
+import type { Checkpoint, TrainerPosition } from '../run/checkpoint.ts';
 import { RUN_FILES } from '../run/layout.ts';
 import type { EpochRecord, StepRecord } from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
-import { createProgress } from './progress.node.ts';
+import { createProgress, formatBudget } from './progress.node.ts';
 import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, Trainer } from './trainer.ts';
+
+/** Defaults of the run options that are not the fit's or the model's (the CLI shows these). */
+export const RUN_DEFAULTS = { batchSize: 256, valFraction: 0.1, seed: 1 } as const;
 
 /** Everything a run needs, as the CLI resolves it. */
 export interface RunOptions {
@@ -38,14 +50,18 @@ export interface RunOptions {
   seed: number;
   device: Device;
   threads?: number;
-  /** Spec overrides file (see docs/features.md). */
+  /** A spec file: overrides to fit with (docs/features.md), or a fitted spec used as it is. */
   specPath?: string;
   /** Print progress lines (default true). */
   verbose?: boolean;
   /** Progress within each epoch and each finished epoch, besides (or instead of) the printed lines. */
   callbacks?: Pick<FitCallbacks, 'onBatch' | 'onEpoch'>;
-  /** Ctrl-C saves a checkpoint and stops (default true; a library caller may handle signals itself). */
-  interruptible?: boolean;
+  /** Print the whole feature table instead of its one-line summary (the report always has it). */
+  showSpec?: boolean;
+  /** Resuming: the fit options given again on the command line, which replace the saved ones. */
+  resumeFit?: Partial<Pick<FitOptions, 'epochs' | 'maxSeconds' | 'patience'>>;
+  /** Aborting it stops training after the step in flight, with a checkpoint to resume from. */
+  stop?: AbortSignal;
 }
 
 /** What a finished (or interrupted) run reports. */
@@ -96,18 +112,38 @@ function log(o: RunOptions, line: string): void {
   if (o.verbose !== false) console.log(line);
 }
 
+/**
+ * A `--spec` file: a fitted spec (`ocsf-embed features --out`, or a run's spec.json) is used as it is,
+ * vocabulary frozen; anything else is read as overrides to fit a new spec with (docs/features.md).
+ */
+export function readSpecFile(path: string): { fitted: FittedSpec } | { options: SpecOptions } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(
+      existsSync(path)
+        ? `--spec ${path} is not valid JSON (${(e as Error).message}); see docs/features.md for the format`
+        : `--spec ${path} does not exist: check the path`,
+    );
+  }
+  if (json && typeof json === 'object' && 'version' in json) return { fitted: parseSpec(json) };
+  return { options: parseSpecOptions(json) };
+}
+
 async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | null) {
   const rejectsPath = join(o.out, RUN_FILES.rejects);
   let loaded = await loadEvents(saved.inputs, { rejectsPath });
   const split = splitTrainVal(loaded.records.length, saved.valFraction, saved.seed);
   if (!spec) {
-    const specOptions = saved.specPath
-      ? parseSpecOptions(JSON.parse(readFileSync(saved.specPath, 'utf8')))
-      : undefined;
-    spec = fitSpec(
-      Array.from(split.train, (i) => loaded.records[i]!),
-      specOptions,
-    );
+    const file = saved.specPath ? readSpecFile(saved.specPath) : null;
+    spec =
+      file && 'fitted' in file
+        ? file.fitted
+        : fitSpec(
+            Array.from(split.train, (i) => loaded.records[i]!),
+            file?.options,
+          );
   }
   const before = loaded.records.length;
   loaded = rejectUnfit(loaded, spec, rejectsPath);
@@ -127,28 +163,60 @@ async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | nu
   };
 }
 
+/** The saved run in `dir`, for resuming; errors say what to do instead. */
+function readSavedRun(dir: string): SavedRun {
+  const configPath = join(dir, RUN_FILES.config);
+  if (!existsSync(configPath) || !existsSync(join(dir, RUN_FILES.last))) {
+    throw new UserError(
+      `${dir} holds no run to resume (no ${RUN_FILES.config} or ${RUN_FILES.last}); start one with \`ocsf-embed train <inputs> --out ${dir}\``,
+    );
+  }
+  return JSON.parse(readFileSync(configPath, 'utf8')) as SavedRun;
+}
+
+/**
+ * Where a resumed run picks up. A finished run continues only when given more epochs than it has done
+ * (early stopping starts counting afresh); anything else is refused with the flag to give.
+ */
+export function resumePosition(
+  dir: string,
+  position: TrainerPosition,
+  fit: FitOptions,
+  epochsGiven: boolean,
+): TrainerPosition {
+  if (fit.epochs <= position.epoch && (position.finished || epochsGiven)) {
+    throw new UserError(
+      `${dir} has done ${position.epoch} epochs (${position.stopReason ?? 'stopped'}); to train on, give more: \`ocsf-embed train --resume ${dir} --epochs ${position.epoch + Math.max(1, Math.min(10, position.epoch))}\``,
+    );
+  }
+  if (!position.finished) return position;
+  return { ...position, finished: false, stopReason: null, badEpochs: 0 };
+}
+
 /** Trains a model from events into a run directory (or continues one with `resume`). */
 export async function trainRun(o: RunOptions, resume = false): Promise<RunResult> {
   const started = performance.now();
-  mkdirSync(o.out, { recursive: true });
   const configPath = join(o.out, RUN_FILES.config);
   let saved: SavedRun;
   let spec: FittedSpec | null = null;
   let checkpoint: Checkpoint | undefined;
   if (resume) {
-    if (!existsSync(configPath) || !existsSync(join(o.out, RUN_FILES.last))) {
-      throw new UserError(
-        `${o.out} holds no run to resume (no ${RUN_FILES.config} or ${RUN_FILES.last}); start one with \`ocsf-embed train <inputs> --out ${o.out}\``,
-      );
-    }
-    saved = JSON.parse(readFileSync(configPath, 'utf8')) as SavedRun;
+    saved = readSavedRun(o.out);
+    saved = { ...saved, fit: { ...saved.fit, ...o.resumeFit } };
     spec = parseSpec(readFileSync(join(o.out, RUN_FILES.spec), 'utf8'));
+    const layout = flatLayout(trainingSpecs(withInputs(saved.config, specInputWidths(spec))));
+    checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), layout);
+    const position = resumePosition(o.out, checkpoint.position, saved.fit, o.resumeFit?.epochs !== undefined);
+    checkpoint = { ...checkpoint, position };
   } else {
     if (existsSync(join(o.out, RUN_FILES.last))) {
       throw new UserError(
         `${o.out} already holds a run; continue it with \`ocsf-embed train --resume ${o.out}\`, or choose another --out`,
       );
     }
+    // Check what can be checked before the run directory exists, so a typo leaves nothing behind.
+    await expandInputs(o.inputs);
+    if (o.specPath) readSpecFile(o.specPath);
     saved = {
       format: 'ocsf-embed.run/1',
       createdAt: new Date().toISOString(),
@@ -161,6 +229,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
       specPath: o.specPath ?? null,
     };
   }
+  mkdirSync(o.out, { recursive: true });
 
   const data = await prepareData(o, saved, spec);
   spec = data.spec;
@@ -170,7 +239,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     writeFileAtomic(join(o.out, RUN_FILES.spec), serializeSpec(spec));
     writeFileAtomic(configPath, `${JSON.stringify({ ...saved, config }, null, 2)}\n`);
     writeFileSync(join(o.out, RUN_FILES.metrics), '');
-    log(o, specTable(spec));
+    log(o, o.showSpec ? specTable(spec) : `${specSummary(spec)} (the table: --show-spec, or report.html)`);
   }
   let batchSize = saved.batchSize;
   if (data.train.rows < batchSize) {
@@ -188,8 +257,13 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     device = created.device;
     return created.session;
   };
-  if (resume) {
-    checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), flatLayout(trainingSpecs(config)));
+  if (checkpoint) {
+    const p = checkpoint.position;
+    const batches = Math.floor(data.train.rows / batchSize);
+    log(
+      o,
+      `resuming ${o.out} at epoch ${p.epoch + 1}/${saved.fit.epochs}, batch ${p.batchInEpoch + 1}/${batches} (after step ${p.step})`,
+    );
   }
   const trainer = await Trainer.create({
     config,
@@ -205,19 +279,22 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     records.push(r);
     appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
   };
-  const onSigint = () => {
-    log(o, '\ninterrupted: saving a checkpoint after this step (Ctrl-C again to abort)');
-    trainer.requestStop('interrupted by the user');
-    process.once('SIGINT', () => process.exit(130));
-  };
-  if (o.interruptible !== false) process.once('SIGINT', onSigint);
+  if (o.stop?.aborted) throw new UserError('interrupted before training began: nothing to resume');
+  const onStop = () => trainer.requestStop('interrupted by the user');
+  o.stop?.addEventListener('abort', onStop, { once: true });
   const info = { versions: versions(), spec: basename(RUN_FILES.spec) };
   const cores = availableParallelism();
+  const budget =
+    saved.fit.maxSeconds !== undefined
+      ? `, stopping after the epoch in which ${formatBudget(saved.fit.maxSeconds)} have passed`
+      : '';
   log(
     o,
-    `training ${config.objective.kind} on ${data.train.rows} rows (validation ${data.val?.rows ?? 0}), batch ${batchSize}, device ${device}, ${threads ?? (cores <= 2 ? 1 : Math.min(4, cores))} thread(s)`,
+    `training ${config.objective.kind} on ${data.train.rows} rows (validation ${data.val?.rows ?? 0}) for up to ${saved.fit.epochs} epochs${budget}, batch ${batchSize}, device ${device}, ${threads ?? (cores <= 2 ? 1 : Math.min(4, cores))} thread(s)`,
   );
-  const progress = createProgress(batchSize, o.verbose === false);
+  const progress = createProgress(o.verbose === false, {
+    budgetSeconds: saved.fit.maxSeconds,
+  });
   const result = await trainer.fit(data.train, data.val, saved.fit, {
     onStep: keep,
     onBatch: (p) => {
@@ -239,7 +316,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     },
   });
   progress.stop();
-  process.removeListener('SIGINT', onSigint);
+  o.stop?.removeEventListener('abort', onStop);
   await trainer.release();
 
   let modelPath: string | null = null;

@@ -64,9 +64,9 @@ function check(e: Record<string, unknown> & { atThreshold: Record<string, number
   assert.ok(Math.abs(at.recall - 2 / 3) < 1e-12);
   assert.ok(Math.abs(at.f1 - 4 / 7) < 1e-12);
   assert.deepEqual(e.precisionAtK, [
-    { k: 1, precision: 1 },
-    { k: 3, precision: 2 / 3 },
-    { k: 5, precision: 2 / 5 },
+    { k: 1, precision: 1, rows: 1 },
+    { k: 3, precision: 2 / 3, rows: 3 },
+    { k: 5, precision: 2 / 5, rows: 5 },
   ]);
 }
 

@@ -73,9 +73,12 @@ test('a second train into the same directory is refused; --resume continues it',
   const again = cli('train', events, '--out', out, '--epochs', '1', ...small);
   assert.equal(again.status, 2);
   assert.match(again.stderr, /already holds a run; continue it with `ocsf-embed train --resume/);
-  const resumed = cli('train', '--resume', out);
+  const finished = cli('train', '--resume', out);
+  assert.equal(finished.status, 2);
+  assert.match(finished.stderr, /has done 1 epochs .* give more/);
+  const resumed = cli('train', '--resume', out, '--epochs', '2');
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.match(resumed.stdout, /stopped: completed 1 epochs/);
+  assert.match(resumed.stdout, /stopped: completed 2 epochs/);
 });
 
 test('argument errors exit with code 2 and say what to type', () => {

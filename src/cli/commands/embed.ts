@@ -10,10 +10,11 @@ import {
   type EmbeddingFormat,
   formatFromPath,
   openEmbeddingWriter,
+  STDOUT,
 } from '../../io/writers.node.ts';
 import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { BATCH_OPTIONS, EVENTS_POSITIONAL } from '../options.ts';
+import { BATCH_OPTIONS, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed embed`. */
 export interface EmbedArgs {
@@ -27,10 +28,12 @@ export interface EmbedArgs {
   threads?: number;
   rejects?: string;
   quiet: boolean;
+  json: boolean;
 }
 
-/** Checks an output path: its folder exists and it is not a folder itself. */
+/** Checks an output path: its folder exists and it is not a folder itself (`-`, standard output, passes). */
 export function checkOutPath(flag: string, path: string, example: string): void {
+  if (path === STDOUT) return;
   const dir = dirname(resolve(path));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(
@@ -52,13 +55,36 @@ export function checkBatchArgs(a: { 'batch-size': number; threads?: number }): v
     throw new UserError('--threads must be a whole number ≥ 1, e.g. --threads 2');
 }
 
-/** The rejects file for an output: `--rejects`, else `<out>.rejects.jsonl`. */
+/** The rejects file for an output: `--rejects`, else `<out>.rejects.jsonl` (`stdout.rejects.jsonl` for `-`). */
 export function rejectsPathFor(out: string, rejects?: string): string {
-  return rejects ?? `${out}.rejects.jsonl`;
+  return rejects ?? `${out === STDOUT ? 'stdout' : out}.rejects.jsonl`;
+}
+
+/** Checks what `-` (standard output) and --json allow: text formats only, and one of the two on stdout. */
+export function checkStdout(
+  a: { out?: string; json: boolean; quiet: boolean },
+  format: string,
+  text: string[],
+): void {
+  if (a.quiet && a.json) throw new UserError('--quiet and --json exclude each other: choose one');
+  if (a.out !== STDOUT) return;
+  if (a.json)
+    throw new UserError('--json and --out - would both write to standard output: give --out a file name');
+  if (!text.includes(format))
+    throw new UserError(
+      `--out - writes ${text.join(' or ')} to standard output; ${format} needs a file name, e.g. --out out.${format}`,
+    );
+}
+
+/** Where the summary lines go: stderr when the data itself goes to stdout, nowhere with --quiet or --json. */
+export function summaryPrinter(a: { out?: string; json: boolean; quiet: boolean }): (line: string) => void {
+  if (a.quiet || a.json) return () => {};
+  return a.out === STDOUT ? (line) => console.error(line) : (line) => console.log(line);
 }
 
 function embeddingFormat(a: EmbedArgs): EmbeddingFormat {
   if (a.format) return a.format;
+  if (a.out === STDOUT) return 'jsonl';
   const f = formatFromPath(a.out!);
   if (f && (EMBEDDING_FORMATS as readonly string[]).includes(f)) return f as EmbeddingFormat;
   throw new UserError(
@@ -80,6 +106,7 @@ export function checkEmbedArgs(a: EmbedArgs): EmbeddingFormat {
     throw new UserError('give the output file with --out, e.g. --out embeddings.arrow (or .npy, .jsonl)');
   checkBatchArgs(a);
   const format = embeddingFormat(a);
+  checkStdout(a, format, ['jsonl']);
   checkOutPath('--out', a.out, `embeddings.${format}`);
   return format;
 }
@@ -91,8 +118,11 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     y
       .positional('inputs', EVENTS_POSITIONAL)
       .options({
-        model: { type: 'string', alias: 'm', describe: 'run directory or model.onnx' },
-        out: { type: 'string', alias: 'o', describe: 'output file: .arrow, .npy or .jsonl' },
+        model: SHARED_OPTIONS.model,
+        out: {
+          ...SHARED_OPTIONS.out,
+          describe: 'output file: .arrow, .npy or .jsonl (- for JSON lines on stdout)',
+        },
         format: { choices: EMBEDDING_FORMATS, describe: 'output format (default: from the --out extension)' },
         normalized: {
           type: 'boolean',
@@ -109,6 +139,7 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
         '$0 embed logs/ --model model.onnx --out emb.npy --normalized',
         'float32 [N, d] + emb.uids.jsonl',
       )
+      .example('$0 embed events.jsonl -m runs/first -o - | head -1', 'JSON lines on standard output')
       .check((a) => {
         checkEmbedArgs(a as unknown as EmbedArgs);
         return true;
@@ -123,6 +154,7 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
       loadScorer: false,
     });
     if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
+    const say = summaryPrinter(a);
     const rejectsPath = rejectsPathFor(out, a.rejects);
     const writer = openEmbeddingWriter(out, format, model.dimension, {
       'ocsf-embed.model': model.location.modelPath,
@@ -145,10 +177,24 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     }
     if (summary.rejected === 0 && !a.rejects && existsSync(rejectsPath)) unlinkSync(rejectsPath);
     const seconds = (performance.now() - t0) / 1000;
-    if (!a.quiet) {
-      console.log(formatLoadSummary(summary));
+    const eventsPerSecond = Math.round(summary.accepted / Math.max(seconds, 1e-9));
+    say(formatLoadSummary(summary));
+    say(
+      `embedded ${summary.accepted} events (dimension ${model.dimension}${a.normalized ? ', normalized' : ''}) in ${seconds.toFixed(1)} s (${eventsPerSecond} events/s, device ${model.device}) → ${files.join(', ')}`,
+    );
+    if (a.json) {
       console.log(
-        `embedded ${summary.accepted} events (dimension ${model.dimension}${a.normalized ? ', normalized' : ''}) in ${seconds.toFixed(1)} s (${Math.round(summary.accepted / Math.max(seconds, 1e-9))} events/s, device ${model.device}) → ${files.join(', ')}`,
+        JSON.stringify({
+          events: summary.accepted,
+          rejected: summary.rejected,
+          dimension: model.dimension,
+          normalized: a.normalized,
+          seconds,
+          eventsPerSecond,
+          device: model.device,
+          files,
+          rejects: summary.rejected > 0 || a.rejects ? rejectsPath : null,
+        }),
       );
     }
   },

@@ -9,6 +9,7 @@ import { readLabels } from '../../detect/labels.node.ts';
 import { type Evaluation, evaluate } from '../../detect/metrics.ts';
 import { formatFromPath } from '../../io/writers.node.ts';
 import { curveChartSvg } from '../../report/charts.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed eval-scores`. */
 export interface EvalScoresArgs {
@@ -19,6 +20,7 @@ export interface EvalScoresArgs {
   threshold?: number;
   k?: string;
   quiet: boolean;
+  json: boolean;
 }
 
 /** Scores read back from a file written by `ocsf-embed score`. */
@@ -244,7 +246,13 @@ export function formatEvaluation(e: ScoresEvaluation): string {
       `at threshold ${fmt(at.threshold)}: precision ${fmt(at.precision)}, recall ${fmt(at.recall)}, F1 ${fmt(at.f1)} (tp ${at.tp}, fp ${at.fp}, fn ${at.fn}, tn ${at.tn})`,
     );
   }
-  for (const p of e.precisionAtK) lines.push(`precision@${p.k}`.padEnd(21) + fmt(p.precision));
+  for (const p of e.precisionAtK) {
+    const over =
+      p.rows > 0
+        ? ` (${Math.round(p.precision * p.rows)} of ${p.rows}${p.rows > p.k ? `: ${p.rows - p.k} more tie with the ${p.k}th score` : ''})`
+        : '';
+    lines.push(`precision@${p.k}`.padEnd(21) + fmt(p.precision) + over);
+  }
   for (const n of e.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }
@@ -260,22 +268,28 @@ export const evalScoresCommand: CommandModule<object, EvalScoresArgs> = {
         describe: 'scores written by `score` (.jsonl, .csv, .parquet)',
       })
       .options({
-        labels: { type: 'string', describe: 'labels JSONL: {"uid": …, "is_anomaly": true|false} per line' },
-        out: {
+        labels: {
           type: 'string',
-          alias: 'o',
-          describe: 'write the evaluation (metrics and curve points) as JSON',
+          describe:
+            'labels: {"uid": …, "is_anomaly": true|false} per event (.jsonl[.gz] or .parquet, as `generate` writes)',
         },
+        out: { ...SHARED_OPTIONS.out, describe: 'write the evaluation (metrics and curve points) as JSON' },
         plots: { type: 'string', describe: 'folder for roc.svg and pr.svg' },
         threshold: { type: 'number', describe: "threshold for precision/recall (default: the file's)" },
         k: {
           type: 'string',
           describe: 'cut-offs for precision@k, e.g. 10,100 (default: 10, 100, #anomalies)',
         },
-        quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print nothing on success' },
+        quiet: SHARED_OPTIONS.quiet,
+        json: {
+          ...SHARED_OPTIONS.json,
+          describe: 'print the metrics (without curve points) as one JSON object',
+        },
       })
       .example('$0 eval-scores scores.jsonl --labels labels.jsonl --plots eval/', 'metrics + ROC/PR SVGs')
+      .example('$0 eval-scores scores.parquet --labels events.labels.parquet --json', 'for scripts')
       .check((a) => {
+        if (a.quiet && a.json) throw new UserError('--quiet and --json exclude each other: choose one');
         if (!a.labels)
           throw new UserError('give the labels with --labels, e.g. --labels events.labels.jsonl');
         if (a.threshold !== undefined && !Number.isFinite(a.threshold))
@@ -287,24 +301,31 @@ export const evalScoresCommand: CommandModule<object, EvalScoresArgs> = {
       }),
   handler: async (a) => {
     const file = await readScoresFile(a.scores);
-    const labels = readLabels(a.labels!);
+    const labels = await readLabels(a.labels!);
     const e = evaluateScores(file, labels, {
       threshold: a.threshold,
       ks: parseKs(a.k),
       scoresPath: a.scores,
       labelsPath: a.labels,
     });
-    if (!a.quiet) console.log(formatEvaluation(e));
+    const say = (line: string) => {
+      if (!a.quiet && !a.json) console.log(line);
+    };
+    say(formatEvaluation(e));
+    if (a.json) {
+      const { roc: _roc, pr: _pr, ...metrics } = e;
+      console.log(JSON.stringify(metrics));
+    }
     if (a.out) {
       writeFileSync(a.out, `${JSON.stringify(e, null, 2)}\n`);
-      if (!a.quiet) console.log(`wrote ${a.out}`);
+      say(`wrote ${a.out}`);
     }
     if (a.plots) {
       mkdirSync(a.plots, { recursive: true });
       const charts = evaluationCharts(e);
       writeFileSync(join(a.plots, 'roc.svg'), charts.roc);
       writeFileSync(join(a.plots, 'pr.svg'), charts.pr);
-      if (!a.quiet) console.log(`wrote ${join(a.plots, 'roc.svg')} and ${join(a.plots, 'pr.svg')}`);
+      say(`wrote ${join(a.plots, 'roc.svg')} and ${join(a.plots, 'pr.svg')}`);
     }
   },
 };

@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { exportRun } from '../../train/export-run.node.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed export`. */
 export interface ExportArgs {
@@ -17,7 +18,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     y
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory written by `train`' })
       .options({
-        out: { type: 'string', alias: 'o', describe: 'model file to write, e.g. model.onnx' },
+        out: { ...SHARED_OPTIONS.out, describe: 'model file to write, e.g. model.onnx  [required]' },
         checkpoint: {
           choices: ['best', 'last'] as const,
           describe: 'which checkpoint (default: best, or last when the run has no best)',

@@ -10,11 +10,12 @@ import {
   SCORE_FORMATS,
   type ScoreFormat,
   type ScoreRow,
+  STDOUT,
 } from '../../io/writers.node.ts';
 import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { BATCH_OPTIONS, EVENTS_POSITIONAL } from '../options.ts';
-import { checkBatchArgs, checkOutPath, rejectsPathFor } from './embed.ts';
+import { BATCH_OPTIONS, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
+import { checkBatchArgs, checkOutPath, checkStdout, rejectsPathFor, summaryPrinter } from './embed.ts';
 
 /** Parsed arguments of `ocsf-embed score`. */
 export interface ScoreArgs {
@@ -27,6 +28,7 @@ export interface ScoreArgs {
   threads?: number;
   rejects?: string;
   quiet: boolean;
+  json: boolean;
 }
 
 /** What `scoreFiles` did. */
@@ -42,6 +44,7 @@ export interface ScoreSummary {
 
 function scoreFormat(a: ScoreArgs): ScoreFormat {
   if (a.format) return a.format;
+  if (a.out === STDOUT) return 'jsonl';
   const f = formatFromPath(a.out!);
   if (f && (SCORE_FORMATS as readonly string[]).includes(f)) return f as ScoreFormat;
   throw new UserError(
@@ -60,6 +63,7 @@ export function checkScoreArgs(a: ScoreArgs): ScoreFormat {
     throw new UserError('give the output file with --out, e.g. --out scores.jsonl (or .csv, .parquet)');
   checkBatchArgs(a);
   const format = scoreFormat(a);
+  checkStdout(a, format, ['jsonl', 'csv']);
   checkOutPath('--out', a.out, `scores.${format}`);
   return format;
 }
@@ -72,16 +76,20 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       .positional('inputs', EVENTS_POSITIONAL)
       .options({
         model: {
-          type: 'string',
-          alias: 'm',
+          ...SHARED_OPTIONS.model,
           describe: 'run directory (model.onnx, reference embeddings, scorer)',
         },
-        out: { type: 'string', alias: 'o', describe: 'output file: .jsonl, .csv or .parquet' },
+        out: {
+          ...SHARED_OPTIONS.out,
+          describe:
+            'output file: .jsonl, .csv or .parquet (- for JSON lines, or CSV with --format csv, on stdout)',
+        },
         format: { choices: SCORE_FORMATS, describe: 'output format (default: from the --out extension)' },
         ...BATCH_OPTIONS,
       })
       .example('$0 score today.jsonl --model runs/first --out scores.jsonl', 'one JSON row per event')
       .example('$0 score logs/*.parquet --model runs/first --out scores.parquet', 'Parquet for analysis')
+      .example('$0 score today.jsonl -m runs/first -o - | jq -c "select(.is_anomaly)"', 'rows on stdout')
       .check((a) => {
         checkScoreArgs(a as unknown as ScoreArgs);
         return true;
@@ -89,12 +97,11 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
   handler: async (a) => {
     const format = checkScoreArgs(a);
     const s = await scoreFiles(a, format);
-    if (!a.quiet) {
-      const pct = s.events ? ((100 * s.flagged) / s.events).toFixed(2) : '0';
-      console.log(
-        `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}`,
-      );
-    }
+    const pct = s.events ? ((100 * s.flagged) / s.events).toFixed(2) : '0';
+    summaryPrinter(a)(
+      `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method}${s.method === 'ensemble' ? '; a score is a rank among the training events, above 1 beyond all of them' : ''})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}`,
+    );
+    if (a.json) console.log(JSON.stringify({ ...s, out: a.out }));
   },
 };
 
@@ -140,7 +147,7 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
   }
   const kept = summary.rejected > 0 || Boolean(a.rejects);
   if (!kept && existsSync(rejectsPath)) unlinkSync(rejectsPath);
-  if (!a.quiet) console.log(formatLoadSummary(summary));
+  summaryPrinter(a)(formatLoadSummary(summary));
   return {
     events: summary.accepted,
     flagged,

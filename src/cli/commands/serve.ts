@@ -2,8 +2,12 @@
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { LoadedModel } from '../../run/model.node.ts';
-import { DEVICES, type Device } from '../../runtime/session.node.ts';
+import type { Device } from '../../runtime/session.node.ts';
 import { parseSize, startServer } from '../../serve/server.node.ts';
+import { SHARED_OPTIONS } from '../options.ts';
+
+/** The service's default port (the browser page's `npm run web` uses another, 8090). */
+export const SERVE_PORT = 8080;
 
 /** Parsed arguments of `ocsf-embed serve`. */
 export interface ServeArgs {
@@ -45,10 +49,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     y
       .options({
         model: {
-          type: 'string',
+          ...SHARED_OPTIONS.model,
           describe: 'run directory (model.onnx + scorer); a bare model.onnx serves /embed only',
         },
-        port: { type: 'number', default: 8080, describe: 'TCP port (0 picks a free one)' },
+        port: { type: 'number', default: SERVE_PORT, describe: 'TCP port (0 picks a free one)' },
         host: { type: 'string', default: '127.0.0.1', describe: 'interface to listen on (0.0.0.0 for all)' },
         'max-body': { type: 'string', default: '1mb', describe: 'largest request body (413 above)' },
         'batch-max': {
@@ -57,11 +61,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           describe: 'most events in one batch request (413 above)',
         },
         device: {
-          choices: DEVICES,
+          ...SHARED_OPTIONS.device,
           default: 'cpu' as Device,
           describe: 'ONNX Runtime device for the embedding model (cpu: single events are fastest there)',
         },
-        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
+        threads: SHARED_OPTIONS.threads,
         'micro-batch': {
           type: 'boolean',
           default: true,
@@ -73,7 +77,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           describe: 'seconds to let requests in flight finish on SIGINT/SIGTERM',
         },
       })
-      .example('$0 serve --model runs/first', 'listen on http://127.0.0.1:8080')
+      .example('$0 serve -m runs/first', 'listen on http://127.0.0.1:8080')
       .example(
         "curl -s localhost:8080/score -H 'content-type: application/json' -d @event.json",
         'score one event',

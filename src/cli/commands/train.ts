@@ -2,11 +2,27 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import type { TrainingConfig } from '../../../graphs/artifacts.ts';
-import { OBJECTIVE_DEFAULTS, resolveTrainingChoices } from '../../../graphs/config.ts';
+import {
+  ConfigError,
+  D_MODEL_RULE,
+  OBJECTIVE_DEFAULTS,
+  resolveTrainingChoices,
+} from '../../../graphs/config.ts';
+import { MODEL_DEFAULTS } from '../../../graphs/models/tabular-resnet.ts';
 import { UserError } from '../../core/errors.ts';
-import { DEVICES, type Device } from '../../runtime/session.ts';
-import { finishRun } from '../../train/finish.node.ts';
-import { FIT_DEFAULTS, type RunOptions, trainRun } from '../../train/run.node.ts';
+import { readLabels } from '../../detect/labels.node.ts';
+import { RUN_FILE_ROLES, RUN_FILES } from '../../run/layout.ts';
+import type { Device } from '../../runtime/session.ts';
+import { type FinishSummary, finishRun } from '../../train/finish.node.ts';
+import {
+  FIT_DEFAULTS,
+  RUN_DEFAULTS,
+  type RunOptions,
+  type RunResult,
+  trainRun,
+} from '../../train/run.node.ts';
+import { interruptOnSigint } from '../interrupt.ts';
+import { explicitFlags, SHARED_OPTIONS } from '../options.ts';
 
 export interface TrainArgs {
   inputs: string[];
@@ -37,7 +53,44 @@ export interface TrainArgs {
   config?: string;
   'max-minutes'?: number;
   labels?: string;
+  'show-spec': boolean;
+  quiet: boolean;
+  json: boolean;
 }
+
+/** Flags that name the run's model, data or objective: fixed once the run exists. */
+const FIXED_ON_RESUME = [
+  'objective',
+  'batch-size',
+  'lr',
+  'min-lr',
+  'schedule',
+  'warmup',
+  'd-model',
+  'blocks',
+  'dropout',
+  'temperature',
+  'noise',
+  'swap',
+  'swap-sampling',
+  'mask-prob',
+  'val-split',
+  'min-delta',
+  'seed',
+  'spec',
+  'config',
+] as const;
+
+/** Config keys as the flags that set them, so a config error names what the user typed. */
+const FLAG_OF_KEY: Record<string, string> = {
+  'model.dModel': '--d-model',
+  'model.numBlocks': '--blocks',
+  'model.dropout': '--dropout',
+  'objective.temperature': '--temperature',
+  'objective.noiseLevel': '--noise',
+  'objective.swapProb': '--swap',
+  'objective.maskProb': '--mask-prob',
+};
 
 function positiveInt(name: string, v: number, example: string): void {
   if (!Number.isInteger(v) || v < 1)
@@ -50,7 +103,17 @@ function fraction(name: string, v: number, example: string, allowZero = true): v
 }
 
 /** Checks every flag; each error says what to type instead. */
-export function checkTrainArgs(a: TrainArgs): void {
+export function checkTrainArgs(a: TrainArgs, explicit: Set<string> = new Set()): void {
+  if (a.resume) {
+    const fixed = FIXED_ON_RESUME.filter((f) => explicit.has(f));
+    if (a.inputs.length > 0 || fixed.length > 0)
+      throw new UserError(
+        `${a.inputs.length > 0 ? 'events' : `--${fixed[0]}`} cannot change when resuming: ${a.resume}/${RUN_FILES.config} holds the run's; give only --epochs, --max-minutes or --patience, or start a new run with --out`,
+      );
+    if (a.out && a.out !== a.resume)
+      throw new UserError(`--resume continues the run where it is; drop --out ${a.out}`);
+  }
+  if (a.quiet && a.json) throw new UserError('--quiet and --json exclude each other: choose one');
   if (!a.resume && a.inputs.length === 0) {
     throw new UserError('name the events to train on, e.g. `ocsf-embed train events.jsonl --out runs/first`');
   }
@@ -66,9 +129,6 @@ export function checkTrainArgs(a: TrainArgs): void {
     throw new UserError('--min-lr must be between 0 and --lr, e.g. --min-lr 1e-5');
   if (!(Number.isInteger(a.warmup) && a.warmup >= 0))
     throw new UserError('--warmup must be a whole number of steps ≥ 0, e.g. --warmup 100');
-  if (!(Number.isInteger(a['d-model']) && a['d-model'] >= 4 && a['d-model'] % 4 === 0)) {
-    throw new UserError('--d-model must be a whole number divisible by 4, e.g. --d-model 256');
-  }
   if (!(Number.isInteger(a.blocks) && a.blocks >= 0))
     throw new UserError('--blocks must be a whole number ≥ 0, e.g. --blocks 6');
   fraction('dropout', a.dropout, '0.1');
@@ -104,6 +164,21 @@ function readConfigFile(
   }
 }
 
+/** The config with defaults filled in; a config error names the flag that set the key, when one did. */
+function resolveWithFlags(json: unknown, explicit: Set<string>) {
+  try {
+    return resolveTrainingChoices(json);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const m = /^config key "([^"]+)" must be (.*); got (.*)$/.exec(e.message);
+    const flag = m ? FLAG_OF_KEY[m[1]!] : undefined;
+    if (!m || !flag || !explicit.has(flag.slice(2))) throw e;
+    throw new UserError(
+      `${flag} must be ${m[2]!.replace(/ \(e\.g\. (.+)\)$/, `, e.g. ${flag} $1`)}; got ${m[3]}`,
+    );
+  }
+}
+
 /** Run options from flags; a --config file fills the model/objective/optimizer sections, flags given explicitly win. */
 export function runOptionsFrom(a: TrainArgs, explicit: Set<string>): RunOptions {
   const file = readConfigFile(a.config);
@@ -112,24 +187,28 @@ export function runOptionsFrom(a: TrainArgs, explicit: Set<string>): RunOptions 
   // A saved config.json carries the input widths too; the data decides them again, so they are dropped here.
   const { numNumerical: _n, cardinalities: _c, ...model } = file.model ?? {};
   const objective = file.objective ?? {};
-  const config = resolveTrainingChoices({
-    model: {
-      ...model,
-      dModel: flag('d-model', a['d-model'], model.dModel),
-      numBlocks: flag('blocks', a.blocks, model.numBlocks),
-      dropout: flag('dropout', a.dropout, model.dropout),
+  const config = resolveWithFlags(
+    {
+      model: {
+        ...model,
+        dModel: flag('d-model', a['d-model'], model.dModel),
+        numBlocks: flag('blocks', a.blocks, model.numBlocks),
+        dropout: flag('dropout', a.dropout, model.dropout),
+      },
+      objective: {
+        ...objective,
+        kind: flag('objective', a.objective, objective.kind),
+        temperature: flag('temperature', a.temperature, objective.temperature),
+        noiseLevel: flag('noise', a.noise, objective.noiseLevel),
+        swapProb: flag('swap', a.swap, objective.swapProb),
+        swapSampling: flag('swap-sampling', a['swap-sampling'], objective.swapSampling),
+        maskProb: flag('mask-prob', a['mask-prob'], objective.maskProb),
+      },
+      optimizer: file.optimizer,
     },
-    objective: {
-      ...objective,
-      kind: flag('objective', a.objective, objective.kind),
-      temperature: flag('temperature', a.temperature, objective.temperature),
-      noiseLevel: flag('noise', a.noise, objective.noiseLevel),
-      swapProb: flag('swap', a.swap, objective.swapProb),
-      swapSampling: flag('swap-sampling', a['swap-sampling'], objective.swapSampling),
-      maskProb: flag('mask-prob', a['mask-prob'], objective.maskProb),
-    },
-    optimizer: file.optimizer,
-  });
+    explicit,
+  );
+  const maxSeconds = a['max-minutes'] !== undefined ? a['max-minutes'] * 60 : undefined;
   return {
     inputs: a.inputs,
     out: a.out ?? a.resume!,
@@ -143,7 +222,12 @@ export function runOptionsFrom(a: TrainArgs, explicit: Set<string>): RunOptions 
       warmupSteps: a.warmup,
       patience: a.patience,
       minDelta: a['min-delta'],
-      maxSeconds: a['max-minutes'] !== undefined ? a['max-minutes'] * 60 : undefined,
+      maxSeconds,
+    },
+    resumeFit: {
+      ...(explicit.has('epochs') ? { epochs: a.epochs } : {}),
+      ...(explicit.has('patience') ? { patience: a.patience } : {}),
+      ...(maxSeconds !== undefined ? { maxSeconds } : {}),
     },
     batchSize: a['batch-size'],
     valFraction: a['val-split'],
@@ -151,8 +235,49 @@ export function runOptionsFrom(a: TrainArgs, explicit: Set<string>): RunOptions 
     device: a.device,
     threads: a.threads,
     specPath: a.spec,
+    showSpec: a['show-spec'],
+    verbose: !a.quiet && !a.json,
   };
 }
+
+/** The summary `train --json` prints: where the run is, how training went, the scorer, detection quality. */
+export function trainSummary(r: RunResult, f: FinishSummary) {
+  const d = f.detection;
+  return {
+    run: r.runDir,
+    model: r.modelPath,
+    report: f.reportPath,
+    finished: r.position.finished,
+    stopReason: r.position.stopReason,
+    epochs: r.position.epoch,
+    steps: r.position.step,
+    bestValLoss: r.position.best?.valLoss ?? null,
+    trainRows: r.trainRows,
+    valRows: r.valRows,
+    rejected: r.load.rejected,
+    seconds: r.seconds,
+    samplesPerSecond: r.samplesPerSecond,
+    device: r.device,
+    scorer: f.scoring ? { method: f.scoring.method, threshold: f.scoring.threshold } : null,
+    detection: d
+      ? {
+          on: d.on,
+          rows: d.rows,
+          anomalies: d.anomalies,
+          rocAuc: d.rocAuc,
+          prAuc: d.prAuc,
+          atThreshold: d.atThreshold ?? null,
+          precisionAtK: d.precisionAtK,
+        }
+      : null,
+  };
+}
+
+const RUN_DIRECTORY_HELP = `A run directory holds:\n${(
+  Object.keys(RUN_FILE_ROLES) as (keyof typeof RUN_FILES)[]
+)
+  .map((k) => `  ${RUN_FILES[k].padEnd(30)}${RUN_FILE_ROLES[k]}`)
+  .join('\n')}`;
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train [inputs..]',
@@ -167,22 +292,46 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         describe: 'event files, directories or globs',
       })
       .options({
-        out: { type: 'string', describe: 'run directory (checkpoints, metrics, report, model.onnx)' },
-        resume: { type: 'string', describe: 'continue the run in this directory where it stopped' },
+        out: { ...SHARED_OPTIONS.out, describe: 'run directory to create (what it holds: below)' },
+        resume: {
+          type: 'string',
+          describe:
+            'continue the run in this directory where it stopped (with --epochs: train a finished run on)',
+        },
         objective: {
           choices: ['contrastive', 'mfp', 'both'] as const,
-          default: 'contrastive' as const,
+          default: OBJECTIVE_DEFAULTS.kind,
           describe: 'self-supervised objective',
         },
-        epochs: { type: 'number', default: 20 },
-        'batch-size': { type: 'number', default: 256 },
-        lr: { type: 'number', default: 1e-3, describe: 'peak learning rate (AdamW)' },
-        'min-lr': { type: 'number', default: 0, describe: 'floor of the cosine schedule' },
-        schedule: { choices: ['cosine', 'constant'] as const, default: 'cosine' as const },
-        warmup: { type: 'number', default: 0, describe: 'linear warm-up steps' },
-        'd-model': { type: 'number', default: 256, describe: 'embedding width (divisible by 4)' },
-        blocks: { type: 'number', default: 6, describe: 'residual blocks' },
-        dropout: { type: 'number', default: 0.1 },
+        epochs: {
+          type: 'number',
+          default: FIT_DEFAULTS.epochs,
+          describe: 'passes over the training events (fewer when early stopping or --max-minutes ends it)',
+        },
+        'batch-size': {
+          type: 'number',
+          default: RUN_DEFAULTS.batchSize,
+          describe: 'events per training step (contrastive pairs come from within a batch)',
+        },
+        lr: { type: 'number', default: FIT_DEFAULTS.lr, describe: 'peak learning rate (AdamW)' },
+        'min-lr': { type: 'number', default: FIT_DEFAULTS.minLr, describe: 'floor of the cosine schedule' },
+        schedule: {
+          choices: ['cosine', 'constant'] as const,
+          default: FIT_DEFAULTS.schedule,
+          describe: 'learning rate over the run: cosine decay to --min-lr, or constant',
+        },
+        warmup: { type: 'number', default: FIT_DEFAULTS.warmupSteps, describe: 'linear warm-up steps' },
+        'd-model': {
+          type: 'number',
+          default: MODEL_DEFAULTS.dModel,
+          describe: `embedding width (${D_MODEL_RULE})`,
+        },
+        blocks: { type: 'number', default: MODEL_DEFAULTS.numBlocks, describe: 'residual blocks' },
+        dropout: {
+          type: 'number',
+          default: MODEL_DEFAULTS.dropout,
+          describe: 'dropout probability in the residual blocks, in [0, 1)',
+        },
         temperature: {
           type: 'number',
           default: OBJECTIVE_DEFAULTS.temperature,
@@ -208,47 +357,78 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           default: OBJECTIVE_DEFAULTS.maskProb,
           describe: 'MFP masking probability',
         },
-        'val-split': { type: 'number', default: 0.1, describe: 'fraction of events held out for validation' },
+        'val-split': {
+          type: 'number',
+          default: RUN_DEFAULTS.valFraction,
+          describe: 'fraction of events held out for validation',
+        },
         patience: {
           type: 'number',
-          default: 5,
+          default: FIT_DEFAULTS.patience,
           describe: 'epochs without validation improvement before stopping',
         },
-        'min-delta': { type: 'number', default: 1e-4 },
-        seed: { type: 'number', default: 1 },
-        device: {
-          choices: DEVICES,
-          default: 'auto' as Device,
-          describe: 'ONNX Runtime device (auto: CUDA when set up, else CPU)',
+        'min-delta': {
+          type: 'number',
+          default: FIT_DEFAULTS.minDelta,
+          describe: 'smallest drop in validation loss that counts as an improvement',
         },
-        threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
-        spec: { type: 'string', describe: 'feature spec overrides (JSON; see docs/features.md)' },
+        seed: {
+          type: 'number',
+          default: RUN_DEFAULTS.seed,
+          describe:
+            'seed of the weights, the split, the shuffling and the augmentations (same seed, same run)',
+        },
+        device: SHARED_OPTIONS.device,
+        threads: SHARED_OPTIONS.threads,
+        spec: {
+          type: 'string',
+          describe:
+            'feature spec: overrides JSON (docs/features.md), or a fitted spec from `features --out` used as is',
+        },
         config: { type: 'string', describe: 'training config JSON: { model, objective, optimizer }' },
         'max-minutes': {
           type: 'number',
-          describe: 'stop after the epoch in which this much time has passed',
+          describe: 'time budget: stop after the epoch in which this much time has passed',
         },
         labels: {
           type: 'string',
-          describe: 'labels JSONL (uid, is_anomaly) to report detection quality on the validation events',
+          describe:
+            'labels (uid, is_anomaly; .jsonl[.gz] or .parquet as `generate` writes) to measure detection on the validation events',
         },
+        'show-spec': {
+          type: 'boolean',
+          default: false,
+          describe: 'print the whole feature table (report.html always has it)',
+        },
+        quiet: { ...SHARED_OPTIONS.quiet, describe: 'print nothing but errors' },
+        json: SHARED_OPTIONS.json,
       })
       .example('$0 train events.jsonl --out runs/first', 'train with the defaults')
-      .example(
-        '$0 train logs/*.parquet --out runs/mfp --objective mfp --epochs 50',
-        'masked feature prediction',
-      )
+      .example('$0 train logs/*.parquet -o runs/mfp --objective mfp --epochs 50', 'masked feature prediction')
       .example('$0 train --resume runs/first', 'continue an interrupted run')
+      .example('$0 train --resume runs/first --epochs 30', 'train a finished run on to 30 epochs')
+      .example(
+        '$0 train new.jsonl -o runs/v2 --spec runs/first/spec.json',
+        "reuse a run's features (frozen vocabulary)",
+      )
+      .epilog(RUN_DIRECTORY_HELP)
       .check((a) => {
-        checkTrainArgs(a as unknown as TrainArgs);
+        checkTrainArgs(a as unknown as TrainArgs, explicitFlags(process.argv.slice(2)));
         return true;
       }),
   handler: async (a) => {
-    const explicit = new Set(
-      process.argv.filter((s) => s.startsWith('--')).map((s) => s.slice(2).split('=')[0]!),
-    );
+    const explicit = explicitFlags(process.argv.slice(2));
     const options = runOptionsFrom(a, explicit);
-    const result = await trainRun(options, Boolean(a.resume));
-    await finishRun(result, { labels: a.labels });
+    // Read the labels first: a bad labels file should not cost a training run.
+    const labels = a.labels ? await readLabels(a.labels) : undefined;
+    const interrupt = interruptOnSigint(options.verbose !== false);
+    let result: RunResult;
+    try {
+      result = await trainRun({ ...options, stop: interrupt.signal }, Boolean(a.resume));
+    } finally {
+      interrupt.dispose();
+    }
+    const finished = await finishRun(result, { labels, verbose: options.verbose });
+    if (a.json) console.log(JSON.stringify(trainSummary(result, finished)));
   },
 };
