@@ -148,7 +148,7 @@ export function renderReport(input: ReportInput): string {
     ['config', 'Configuration'],
     ['spec', 'Feature spec'],
   ];
-  const configText = prettyJson(input.config);
+  const configText = compactArrays(prettyJson(input.config));
   const specText = input.specTable.replace(/\s+$/, '');
 
   const html = [
@@ -193,7 +193,7 @@ export function renderReport(input: ReportInput): string {
     ]),
     '<section id="config">',
     '<h2>Configuration</h2>',
-    `<pre class="code">${esc(configText)}</pre>`,
+    `<pre class="code config">${esc(configText)}</pre>`,
     '</section>',
     '<section id="spec">',
     '<h2>Feature spec</h2>',
@@ -266,23 +266,31 @@ function derivedSummary(metrics: MetricRecord[]): [string, string | number][] {
   return rows;
 }
 
+function gridTable(head: string[], rows: string[][], best: number): string {
+  const body = rows.map((cells, r) => {
+    const mark = r === best ? ' <span class="badge">best</span>' : '';
+    return `<tr${r === best ? ' class="best"' : ''}>${cells.map((c, i) => `<td>${esc(c)}${i === 0 ? mark : ''}</td>`).join('')}</tr>`;
+  });
+  return [
+    '<div class="scroll"><table class="grid">',
+    `<thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>`,
+    `<tbody>${body.join('')}</tbody>`,
+    '</table></div>',
+  ].join('');
+}
+
+/**
+ * The epochs as two tables that fit the page: losses, learning rate and pace; then the objective's own
+ * metrics, training and validation side by side in one cell. A metric that only repeats the training or
+ * validation loss (a single objective's loss) is left out.
+ */
 function epochTable(epochs: EpochRecord[]): string {
   if (!epochs.length) return '<p class="empty">No completed epochs.</p>';
-  const metricKeys = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics ?? {})))].sort();
   const hasVal = epochs.some((e) => e.val_loss !== null && e.val_loss !== undefined);
-  const head = [
-    'epoch',
-    'step',
-    'train loss',
-    ...(hasVal ? ['val loss'] : []),
-    'lr',
-    'samples/s',
-    'time',
-    ...metricKeys,
-  ];
-  const best = epochs.filter((e) => e.best).at(-1);
-  const rows = epochs.map((e) => {
-    const cells = [
+  const best = epochs.indexOf(epochs.filter((e) => e.best).at(-1)!);
+  const main = gridTable(
+    ['epoch', 'step', 'train loss', ...(hasVal ? ['val loss'] : []), 'lr', 'samples/s', 'time'],
+    epochs.map((e) => [
       formatNumber(e.epoch),
       formatNumber(e.step),
       formatNumber(e.train_loss),
@@ -290,18 +298,36 @@ function epochTable(epochs: EpochRecord[]): string {
       formatNumber(e.lr, 3),
       formatNumber(e.samples_per_s, 4),
       formatDuration(e.time_s),
-      ...metricKeys.map((k) => (k in (e.metrics ?? {}) ? formatNumber(e.metrics[k]!) : '—')),
-    ];
-    const isBest = e === best;
-    const mark = isBest ? ' <span class="badge">best</span>' : '';
-    return `<tr${isBest ? ' class="best"' : ''}>${cells.map((c, i) => `<td>${esc(c)}${i === 0 ? mark : ''}</td>`).join('')}</tr>`;
-  });
-  return [
-    '<div class="scroll"><table class="grid">',
-    `<thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>`,
-    `<tbody>${rows.join('')}</tbody>`,
-    '</table></div>',
-  ].join('');
+    ]),
+    best,
+  );
+  const same = (a: number | undefined, b: number | null | undefined) =>
+    a !== undefined && b !== null && b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
+  const keys = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics ?? {})))]
+    .filter((k) => !k.startsWith('val_'))
+    .sort()
+    .filter((k) => !epochs.every((e) => same(e.metrics?.[k], e.train_loss)));
+  if (!keys.length) return main;
+  const cell = (v: number | undefined) => (v === undefined ? '—' : formatNumber(v, 4));
+  const metrics = gridTable(
+    ['epoch', ...keys.map((k) => k.replaceAll('_', ' '))],
+    epochs.map((e) => [
+      formatNumber(e.epoch),
+      ...keys.map((k) => {
+        const val = e.metrics?.[`val_${k}`];
+        return val === undefined ? cell(e.metrics?.[k]) : `${cell(e.metrics?.[k])} / ${cell(val)}`;
+      }),
+    ]),
+    best,
+  );
+  return `${main}<p class="note">Objective metrics per epoch${keys.some((k) => epochs.some((e) => e.metrics?.[`val_${k}`] !== undefined)) ? ', training / validation' : ''}:</p>${metrics}`;
+}
+
+/** Puts each array of plain values (numbers, strings, booleans) of indented JSON on one line. */
+export function compactArrays(json: string): string {
+  const plain = String.raw`-?\d[\d.eE+-]*|"(?:[^"\\]|\\.)*"|true|false|null`;
+  const array = new RegExp(String.raw`\[\s*((?:(?:${plain})\s*,\s*)*(?:${plain}))\s*\]`, 'g');
+  return json.replace(array, (_m, items: string) => `[${items.split(/,\s*\n\s*/).join(', ')}]`);
 }
 
 function prettyJson(value: unknown): string {
@@ -386,7 +412,7 @@ th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;verti
 table.kv th{color:var(--muted);font-weight:500;white-space:nowrap;padding-left:0}
 table.kv td{font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 table.grid{width:100%}
-table.grid th{background:var(--soft);font-weight:600;white-space:nowrap;position:sticky;top:0}
+table.grid th{background:var(--soft);font-weight:600;position:sticky;top:0;vertical-align:bottom}
 table.grid td{font-variant-numeric:tabular-nums;white-space:nowrap}
 table.grid td:not(:first-child),table.grid th:not(:first-child){text-align:right}
 tr.best td{background:#eff6ff}
@@ -397,8 +423,10 @@ figure.chart{margin:0 0 14px;border:1px solid var(--line);border-radius:6px;over
 figure.chart svg{display:block;width:100%;height:auto}
 .pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:14px}
 .pair figure.chart{margin:0}
+pre.code.config{white-space:pre-wrap;overflow-wrap:anywhere}
 pre.code{margin:0;padding:12px 14px;background:var(--soft);border:1px solid var(--line);border-radius:6px;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;overflow:auto;max-height:640px;white-space:pre}
 .empty{color:var(--muted);font-style:italic}
+p.note{margin:12px 0 6px;color:var(--muted);font-size:13px}
 @media print{html{background:#fff}main{border:0;margin:0;padding:0;max-width:none}.scroll,pre.code{max-height:none;overflow:visible}nav{display:none}}
 `
   .trim()

@@ -83,7 +83,7 @@ test('the report contains the charts, summary, epochs, config and spec', () => {
   assert.ok(html.includes('stop reason') && html.includes('max epochs') && html.includes('1.4312'));
   assert.ok(html.includes('&quot;weight_decay&quot;: 0.01'));
   assert.ok(html.includes('src_endpoint.port    numeric'));
-  assert.ok(html.includes('mfp_accuracy'));
+  assert.ok(html.includes('mfp accuracy'));
   assert.ok(html.includes('class="best"'));
   assert.ok(html.includes('2024-05-01T12:00:00.000Z'));
 });
