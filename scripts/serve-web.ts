@@ -32,11 +32,14 @@ export const ISOLATION_HEADERS = {
   'cache-control': 'no-cache',
 } as const;
 
+/** The page's default port: not `ocsf-embed serve`'s 8080, so the page and the service can run side by side. */
+export const WEB_PORT = 8090;
+
 /** Options for {@link serveWeb}. */
 export interface ServeWebOptions {
   /** Folder to serve (default web/). */
   root?: string;
-  /** Port (default 8080; 0 picks a free one). */
+  /** Port (default {@link WEB_PORT}; 0 picks a free one). */
   port?: number;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
@@ -87,7 +90,7 @@ export async function serveWeb(options: ServeWebOptions = {}): Promise<WebServer
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(options.port ?? 8080, host, () => ok());
+    server.listen(options.port ?? WEB_PORT, host, () => ok());
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -100,14 +103,14 @@ export async function serveWeb(options: ServeWebOptions = {}): Promise<WebServer
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: 'string', default: process.env.PORT ?? '8080' },
+      port: { type: 'string', default: process.env.PORT ?? String(WEB_PORT) },
       root: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'Usage: npm run web [-- --port 8080] [-- --root web]\n\nBuilds the page and serves it on http://127.0.0.1:<port>/ with COOP/COEP headers (wasm threads).',
+      `Usage: npm run web [-- --port ${WEB_PORT}] [-- --root web]\n\nBuilds the page and serves it on http://127.0.0.1:<port>/ with COOP/COEP headers (wasm threads).`,
     );
     return;
   }
@@ -119,7 +122,9 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be a whole number from 0 to 65535, e.g. --port 8080 (got ${values.port})`);
+    throw new Error(
+      `--port must be a whole number from 0 to 65535, e.g. --port ${WEB_PORT} (got ${values.port})`,
+    );
   }
   const served = await serveWeb({ root, port }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'EADDRINUSE')

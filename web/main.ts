@@ -77,7 +77,15 @@ async function modelFor(file: File): Promise<Embedder> {
   const old = embedder;
   embedder = null;
   await old?.embedder.release();
-  const loaded = await loadEmbedder((await bytesOf(file)).bytes, { device: 'cpu' });
+  let loaded: Embedder;
+  try {
+    loaded = await loadEmbedder((await bytesOf(file)).bytes, { device: 'cpu' });
+  } catch (e) {
+    // Name the file: "events.jsonl: this is not an ONNX model (…)".
+    if ((e as { userFacing?: boolean }).userFacing)
+      (e as Error).message = `${file.name}: ${(e as Error).message}`;
+    throw e;
+  }
   embedder = { file, embedder: loaded };
   return loaded;
 }
@@ -111,6 +119,14 @@ function renderSummary(a: Analysis, model: Embedder): void {
       'threshold',
       `${a.threshold.toFixed(4)} (${a.thresholdPercentile}th percentile of ${a.mode === 'run' ? 'the reference' : 'these'} scores)`,
     ],
+    ...(a.method === 'ensemble'
+      ? ([
+          [
+            'scores',
+            'a rank among the reference events’ own scores: 0.95 is above 95% of them; above 1 is beyond all of them',
+          ],
+        ] as [string, string][])
+      : []),
     [
       'above threshold',
       `${anomalies.toLocaleString()} (${((100 * anomalies) / a.records.length).toFixed(1)}%)`,
@@ -275,6 +291,9 @@ async function runOnce(): Promise<void> {
     render(analysis, embed);
     setState('done', `Scored ${analysis.records.length.toLocaleString()} events from ${events.name}.`);
   } catch (e) {
+    // Results of an earlier run would read as results of this one: take them away.
+    view = null;
+    results.hidden = true;
     setState('error', describeError(e));
   }
 }

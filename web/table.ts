@@ -89,6 +89,30 @@ function cut(text: string, max: number | undefined): string {
   return max !== undefined && text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A button that copies `text` (a uid the cell shows cut short); it adds no text to the cell. */
+function copyButton(doc: Document, text: string): HTMLButtonElement {
+  const button = doc.createElement('button');
+  button.type = 'button';
+  button.className = 'copy';
+  button.title = `copy ${text}`;
+  button.ariaLabel = 'copy the uid';
+  button.addEventListener('click', (ev) => {
+    ev.stopPropagation();
+    const done = () => {
+      button.classList.add('copied');
+      setTimeout(() => button.classList.remove('copied'), 1200);
+    };
+    doc.defaultView?.navigator.clipboard?.writeText(text).then(done, () => {
+      // No clipboard access (an insecure origin, say): select the uid so that Ctrl-C copies it.
+      const range = doc.createRange();
+      range.selectNodeContents(button.parentElement!);
+      doc.getSelection()?.removeAllRanges();
+      doc.getSelection()?.addRange(range);
+    });
+  });
+  return button;
+}
+
 /**
  * Renders `rows` sorted by `state` into `table` (header and body). Clicking a header calls `onSort` with
  * its key; clicking a row calls `onSelect` with its event's index.
@@ -135,7 +159,10 @@ export function renderTable(
       if (column.key === 'uid' || shown.length > (column.maxLength ?? Number.POSITIVE_INFINITY))
         td.title = shown;
       if (column.numeric) td.className = 'num';
-      if (column.key === 'uid') td.className = 'uid';
+      if (column.key === 'uid') {
+        td.className = 'uid';
+        td.prepend(copyButton(doc, shown));
+      }
       tr.append(td);
     }
     body.append(tr);

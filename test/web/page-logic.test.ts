@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { resolvePath, serveWeb } from '../../scripts/serve-web.ts';
+import { resolvePath, serveWeb, WEB_PORT } from '../../scripts/serve-web.ts';
+import { SERVE_PORT } from '../../src/cli/commands/serve.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer } from '../../src/detect/scorer.ts';
 import { type Embedder, loadEmbedder } from '../../src/embed/embedder.node.ts';
@@ -239,5 +240,11 @@ describe('serve-web', () => {
       await served.close();
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('npm run web', () => {
+  test('serves the page on a port of its own, not the one `ocsf-embed serve` listens on', () => {
+    assert.notEqual(WEB_PORT, SERVE_PORT);
   });
 });

@@ -221,5 +221,40 @@ test('"Try it with sample events" scores generated events with the default model
     assert.equal(await sample.locator('#anomalies tbody tr').count(), 100);
   } finally {
     await sample.close();
+
+test('uids copy whole, scores above 1 are explained, and a file that is not a model clears the results', async () => {
+  const context = await browser!.newContext({
+    viewport: { width: 1400, height: 1000 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(server!.url);
+    await fresh.waitForFunction(() => document.body.dataset.state === 'idle');
+    await fresh.setInputFiles('#model', join(run.runDir, 'model.onnx'));
+    await fresh.setInputFiles('#events', eventsPath);
+    await fresh.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''));
+    assert.equal(await fresh.evaluate(() => document.body.dataset.state), 'done');
+    assert.match(
+      (await fresh.locator('#summary').textContent()) ?? '',
+      /scoresa rank among the reference events’ own scores: 0\.95 is above 95% of them; above 1 is beyond all of them/,
+    );
+
+    const cell = fresh.locator('#anomalies tbody tr td.uid').first();
+    const uid = (await cell.textContent()) ?? '';
+    assert.match(uid, /^[0-9a-f-]{36}$/, 'the cell holds the whole uid');
+    await cell.locator('button.copy').click();
+    await fresh.waitForFunction(() => document.querySelector('td.uid button.copy.copied') !== null);
+    assert.equal(await fresh.evaluate(() => navigator.clipboard.readText()), uid);
+    assert.equal(await fresh.locator('tr.selected').count(), 0, 'copying does not select the row');
+
+    await fresh.setInputFiles('#model', eventsPath);
+    await fresh.waitForFunction(() => document.body.dataset.state === 'error');
+    const status = (await fresh.locator('#status').textContent()) ?? '';
+    assert.match(status, /^sample\.jsonl: this is not an ONNX model \(.+\): give the model\.onnx of a run/);
+    assert.ok(!status.includes('\n'));
+    assert.equal(await fresh.locator('#results').isHidden(), true, 'the earlier results are gone');
+  } finally {
+    await context.close();
   }
 });
