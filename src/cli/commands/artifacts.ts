@@ -6,6 +6,7 @@ import { buildArtifacts } from '../../../graphs/artifacts.ts';
 import { resolveTrainingConfig } from '../../../graphs/config.ts';
 import { UserError } from '../../core/errors.ts';
 import { encodeSafetensors } from '../../io/safetensors.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 interface ArtifactsArgs {
   config: string;
@@ -46,7 +47,7 @@ export const artifactsCommand: CommandModule<object, ArtifactsArgs> = {
           describe: 'JSON: { model, objective, optimizer }',
         },
         out: {
-          type: 'string',
+          ...SHARED_OPTIONS.out,
           demandOption: 'give the output directory, e.g. --out artifacts/',
           describe: 'output directory',
         },

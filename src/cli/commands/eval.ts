@@ -13,8 +13,9 @@ import { specInputWidths } from '../../features/encode.ts';
 import { parseSpec } from '../../features/spec.ts';
 import { loadCheckpoint } from '../../run/checkpoint.node.ts';
 import { RUN_FILES } from '../../run/layout.ts';
-import { createSession, DEVICES, type Device } from '../../runtime/session.node.ts';
+import { createSession, type Device } from '../../runtime/session.node.ts';
 import { Trainer } from '../../train/trainer.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 interface EvalArgs {
   run: string;
@@ -68,8 +69,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       })
       .options({
         checkpoint: { choices: ['best', 'last'] as const, default: 'best' as const },
-        device: { choices: DEVICES, default: 'auto' as Device },
-        json: { type: 'boolean', default: false, describe: 'print one JSON object' },
+        device: SHARED_OPTIONS.device,
+        json: { ...SHARED_OPTIONS.json, describe: 'print one JSON object' },
       })
       .example('$0 eval runs/demo runs/demo/data/heldout.jsonl', ''),
   handler: async (a) => {

@@ -11,6 +11,7 @@ import {
   serializeSpec,
   specTable,
 } from '../../features/spec.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed features`. */
 export interface FeaturesArgs {
@@ -56,7 +57,10 @@ export const featuresCommand: CommandModule<object, FeaturesArgs> = {
         describe: 'Event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
       })
       .option('spec', { type: 'string', describe: 'Overrides JSON (include/exclude, column types, limits)' })
-      .option('out', { alias: 'o', type: 'string', describe: 'Write the fitted spec JSON here' })
+      .option('out', {
+        ...SHARED_OPTIONS.out,
+        describe: 'Write the fitted spec JSON here (usable as `train --spec`)',
+      })
       .option('sample', { type: 'number', describe: 'Fit on the first N events only' })
       .option('rejects', {
         type: 'string',
@@ -76,7 +80,7 @@ export const featuresCommand: CommandModule<object, FeaturesArgs> = {
         default: false,
         describe: 'Read NaN in Parquet/Arrow float columns as missing instead of rejecting the row',
       })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only the table' })
+      .option('quiet', { ...SHARED_OPTIONS.quiet, describe: 'Print only the table' })
       .example('$0 features events.jsonl --out spec.json', 'fit on every event and save the spec')
       .example(
         '$0 features logs/ --spec overrides.json --sample 50000 --rejects rejects.jsonl',

@@ -17,6 +17,7 @@ import {
   type OutputFormat,
   writeGenerated,
 } from '../../data/generate-writer.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed generate`. */
 export interface GenerateArgs {
@@ -114,8 +115,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         describe: 'Random seed; same seed and options give identical files',
       })
       .option('out', {
-        alias: 'o',
-        type: 'string',
+        ...SHARED_OPTIONS.out,
         demandOption: 'Give --out, e.g. --out events.jsonl',
         describe: 'Events file (.jsonl, .jsonl.gz or .parquet)',
       })
@@ -142,7 +142,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         default: DEFAULT_ANOMALY_RATE,
         describe: `Fraction of events that are anomalous (0 to ${MAX_ANOMALY_RATE})`,
       })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but errors' })
+      .option('quiet', { ...SHARED_OPTIONS.quiet, describe: 'Print nothing but errors' })
       .example(
         '$0 generate --events 72000 --seed 1 --out events.jsonl',
         'one day of traffic; labels go to events.labels.jsonl',

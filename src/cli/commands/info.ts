@@ -9,6 +9,7 @@ import { UserError } from '../../core/errors.ts';
 import { META, MODEL_FORMAT } from '../../embed/export.ts';
 import { parseSpec } from '../../features/spec.ts';
 import { RUN_FILES } from '../../run/layout.ts';
+import { SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed info`. */
 export interface InfoArgs {
@@ -322,7 +323,7 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   builder: (y) =>
     y
       .positional('path', { type: 'string', demandOption: true, describe: 'run directory or model.onnx' })
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of text' })
+      .option('json', { ...SHARED_OPTIONS.json, describe: 'print JSON instead of text' })
       .example('$0 info runs/first', 'a run')
       .example('$0 info model.onnx --json', 'a model, as JSON'),
   handler: (a) => {
