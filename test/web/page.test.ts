@@ -221,6 +221,8 @@ test('"Try it with sample events" scores generated events with the default model
     assert.equal(await sample.locator('#anomalies tbody tr').count(), 100);
   } finally {
     await sample.close();
+  }
+});
 
 test('uids copy whole, scores above 1 are explained, and a file that is not a model clears the results', async () => {
   const context = await browser!.newContext({
