@@ -20,7 +20,10 @@ const cli = yargs(argv)
   .wrap(Math.min(110, process.stdout.columns ?? 110))
   .fail((message, error) => {
     if (error && !isUserFacing(error)) throw error;
-    throw Object.assign(new Error(error?.message ?? message), { userFacing: true, usage: !error });
+    // A required option's own message says what to type: show it instead of yargs' "Missing required argument".
+    const said = /^Missing required arguments?: /.test(message ?? '') ? message.split('\n').slice(1) : [];
+    const text = error?.message ?? (said.length ? said.join('; ') : message);
+    throw Object.assign(new Error(text), { userFacing: true, usage: !error });
   });
 
 try {

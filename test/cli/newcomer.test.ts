@@ -221,6 +221,15 @@ describe('output people can use', () => {
 });
 
 describe('flags', () => {
+  test('a missing required option says what to type, not yargs\' "Missing required argument"', () => {
+    const e = cli('export', f.runDir);
+    assert.equal(e.status, 2);
+    assert.match(e.stderr, /^ocsf-embed: give the file to write with --out, e\.g\. --out model\.onnx\n/);
+    assert.doesNotMatch(e.stderr, /Missing required/);
+    const a = cli('artifacts');
+    assert.match(a.stderr, /^ocsf-embed: give the model config, .*; give the output directory/);
+  });
+
   test('short flags, a marked required --out, and a description for every train flag', () => {
     const train = cli('train', '--help').stdout;
     assert.match(train, /-o, --out/);

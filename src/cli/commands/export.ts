@@ -1,6 +1,5 @@
 // `ocsf-embed export`: re-exports model.onnx from a run's best or last checkpoint.
 import type { CommandModule } from 'yargs';
-import { UserError } from '../../core/errors.ts';
 import { exportRun } from '../../train/export-run.node.ts';
 import { SHARED_OPTIONS } from '../options.ts';
 
@@ -18,18 +17,18 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     y
       .positional('run', { type: 'string', demandOption: true, describe: 'run directory written by `train`' })
       .options({
-        out: { ...SHARED_OPTIONS.out, describe: 'model file to write, e.g. model.onnx  [required]' },
+        out: {
+          ...SHARED_OPTIONS.out,
+          demandOption: 'give the file to write with --out, e.g. --out model.onnx',
+          describe: 'model file to write, e.g. model.onnx',
+        },
         checkpoint: {
           choices: ['best', 'last'] as const,
           describe: 'which checkpoint (default: best, or last when the run has no best)',
         },
       })
       .example('$0 export runs/first --out model.onnx', 'the best checkpoint')
-      .example('$0 export runs/first --out last.onnx --checkpoint last', 'the latest weights')
-      .check((a) => {
-        if (!a.out) throw new UserError('give the file to write with --out, e.g. --out model.onnx');
-        return true;
-      }),
+      .example('$0 export runs/first --out last.onnx --checkpoint last', 'the latest weights'),
   handler: (a) => {
     const r = exportRun(a.run, a.out!, a.checkpoint);
     const loss = r.bestValLoss === null ? '' : `, best validation loss ${r.bestValLoss.toFixed(4)}`;
