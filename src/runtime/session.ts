@@ -32,7 +32,11 @@ export interface SessionConfig {
   logSeverity?: number;
   /** CUDA device ordinal (default 0). Ignored by other devices. */
   deviceId?: number;
-  /** Let idle intra-op threads spin (ORT's default). Only set this to `false` to save CPU with threads > 1. */
+  /**
+   * Let idle intra-op threads spin between ops (ORT's own default). Default here: `false` (they sleep);
+   * spinning pools collapse when another process wants the same cores (see docs/decisions.md).
+   * onnxruntime-node only.
+   */
   spinning?: boolean;
 }
 
@@ -99,7 +103,8 @@ export function validateSessionConfig(config: SessionConfig): void {
 
 /**
  * The ONNX Runtime session options for `provider`: one intra-op pool of `threads` (or the default for
- * `cores`), one inter-op thread, sequential execution, memory arena and memory patterns on.
+ * `cores`) whose idle threads sleep unless `spinning`, one inter-op thread, sequential execution, memory
+ * arena and memory patterns on.
  */
 export function buildSessionOptions(
   provider: Provider,
@@ -121,9 +126,10 @@ export function buildSessionOptions(
   };
   if (provider !== 'wasm') {
     // onnxruntime-web sizes its pool from env.wasm.numThreads instead (see session.web.ts).
-    options.intraOpNumThreads = config.threads ?? defaultThreads(cores);
+    const threads = config.threads ?? defaultThreads(cores);
+    options.intraOpNumThreads = threads;
     options.interOpNumThreads = 1;
-    if (config.spinning !== undefined) {
+    if (threads > 1 || config.spinning !== undefined) {
       options.extra = { session: { intra_op: { allow_spinning: config.spinning ? '1' : '0' } } };
     }
   }

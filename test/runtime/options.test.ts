@@ -41,6 +41,15 @@ describe('buildSessionOptions', () => {
     assert.equal(o.enableProfiling, undefined);
   });
 
+  test('idle intra-op threads sleep unless spinning is asked for', () => {
+    const sleeping = { session: { intra_op: { allow_spinning: '0' } } };
+    assert.deepEqual(buildSessionOptions('cpu', { threads: 2 }, 2).extra, sleeping);
+    assert.deepEqual(buildSessionOptions('cpu', { threads: 2, spinning: true }, 2).extra, {
+      session: { intra_op: { allow_spinning: '1' } },
+    });
+    assert.equal(buildSessionOptions('cpu', { threads: 1 }, 2).extra, undefined);
+  });
+
   test('default threads come from the core count', () => {
     assert.equal(buildSessionOptions('cpu', {}, 2).intraOpNumThreads, 1);
     assert.equal(buildSessionOptions('cpu', {}, 16).intraOpNumThreads, 4);
