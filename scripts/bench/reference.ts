@@ -8,9 +8,9 @@ import { join, resolve } from 'node:path';
 /** The interpreter the reference is documented to run with (Debian's, with python3-torch). */
 export const PYTHON = '/usr/bin/python3';
 
-/** The reference scripts' folder: `../shared/reference` next to the repository root. */
-export function referenceDir(repoRoot: string): string {
-  return resolve(repoRoot, '..', 'shared', 'reference');
+/** The reference scripts' folder: `REFERENCE_DIR` when set, else `../shared/reference` next to the repository root. */
+export function referenceDir(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.REFERENCE_DIR ? resolve(env.REFERENCE_DIR) : resolve(repoRoot, '..', 'shared', 'reference');
 }
 
 /** The BLAS library PyTorch's GEMMs went through, from the libraries mapped after a matmul. */
@@ -46,7 +46,8 @@ export function probeReference(
 ): { ok: true; torch: string; blas: BlasInfo; dir: string } | { ok: false; reason: string } {
   const dir = referenceDir(repoRoot);
   for (const f of ['bench_train.py', 'bench_matmul.py', 'tabular_resnet_ref.py']) {
-    if (!existsSync(join(dir, f))) return { ok: false, reason: `${join(dir, f)} not found` };
+    if (!existsSync(join(dir, f)))
+      return { ok: false, reason: `${join(dir, f)} not found (set REFERENCE_DIR)` };
   }
   if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} not found` };
   const r = spawnSync(PYTHON, ['-c', PROBE], { encoding: 'utf8' });
