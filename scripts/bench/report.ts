@@ -641,7 +641,9 @@ export function renderReport(r: BenchResults): string {
       `\`npm run bench -- --only ${SECTIONS.join(',')}\` runs some sections and ` +
       '`npm run bench -- --quick` runs tiny sizes in seconds (CI); both write to a temporary folder unless ' +
       '`--out DIR` is given; `npm run bench -- --render docs/bench-results.json` rebuilds this page from the raw ' +
-      'results without measuring.',
+      'results without measuring. `--rounds N` sets how many rounds onnxruntime-node training alternates with the ' +
+      'PyTorch reference (default 3); `REFERENCE_DIR` points at the reference scripts when they are not in ' +
+      '../shared/reference.',
     '',
     header(r),
     '',
