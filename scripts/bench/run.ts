@@ -328,7 +328,7 @@ export function medianRounds(rounds: JobOutcome[][]): JobOutcome[] {
     const all = rounds.map((r) => r[i]!).filter((o) => o.ok);
     if (all.length === 0) return first;
     const times = all.map((o) => (o as { result: TrainTiming }).result.stepMsMedian);
-    const pick = all.find((o) => (o as { result: TrainTiming }).result.stepMsMedian === lowerMedian(times))!;
+    const pick = all.find((o) => (o as { result: TrainTiming }).result.stepMsMedian === upperMedian(times))!;
     const result = { ...(pick as { result: TrainTiming }).result, roundStepMs: times };
     return { ...pick, result } as JobOutcome;
   });
@@ -340,15 +340,18 @@ export function medianTorchRows(rounds: TorchConfigRow[][]): TorchConfigRow[] {
   return configs.map((config) => {
     const rows = rounds.flatMap((r) => r.filter((x) => x.config === config));
     const rates = rows.map((r) => r.samplesPerSecondStep);
-    const pick = rows.find((r) => r.samplesPerSecondStep === lowerMedian(rates))!;
+    const pick = rows.find((r) => r.samplesPerSecondStep === upperMedian(rates))!;
     return { ...pick, roundSamplesPerSecondStep: rates };
   });
 }
 
-/** The middle value (the lower of the two middle ones for an even count), so that it is one of the values. */
-function lowerMedian(xs: number[]): number {
+/**
+ * The middle value, and for an even count the higher of the two middle ones, so that it is one of the
+ * values and, with an even number of rounds, our slower step time and PyTorch's faster rate are kept.
+ */
+function upperMedian(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[(s.length - 1) >> 1]!;
+  return s[s.length >> 1]!;
 }
 
 /** Our samples/s over PyTorch's per-step samples/s round by round, where both ran in rounds. */
