@@ -1,5 +1,6 @@
-// Exact cosine k-nearest-neighbour search on ONNX Runtime: the similarity+TopK graph, the chunked run loop
-// over queries and reference rows, the TypeScript merge of partial top-k lists, and k-NN distance scores.
+// Exact cosine k-nearest-neighbour search: the similarity matmul on ONNX Runtime, a partial selection of each
+// row's top k in TypeScript, the chunked run loop over queries and reference rows, the merge of partial top-k
+// lists, and k-NN distance scores.
 import type { Tensor, TensorConstructor } from 'onnxruntime-common';
 import { Builder } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
@@ -34,7 +35,10 @@ export interface KnnOptions {
   selfIndex?: ArrayLike<number>;
   /** The rows are already unit length; skips normalisation. */
   normalized?: boolean;
-  /** Queries per session run (default 1024). Bounds memory together with `referenceChunk`. */
+  /**
+   * Queries per session run (default 1024). Bounds memory together with `referenceChunk`: each run returns
+   * a [queries, reference rows] similarity block, split into blocks of at most 4M values.
+   */
   queryChunk?: number;
   /** Reference rows per session run (default 8192); partial top-k lists are merged in TypeScript. */
   referenceChunk?: number;
@@ -69,30 +73,181 @@ export interface KnnScores {
 const DEFAULT_QUERY_CHUNK = 1024;
 const DEFAULT_REFERENCE_CHUNK = 8192;
 
+const BLOCK_VALUES = 1 << 22;
+
 let modelBytes: Uint8Array | undefined;
 
 /**
- * The k-NN model: inputs `queries` [q, d], `reference` [n, d] (both unit rows) and `k` int64 [1];
- * outputs `values` [q, k] (cosine similarities, descending) and `indices` [q, k] (int64).
+ * The similarity model: inputs `queries` [q, d] and `reference` [n, d] (both unit rows); output
+ * `similarities` [q, n], the cosine similarity of every query to every reference row. The top k of each row
+ * is selected in TypeScript (`selectTopK`): ONNX Runtime's TopK sorts k in the hundreds far slower.
  */
 export function knnModel(): Uint8Array {
   if (!modelBytes) {
     const b = new Builder('knn');
     const q = b.input('queries', 'float32', ['q', 'd']);
     const r = b.input('reference', 'float32', ['n', 'd']);
-    const k = b.input('k', 'int64', [1]);
-    const sim = op.gemm(q, r, null, { transB: 1 });
-    const [values, indices] = b.opMulti(
-      'TopK',
-      [sim, k],
-      { axis: -1, largest: 1, sorted: 1 },
-      { outputs: 2 },
-    );
-    b.output(values!, 'values');
-    b.output(indices!, 'indices');
+    b.output(op.gemm(q, r, null, { transB: 1 }), 'similarities');
     modelBytes = encodeModel(b);
   }
   return modelBytes;
+}
+
+/** Reference rows per session run at most: a row's position must fit the low bits of a selection key. */
+export const MAX_REFERENCE_CHUNK = 1 << 21;
+
+/** Values sampled per row to guess the top-k threshold. */
+const SAMPLE = 1024;
+
+/** Scratch space reused by `selectTopK` (grown on demand). */
+export interface TopKScratch {
+  keys: Float64Array;
+  positions: Int32Array;
+  sample: Float64Array;
+}
+
+/** Fresh scratch space for `selectTopK`. */
+export function topKScratch(): TopKScratch {
+  return { keys: new Float64Array(0), positions: new Int32Array(0), sample: new Float64Array(SAMPLE) };
+}
+
+/** Reorders `x[0..len)` so that its `want` smallest values come first; in place, average O(len). */
+function selectSmallest(x: Float64Array, len: number, want: number): void {
+  let lo = 0;
+  let hi = len - 1;
+  const target = want - 1;
+  while (hi > lo) {
+    const a = x[lo]!;
+    const b = x[(lo + hi) >>> 1]!;
+    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), x[hi]!)); // the median of three
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (x[i]! < pivot) i++;
+      while (x[j]! > pivot) j--;
+      if (i <= j) {
+        const t = x[i]!;
+        x[i] = x[j]!;
+        x[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return;
+  }
+}
+
+/** Sorts `x[lo..hi]` ascending in place (quicksort, insertion sort for short runs); faster than `.sort()` here. */
+function sortRange(x: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const a = x[lo]!;
+    const b = x[(lo + hi) >>> 1]!;
+    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), x[hi]!));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (x[i]! < pivot) i++;
+      while (x[j]! > pivot) j--;
+      if (i <= j) {
+        const t = x[i]!;
+        x[i] = x[j]!;
+        x[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (j - lo < hi - i) {
+      sortRange(x, lo, j);
+      lo = i;
+    } else {
+      sortRange(x, i, hi);
+      hi = j;
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const v = x[i]!;
+    let j = i - 1;
+    while (j >= lo && x[j]! > v) {
+      x[j + 1] = x[j]!;
+      j--;
+    }
+    x[j + 1] = v;
+  }
+}
+
+const POSITION = MAX_REFERENCE_CHUNK;
+/** The selection key of −Infinity (and NaN): see `selectTopK`. */
+const LOWEST = (0xffffffff - 0x007fffff) * POSITION;
+
+/**
+ * The `k` largest of `row[0..len)` in descending order, equal values by ascending position (as ONNX
+ * Runtime's TopK orders them): values into `outValues`, positions into `outIndices`, both from `outOffset`.
+ * NaN counts as −Infinity, −0 as 0. `len` is at most `MAX_REFERENCE_CHUNK`.
+ *
+ * Each candidate becomes one exact float64 key, (descending order of its float32 bits) · 2²¹ + position, so
+ * a plain numeric sort orders by value and then position. Candidates are the values at or above a threshold
+ * guessed from a strided sample (about 2k of them), or the whole row when fewer than k pass.
+ */
+export function selectTopK(
+  row: Float32Array,
+  len: number,
+  k: number,
+  outValues: Float32Array,
+  outIndices: Int32Array,
+  outOffset: number,
+  scratch: TopKScratch,
+): void {
+  if (len > MAX_REFERENCE_CHUNK)
+    throw new RangeError(`selectTopK takes at most ${MAX_REFERENCE_CHUNK} values`);
+  if (scratch.keys.length < len) {
+    scratch.keys = new Float64Array(len);
+    scratch.positions = new Int32Array(len);
+  }
+  const { keys, positions } = scratch;
+  const bits = new Uint32Array(row.buffer, row.byteOffset, len);
+  let count = 0;
+  if (k < len && len >= 8 * SAMPLE) {
+    const sample = scratch.sample;
+    const stride = Math.floor(len / SAMPLE);
+    for (let s = 0; s < SAMPLE; s++) {
+      const v = row[s * stride]!;
+      sample[s] = Number.isNaN(v) ? Number.POSITIVE_INFINITY : -v;
+    }
+    const rank = Math.min(SAMPLE, Math.ceil((2 * k * SAMPLE) / len) + 4);
+    selectSmallest(sample, SAMPLE, rank);
+    const threshold = -sample[rank - 1]!;
+    for (let i = 0; i < len; i++) {
+      positions[count] = i;
+      count += row[i]! >= threshold ? 1 : 0;
+    }
+    if (count < k) count = 0;
+  }
+  if (count === 0) {
+    for (let i = 0; i < len; i++) positions[i] = i;
+    count = len;
+  }
+  for (let c = 0; c < count; c++) {
+    const i = positions[c]!;
+    const v = row[i]!;
+    if (Number.isNaN(v)) {
+      keys[c] = LOWEST + i;
+      continue;
+    }
+    const b = v === 0 ? 0 : bits[i]!;
+    // float32 bits → an unsigned integer that grows with the value; stored reversed so smaller = larger value
+    const sortable = b >= 0x80000000 ? 0xffffffff - b : b + 0x80000000;
+    keys[c] = (0xffffffff - sortable) * POSITION + i;
+  }
+  if (k < count) selectSmallest(keys, count, k);
+  sortRange(keys, 0, k - 1);
+  for (let j = 0; j < k; j++) {
+    const key = keys[j]!;
+    const i = key - Math.floor(key / POSITION) * POSITION;
+    outValues[outOffset + j] = row[i]!;
+    outIndices[outOffset + j] = i;
+  }
 }
 
 const sessions = new WeakMap<KnnRuntime, Promise<KnnSession>>();
@@ -160,7 +315,7 @@ function selfIndices(options: KnnOptions, q: number, n: number): ArrayLike<numbe
 
 /**
  * Runs the search chunk by chunk and hands each query chunk's neighbour lists (nearest first) to `sink`.
- * Equal similarities keep the lower reference index first, within a chunk (TopK) and across chunks (merge).
+ * Equal similarities keep the lower reference index first, within a chunk (`selectTopK`) and across chunks (merge).
  */
 async function search(
   reference: Float32Array,
@@ -173,8 +328,15 @@ async function search(
   const n = rowCount(reference, d, 'reference');
   const q = rowCount(queries, d, 'queries');
   const k = positiveInt(options.k, 0, 'k');
-  const qChunk = positiveInt(options.queryChunk, DEFAULT_QUERY_CHUNK, 'queryChunk');
-  const rChunk = positiveInt(options.referenceChunk, DEFAULT_REFERENCE_CHUNK, 'referenceChunk');
+  const rChunk = Math.min(
+    n,
+    MAX_REFERENCE_CHUNK,
+    positiveInt(options.referenceChunk, DEFAULT_REFERENCE_CHUNK, 'referenceChunk'),
+  );
+  const qChunk = Math.min(
+    positiveInt(options.queryChunk, DEFAULT_QUERY_CHUNK, 'queryChunk'),
+    Math.max(1, Math.floor(BLOCK_VALUES / rChunk)),
+  );
   const self = selfIndices(options, q, n);
   const identitySelf = self !== undefined && options.selfIndex === undefined;
   const kOut = Math.min(k, n - (self ? 1 : 0));
@@ -194,10 +356,13 @@ async function search(
     const rc = Math.min(rChunk, n - r0);
     refTensors.push(new Tensor('float32', ref.subarray(r0 * d, (r0 + rc) * d), [rc, d]));
   }
+  const scratch = topKScratch();
   let bestSim = new Float32Array(Math.min(qChunk, q) * kk);
   let bestIdx = new Int32Array(bestSim.length);
   let nextSim = new Float32Array(bestSim.length);
   let nextIdx = new Int32Array(bestSim.length);
+  const vals = new Float32Array(bestSim.length);
+  const idx = new Int32Array(bestSim.length);
   const outDist = new Float32Array(Math.min(qChunk, q) * kOut);
   const outIdx = new Int32Array(outDist.length);
   for (let q0 = 0; q0 < q; q0 += qChunk) {
@@ -208,20 +373,16 @@ async function search(
       const r0 = c * rChunk;
       const rc = refTensors[c]!.dims[0]!;
       const kc = Math.min(kk, rc);
-      const out = await session.run({
-        queries: qt,
-        reference: refTensors[c]!,
-        k: new Tensor('int64', BigInt64Array.of(BigInt(kc)), [1]),
-      });
-      const vals = (out.values as Tensor).data as Float32Array;
-      const idx = (out.indices as Tensor).data as BigInt64Array;
+      const out = await session.run({ queries: qt, reference: refTensors[c]! });
+      const sims = (out.similarities as Tensor).data as Float32Array;
+      const into = have === 0 ? bestSim : vals;
+      const intoIdx = have === 0 ? bestIdx : idx;
+      const stride = have === 0 ? kk : kc;
+      for (let i = 0; i < qc; i++) {
+        selectTopK(sims.subarray(i * rc, (i + 1) * rc), rc, kc, into, intoIdx, i * stride, scratch);
+        if (r0 > 0) for (let j = 0; j < kc; j++) intoIdx[i * stride + j]! += r0;
+      }
       if (have === 0) {
-        for (let i = 0; i < qc; i++) {
-          for (let j = 0; j < kc; j++) {
-            bestSim[i * kk + j] = vals[i * kc + j]!;
-            bestIdx[i * kk + j] = Number(idx[i * kc + j]!) + r0;
-          }
-        }
         have = kc;
         continue;
       }
@@ -237,7 +398,7 @@ async function search(
             a++;
           } else {
             nextSim[i * kk + j] = vals[i * kc + b]!;
-            nextIdx[i * kk + j] = Number(idx[i * kc + b]!) + r0;
+            nextIdx[i * kk + j] = idx[i * kc + b]!;
             b++;
           }
         }
@@ -268,8 +429,8 @@ async function search(
 }
 
 /**
- * Exact cosine k-NN of each query among the reference rows, computed as chunked similarity matmuls + TopK
- * on ONNX Runtime. Rows are normalised to unit length first (unless `normalized`).
+ * Exact cosine k-NN of each query among the reference rows, computed as chunked similarity matmuls on ONNX
+ * Runtime and a partial selection of each row's top k. Rows are normalised to unit length first (unless `normalized`).
  *
  * Memory is bounded by the chunk sizes, plus the [q, k] result; use `knnScore` when only scores are needed.
  */

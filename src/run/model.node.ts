@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { compilePathGetter } from '../data/flatten.ts';
 import { nodeKnnRuntime } from '../detect/knn.node.ts';
+import type { KnnRuntime } from '../detect/knn.ts';
 import { releaseKnnSession } from '../detect/knn.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import type { Embedder } from '../embed/embedder.ts';
-import type { SessionConfig } from '../runtime/session.node.ts';
+import type { Provider, SessionConfig } from '../runtime/session.node.ts';
 import { RUN_FILES } from './layout.ts';
 import { loadRunScorer } from './scoring.node.ts';
 import { eventUids, type RunScoringState, type ScoredBatch, scoreEmbeddings } from './scoring.ts';
@@ -53,19 +54,25 @@ export interface OpenOptions extends SessionConfig {
   flag?: string;
 }
 
-/** An embedder plus, for a run directory, its scorer; open once, then embed and score batches. */
+/**
+ * An embedder plus, for a run directory, its scorer; open once, then embed and score batches. The k-NN
+ * search runs where the embedder's session landed (device and intra-op threads), so `--device` and
+ * `--threads` reach both.
+ */
 export class LoadedModel {
   private readonly uidOf: ((record: object) => unknown) | null;
-  private readonly knn = nodeKnnRuntime({ device: 'cpu' });
+  private readonly knn: KnnRuntime;
 
   private constructor(
     readonly location: ModelLocation,
     readonly embedder: Embedder,
-    readonly device: string,
+    readonly device: Provider,
+    readonly threads: number | undefined,
     readonly notice: string | undefined,
     readonly scoring: RunScoringState | null,
   ) {
     this.uidOf = embedder.spec.uidPath ? compilePathGetter(embedder.spec.uidPath) : null;
+    this.knn = nodeKnnRuntime({ device: device === 'wasm' ? 'cpu' : device, threads });
   }
 
   /** Loads model.onnx (and the run's scorer when `path` is a run directory). */
@@ -85,14 +92,14 @@ export class LoadedModel {
       (requireScorer || (loadScorer && existsSync(join(location.runDir, RUN_FILES.scorer))))
         ? loadRunScorer(location.runDir)
         : null;
-    const { embedder, device, notice } = await loadEmbedder(location.modelPath, session);
+    const { embedder, device, threads, notice } = await loadEmbedder(location.modelPath, session);
     if (scoring && scoring.d !== embedder.dimension) {
       await embedder.release();
       throw new UserError(
         `${location.runDir}: the scorer was fitted on embeddings of width ${scoring.d} but model.onnx gives ${embedder.dimension}; re-export the model with \`ocsf-embed export ${location.runDir} --out ${location.modelPath}\``,
       );
     }
-    return new LoadedModel(location, embedder, device, notice, scoring);
+    return new LoadedModel(location, embedder, device, threads, notice, scoring);
   }
 
   /** Width of the embeddings. */

@@ -9,6 +9,7 @@ import { releaseKnnSession } from '../detect/knn.ts';
 import { fitScorer, scorerToJSON } from '../detect/scorer.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import { writeFileAtomic } from '../io/atomic.node.ts';
+import type { RuntimeOptions } from '../runtime/session.ts';
 import { RUN_FILES } from './layout.ts';
 import {
   decodeRunScoring,
@@ -30,12 +31,16 @@ export interface RunScoring {
   referenceRows: number;
 }
 
-/** Embeds the training events (a seeded sample of at most MAX_REFERENCE_ROWS), fits the scorer on them, and writes both into the run. */
+/**
+ * Embeds the training events (a seeded sample of at most MAX_REFERENCE_ROWS), fits the scorer on them, and
+ * writes both into the run. The k-NN search runs with `runtime` (default: the CPU, default threads).
+ */
 export async function writeRunScorer(
   runDir: string,
   embedder: Embedder,
   trainEvents: readonly object[],
   uidPath: string | null,
+  runtime: RuntimeOptions = { device: 'cpu' },
 ): Promise<RunScoring> {
   const d = embedder.dimension;
   if (trainEvents.length > MAX_REFERENCE_ROWS) {
@@ -43,8 +48,13 @@ export async function writeRunScorer(
     trainEvents = Array.from(keep, (i) => trainEvents[i]!);
   }
   const reference = await embedder.embed(trainEvents, { normalized: true });
-  const runtime = nodeKnnRuntime({ device: 'cpu' });
-  const scorer = await fitScorer(reference, d, {}, runtime);
+  const knn = nodeKnnRuntime(runtime);
+  let scorer: Awaited<ReturnType<typeof fitScorer>>;
+  try {
+    scorer = await fitScorer(reference, d, {}, knn);
+  } finally {
+    await releaseKnnSession(knn);
+  }
   const uids = eventUids(trainEvents, uidPath);
   writeFileAtomic(join(runDir, RUN_FILES.reference), encodeReference(reference, trainEvents.length, d, uids));
   writeFileAtomic(join(runDir, RUN_FILES.scorer), `${JSON.stringify(scorerToJSON(scorer))}\n`);
@@ -71,15 +81,16 @@ export function loadRunScorer(runDir: string): RunScoringState {
   });
 }
 
-/** Scores events against the run in `runDir` with `embedder` (its model.onnx). */
+/** Scores events against the run in `runDir` with `embedder` (its model.onnx); k-NN with `runtime`. */
 export async function scoreAgainstRun(
   runDir: string,
   embedder: Embedder,
   events: readonly object[],
+  runtime: RuntimeOptions = { device: 'cpu' },
 ): Promise<ScoredBatch> {
   const state = loadRunScorer(runDir);
   const queries = await embedder.embed(events, { normalized: true });
-  const knn = nodeKnnRuntime({ device: 'cpu' });
+  const knn = nodeKnnRuntime(runtime);
   try {
     return await scoreEmbeddings(state, queries, eventUids(events, embedder.spec.uidPath), knn);
   } finally {

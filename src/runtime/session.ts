@@ -40,10 +40,18 @@ export interface SessionConfig {
   spinning?: boolean;
 }
 
+/**
+ * The runtime choices of one command, its `--device` and `--threads`: one object handed to every session the
+ * command creates (the embedder's, the k-NN search's), so that all of them follow the flags.
+ */
+export type RuntimeOptions = Pick<SessionConfig, 'device' | 'threads'>;
+
 /** A session and where it really runs. */
 export interface CreatedSession {
   session: InferenceSession;
   device: Provider;
+  /** Its intra-op threads; absent on onnxruntime-web, whose one pool serves every session. */
+  threads?: number;
   /** One line for the user when the result differs from what was asked (a fallback, a capped option). */
   notice?: string;
 }
@@ -235,11 +243,18 @@ export async function createWithBackend(
   validateSessionConfig(config);
   const requested = config.device ?? 'auto';
   const cores = backend.cores();
-  const onCpu = async (notice?: string): Promise<CreatedSession> => {
-    const provider = backend.providerFor('cpu');
-    const session = await backend.create(model, buildSessionOptions(provider, config, cores));
-    return notice === undefined ? { session, device: provider } : { session, device: provider, notice };
+  const created = async (provider: Provider, notice?: string): Promise<CreatedSession> => {
+    const options = buildSessionOptions(provider, config, cores);
+    const session = await backend.create(model, options);
+    const threads = options.intraOpNumThreads;
+    return {
+      session,
+      device: provider,
+      ...(threads !== undefined && { threads }),
+      ...(notice !== undefined && { notice }),
+    };
   };
+  const onCpu = (notice?: string) => created(backend.providerFor('cpu'), notice);
 
   if (requested === 'cpu') return onCpu();
   if (requested === 'cuda' || requested === 'webgpu') {
@@ -250,9 +265,7 @@ export async function createWithBackend(
         backend.unavailableMessage?.(requested, reason) ?? unavailableMessage(requested, reason);
       throw new DeviceUnavailableError(requested, reason, message);
     }
-    const provider = backend.providerFor(requested);
-    const session = await backend.create(model, buildSessionOptions(provider, config, cores));
-    return { session, device: provider };
+    return created(backend.providerFor(requested));
   }
 
   // auto: CUDA when it works, else the CPU. WebGPU is never picked on its own (see docs/gpu.md).
@@ -262,10 +275,8 @@ export async function createWithBackend(
       backend.cudaPossible() ? fallbackNotice('cuda', cuda.reason ?? 'unknown reason', 'cpu') : undefined,
     );
   }
-  const provider = backend.providerFor('cuda');
   try {
-    const session = await backend.create(model, buildSessionOptions(provider, config, cores));
-    return { session, device: provider };
+    return await created(backend.providerFor('cuda'));
   } catch (error) {
     // The probe passed but this model would not start on CUDA (e.g. out of GPU memory): the CPU may still work.
     return onCpu(fallbackNotice('cuda', describeProviderError(error), backend.providerFor('cpu')));

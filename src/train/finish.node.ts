@@ -89,9 +89,10 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
   let scoring: RunScoring | null = null;
   let detection: (Evaluation & { on: string }) | null = null;
   if (r.modelPath) {
-    const { embedder } = await loadEmbedder(r.modelPath, { device: 'cpu' });
+    const runtime = { device: 'cpu' as const, threads: r.threads };
+    const { embedder } = await loadEmbedder(r.modelPath, runtime);
     const trainEvents = Array.from(r.trainIndices, (i) => r.events[i]!);
-    scoring = await writeRunScorer(r.runDir, embedder, trainEvents, r.spec.uidPath);
+    scoring = await writeRunScorer(r.runDir, embedder, trainEvents, r.spec.uidPath, runtime);
     say(
       `scorer: ${scoring.method}, threshold ${scoring.threshold.toFixed(4)} (${scoring.thresholdPercentile}th percentile over ${scoring.referenceRows} of ${trainEvents.length} training events)`,
     );
@@ -108,7 +109,7 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
       on = `${events.length} validation events`;
     }
     if (labels && events.length) {
-      const scored = await scoreAgainstRun(r.runDir, embedder, events);
+      const scored = await scoreAgainstRun(r.runDir, embedder, events, runtime);
       const y: number[] = [];
       const s: number[] = [];
       scored.uids.forEach((uid, i) => {

@@ -75,6 +75,8 @@ export interface RunResult {
   seconds: number;
   samplesPerSecond: number;
   device: string;
+  /** Intra-op threads asked for (`--threads`); the finishing steps use the same. */
+  threads?: number;
   modelPath: string | null;
   /** Metric records of this invocation (metrics.jsonl holds every invocation's). */
   records: (StepRecord | EpochRecord)[];
@@ -345,6 +347,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     seconds: (performance.now() - started) / 1000,
     samplesPerSecond: result.samplesPerSecond,
     device,
+    threads,
     modelPath,
     records,
     events: data.records,

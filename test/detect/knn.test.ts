@@ -1,7 +1,14 @@
 // k-NN search and scores on ONNX Runtime against a brute-force TypeScript computation, on node and web.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { knnScore, knnSearch, normalizeRows } from '../../src/detect/knn.ts';
+import type { Tensor } from 'onnxruntime-common';
+import { Builder } from '../../graphs/onnx/builder.ts';
+import { encodeModel } from '../../graphs/onnx/encode.ts';
+import * as op from '../../graphs/onnx/ops.ts';
+import { knnScore, knnSearch, normalizeRows, selectTopK, topKScratch } from '../../src/detect/knn.ts';
+import { mulberry32 } from '../../src/detect/random.ts';
+import { DEFAULT_COMPONENTS, DEFAULT_K_FRACTION, fitScorer, score } from '../../src/detect/scorer.ts';
+import { ecdfRank, sortedCopy } from '../../src/detect/threshold.ts';
 import { bruteKnn, randomRows, runtime } from './helpers.ts';
 
 const d = 16;
@@ -121,6 +128,158 @@ describe('knnSearch / knnScore on ONNX Runtime', () => {
       knnScore(small.subarray(0, d), small.subarray(0, d), d, { k: 1, excludeSelf: true }, runtime),
       /at least 2/,
     );
+  });
+});
+
+/**
+ * The search as it ran before the partial selection: one similarity matmul + ONNX Runtime TopK graph over
+ * the whole reference, distances max(1 − similarity, 0), self left out afterwards.
+ */
+async function topKGraphSearch(
+  ref: Float32Array,
+  qs: Float32Array,
+  dd: number,
+  k: number,
+  excludeSelf: boolean,
+): Promise<{ distances: Float32Array; indices: Int32Array }> {
+  const b = new Builder('knn-topk');
+  const qi = b.input('queries', 'float32', ['q', 'd']);
+  const ri = b.input('reference', 'float32', ['n', 'd']);
+  const ki = b.input('k', 'int64', [1]);
+  const [values, indices] = b.opMulti(
+    'TopK',
+    [op.gemm(qi, ri, null, { transB: 1 }), ki],
+    { axis: -1, largest: 1, sorted: 1 },
+    { outputs: 2 },
+  );
+  b.output(values!, 'values');
+  b.output(indices!, 'indices');
+  const session = await runtime.createSession(encodeModel(b));
+  const n = ref.length / dd;
+  const q = qs.length / dd;
+  const kk = k + (excludeSelf ? 1 : 0);
+  const out = await session.run({
+    queries: new runtime.Tensor('float32', qs, [q, dd]),
+    reference: new runtime.Tensor('float32', ref, [n, dd]),
+    k: new runtime.Tensor('int64', BigInt64Array.of(BigInt(kk)), [1]),
+  });
+  await session.release?.();
+  const sims = (out.values as Tensor).data as Float32Array;
+  const idx = (out.indices as Tensor).data as BigInt64Array;
+  const distances = new Float32Array(q * k);
+  const picked = new Int32Array(q * k);
+  for (let i = 0; i < q; i++) {
+    let j = 0;
+    for (let t = 0; t < kk && j < k; t++) {
+      const r = Number(idx[i * kk + t]);
+      if (excludeSelf && r === i) continue;
+      distances[i * k + j] = Math.max(1 - sims[i * kk + t]!, 0);
+      picked[i * k + j++] = r;
+    }
+  }
+  return { distances, indices: picked };
+}
+
+describe('the partial top-k selection', () => {
+  test('selectTopK equals a full sort (descending, ties by position, NaN last, -0 as 0)', () => {
+    const random = mulberry32(5);
+    const scratch = topKScratch();
+    const rows: [string, Float32Array][] = [];
+    for (const len of [1, 2, 7, 100, 1000, 9000, 20_000]) {
+      // few distinct values, so that ties cross the k-th place
+      const row = Float32Array.from({ length: len }, () => Math.round(random() * 8) / 8 - 0.5);
+      if (len > 3) [row[2], row[3]] = [Number.NaN, -0];
+      rows.push([`ties ${len}`, row]);
+    }
+    const spread = Float32Array.from({ length: 20_000 }, () => random() * 2 - 1);
+    rows.push(['distinct', spread]);
+    rows.push(['ascending', spread.slice().sort()]);
+    // the largest values exactly where the strided sample looks: for large k too few pass the sampled
+    // threshold, and the whole row is used
+    rows.push([
+      'sampled',
+      Float32Array.from({ length: 16_384 }, (_, i) => (i % 16 === 0 ? 1 + i / 16_384 : -1)),
+    ]);
+    for (const [name, row] of rows) {
+      const clean = (v: number) => (Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v);
+      const want = [...row.keys()].sort((a, b) => clean(row[b]!) - clean(row[a]!) || a - b);
+      for (const k of new Set([1, 20, Math.ceil(row.length / 30), Math.ceil(row.length / 3), row.length])) {
+        if (k > row.length) continue;
+        const values = new Float32Array(k);
+        const indices = new Int32Array(k);
+        selectTopK(row, row.length, k, values, indices, 0, scratch);
+        assert.deepEqual([...indices], want.slice(0, k), `${name}, k ${k}`);
+        assert.deepEqual(
+          values,
+          Float32Array.from(want.slice(0, k), (i) => row[i]!),
+          `${name}, k ${k}: values`,
+        );
+      }
+    }
+  });
+
+  test('the search is bit for bit the ONNX Runtime TopK graph at width 256, k in the hundreds', async () => {
+    const dd = 256;
+    const ref = normalizeRows(randomRows(1500, dd, 61), dd);
+    const qs = normalizeRows(randomRows(300, dd, 62), dd);
+    for (const [k, excludeSelf] of [
+      [20, false],
+      [450, false],
+      [45, true],
+    ] as const) {
+      const queries = excludeSelf ? ref : qs;
+      const want = await topKGraphSearch(ref, queries, dd, k, excludeSelf);
+      for (const queryChunk of [1024, 37]) {
+        const got = await knnSearch(
+          ref,
+          queries,
+          dd,
+          { k, excludeSelf, normalized: true, queryChunk },
+          runtime,
+        );
+        assert.deepEqual(got.indices, want.indices, `indices, k ${k}, queryChunk ${queryChunk}`);
+        assert.deepEqual(got.distances, want.distances, `distances, k ${k}, queryChunk ${queryChunk}`);
+      }
+    }
+  });
+
+  test('a fitted default scorer scores exactly as from the TopK graph search', async () => {
+    const dd = 256;
+    const n = 1200;
+    const q = 200;
+    const ref = normalizeRows(randomRows(n, dd, 71), dd);
+    const qs = normalizeRows(randomRows(q, dd, 72), dd);
+    const scorer = await fitScorer(ref, dd, {}, runtime);
+    const got = await score(scorer, ref, qs, dd, runtime);
+    const ks = [20, Math.ceil(DEFAULT_K_FRACTION * n)];
+    assert.deepEqual(
+      scorer.components?.map((c) => [c.method, c.k]),
+      DEFAULT_COMPONENTS.map((m, i) => [m, ks[i]]),
+    );
+    const kMax = Math.max(...ks);
+    const onRef = await topKGraphSearch(ref, ref, dd, kMax, true);
+    const onQueries = await topKGraphSearch(ref, qs, dd, kMax, false);
+    const meanOfFirst = (distances: Float32Array, rows: number, k: number): Float32Array =>
+      Float32Array.from({ length: rows }, (_, i) => {
+        let s = 0;
+        for (let j = 0; j < k; j++) s += distances[i * kMax + j]!;
+        return s / k;
+      });
+    const expected = new Float32Array(q).fill(Number.NEGATIVE_INFINITY);
+    ks.forEach((k, m) => {
+      const referenceScores = meanOfFirst(onRef.distances, n, k);
+      assert.deepEqual(scorer.components![m]!.referenceScores, referenceScores, `member ${m} reference`);
+      const sorted = sortedCopy(referenceScores);
+      const queryScores = meanOfFirst(onQueries.distances, q, k);
+      for (let i = 0; i < q; i++) expected[i] = Math.max(expected[i]!, ecdfRank(sorted, queryScores[i]!));
+    });
+    assert.deepEqual(got.scores, expected);
+    for (let i = 0; i < q; i++) {
+      assert.deepEqual(
+        [...got.neighbours.subarray(i * 3, i * 3 + 3)],
+        [...onQueries.indices.subarray(i * kMax, i * kMax + 3)],
+      );
+    }
   });
 });
 

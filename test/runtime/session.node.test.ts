@@ -1,6 +1,7 @@
 // Real onnxruntime-node sessions through the factory: cpu, auto's fallback, explicit cuda and webgpu.
 // The cuda/webgpu tests assert whichever is true on the host (available → it runs; not → the error's shape).
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { missingCudaProviderFiles, ortBinDir } from '../../src/runtime/providers.node.ts';
@@ -8,6 +9,7 @@ import {
   availableDevices,
   createSession,
   DeviceUnavailableError,
+  defaultThreads,
   probeDevice,
 } from '../../src/runtime/session.node.ts';
 import { reluModel, X, Y } from './helpers.ts';
@@ -21,11 +23,21 @@ async function runRelu(session: ort.InferenceSession): Promise<number[]> {
 
 describe('createSession (onnxruntime-node)', () => {
   test('cpu runs the model', async () => {
-    const { session, device, notice } = await createSession(bytes, { device: 'cpu', threads: 1 });
+    const { session, device, notice, threads } = await createSession(bytes, { device: 'cpu', threads: 1 });
     assert.equal(device, 'cpu');
+    assert.equal(threads, 1);
     assert.equal(notice, undefined);
     assert.deepEqual(await runRelu(session), Y);
     await session.release();
+  });
+
+  test('the created session reports its intra-op threads: as asked, else the default for the host', async () => {
+    const two = await createSession(bytes, { device: 'cpu', threads: 2 });
+    assert.equal(two.threads, 2);
+    await two.session.release();
+    const plain = await createSession(bytes, { device: 'cpu' });
+    assert.equal(plain.threads, defaultThreads(availableParallelism()));
+    await plain.session.release();
   });
 
   test('auto: cuda when it works, else cpu; a notice only where CUDA was set up', async () => {
