@@ -424,6 +424,40 @@ function ingestSection(r: BenchResults): string {
   );
 }
 
+function scoringSection(r: BenchResults): string {
+  const sc = r.scoring;
+  if (!sc) return absent(r, 'scoring', 'Scoring', false)!;
+  const rows = sc.rows.map((x) => [
+    num(x.threads),
+    num(x.embed.eventsPerSecond),
+    num(x.score.eventsPerSecond),
+    num(x.ratio, 2),
+    num(x.embed.cpuSeconds, 1),
+    num(x.score.cpuSeconds, 1),
+    `${num(x.embed.load1, 1)} / ${num(x.score.load1, 1)}`,
+  ]);
+  const k = sc.knn;
+  return (
+    `## Scoring\n${sectionNote(r, 'scoring')}\n` +
+    `\`ocsf-embed embed\` and \`ocsf-embed score\` as whole commands (process start to exit, JSONL in and out, \`--device cpu\`) on the same ${num(sc.events)} generated events against ${sc.run} ` +
+    `(${num(k.referenceRows)} reference rows of width ${k.dimension}, the default scorer searching k up to ${k.k}); CPU seconds are the command's own (all threads), beside the load average when each started (\`benchScoring\` from scripts/bench/scoring.ts). Target: score ≥ 0.5 × embed events/s.\n\n` +
+    table(
+      [
+        'threads',
+        'embed events/s',
+        'score events/s',
+        'score ÷ embed',
+        'embed CPU s',
+        'score CPU s',
+        'load (1 min) embed / score',
+      ],
+      rows,
+    ) +
+    `\n\nThe k-NN search per query on the run's reference, CPU µs on one thread: similarity matmul ${num(k.matmulUs)}, ` +
+    `ONNX Runtime TopK at k = ${k.k} ${num(k.ortTopKUs)} (the search before \`selectTopK\`), \`selectTopK\` ${num(k.selectTopKUs)}.\n`
+  );
+}
+
 function memorySection(r: BenchResults): string {
   const m = r.memory;
   if (!m) return absent(r, 'memory', 'Memory', false)!;
@@ -511,6 +545,11 @@ function serveSection(r: BenchResults): string {
     ['requests/s', num(s.requestsPerSecond)],
     ['errors', num(s.errors)],
     ['events per model call (micro-batching)', num(s.meanModelBatch, 1)],
+    [
+      'CPU while timed, in cores: load generator / service',
+      s.cpuCores ? `${num(s.cpuCores.loadGenerator, 2)} / ${num(s.cpuCores.service, 2)}` : '–',
+    ],
+    ['load average (1 min) at the start', s.load1 === undefined ? '–' : num(s.load1, 1)],
     ['target p99 < 50 ms', s.metTarget ? 'met' : 'missed'],
   ];
   return (
@@ -657,6 +696,7 @@ export function renderReport(r: BenchResults): string {
     profileSection(r),
     inferenceSection(r),
     ingestSection(r),
+    scoringSection(r),
     memorySection(r),
     serveSection(r),
     startSection(r),

@@ -8,6 +8,7 @@ import type { MemoryResult } from './memory.ts';
 import type { PackageBenchResult } from './package.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { BlasInfo, ReferenceOutput } from './reference.ts';
+import type { ScoringBenchResult } from './scoring.ts';
 import type { ServeSectionResult } from './service.ts';
 import type { StartBenchResult } from './start.ts';
 import type { TrainTiming } from './train.ts';
@@ -21,6 +22,7 @@ export const SECTIONS = [
   'profile',
   'inference',
   'ingest',
+  'scoring',
   'memory',
   'serve',
   'start',
@@ -119,6 +121,8 @@ export interface BenchResults {
   profile: { config: string; threads: number; summary: ProfileSummary }[];
   inference: { cases: { name: string; description: string }[]; results: InferenceResult[] };
   ingest: { format: string; result: IngestBenchResult; childPeakRssMiB: number }[];
+  /** `embed` and `score` on the same events against a default-size run, per thread count. */
+  scoring: ScoringBenchResult | null;
   memory: (MemoryResult & { childPeakRssMiB: number }) | null;
   /** `Trainer.fit` against the raw step, per thread count. */
   trainer: TrainerBenchResult[];

@@ -32,6 +32,7 @@ import {
   torchMatmulPeak,
   torchRows,
 } from './results.ts';
+import type { ScoringBenchResult } from './scoring.ts';
 import type { ServeSectionResult } from './service.ts';
 import type { StartBenchResult } from './start.ts';
 import type { TrainTiming } from './train.ts';
@@ -127,6 +128,8 @@ function describeJob(job: Job): string {
       return `memory ${job.config}`;
     case 'ingest':
       return `ingest ${job.format}`;
+    case 'scoring':
+      return 'embed and score ×1, ×2';
     case 'trainer':
       return `trainer ${job.config} node ×${job.threads}`;
     case 'serve':
@@ -217,7 +220,8 @@ async function runAll(jobs: Job[], quick: boolean): Promise<JobOutcome[]> {
   const outcomes: JobOutcome[] = [];
   for (const job of jobs) {
     log(`${describeJob(job)} …`);
-    const [o] = await runInChild([job], 10 * 60_000);
+    // embed and score of 50,000 events at two thread counts, with a run trained first, outlast the others
+    const [o] = await runInChild([job], (job.kind === 'scoring' ? 40 : 10) * 60_000);
     log(`  ${summarizeOutcome(o!)}`);
     outcomes.push(o!);
   }
@@ -301,6 +305,7 @@ export function plannedJobs(
       jobs.push({ kind: 'ingest', format, events: quick ? 300 : 100_000 });
     }
   }
+  if (wants('scoring')) jobs.push({ kind: 'scoring', quick });
   if (wants('memory')) jobs.push({ kind: 'memory', config: 'base', quick });
   if (wants('serve')) jobs.push({ kind: 'serve', quick });
   if (wants('start')) jobs.push({ kind: 'start', quick });
@@ -404,6 +409,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     profile: ['profile'],
     inference: ['infer'],
     ingest: ['ingest'],
+    scoring: ['scoring'],
     memory: ['memory'],
     serve: ['serve'],
     start: ['start'],
@@ -505,6 +511,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const memory = mem ? { ...mem.result, childPeakRssMiB: mem.peakRssMiB } : null;
   const trainer = ok<TrainerBenchResult>('trainer').map((o) => o.result);
   const serve = ok<ServeSectionResult>('serve')[0]?.result ?? null;
+  const scoring = ok<ScoringBenchResult>('scoring')[0]?.result ?? null;
   const start = ok<StartBenchResult>('start')[0]?.result ?? null;
   const pkg = ok<PackageBenchResult>('package')[0]?.result ?? null;
 
@@ -538,6 +545,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     profile,
     inference,
     ingest,
+    scoring,
     memory,
     trainer,
     serve,

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,25 @@ export interface ServeBenchResult {
   referenceEvents: number | null;
   dimension: number | null;
   cores: number;
+  /**
+   * CPU used during the timed requests, in cores (CPU seconds ÷ wall seconds): the load generator (this
+   * process) and the service (its process, from /proc; null where there is none).
+   */
+  cpuCores: { loadGenerator: number; service: number | null };
+  /** Load average (1 min) when the timed requests started. */
+  load1: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null off Linux. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) "
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -223,7 +242,12 @@ export async function benchServe(o: ServeBenchOptions): Promise<ServeBenchResult
     await load(agent, base, route, bodies, warmup, Math.min(concurrency, warmup));
     const before = await getText(`${url}/metrics`);
     if (o.verbose) console.log(`sending ${requests} requests from ${concurrency} clients`);
+    const load1 = loadavg()[0]!;
+    const ownCpu0 = process.cpuUsage();
+    const serviceCpu0 = processCpuSeconds(child.pid);
     const { latencies, errors, seconds } = await load(agent, base, route, bodies, requests, concurrency);
+    const ownCpu = process.cpuUsage(ownCpu0);
+    const serviceCpu1 = processCpuSeconds(child.pid);
     const after = await getText(`${url}/metrics`);
     const op = route === '/score' ? 'score' : 'embed';
     const label = `operation="${op}"`;
@@ -259,6 +283,11 @@ export async function benchServe(o: ServeBenchOptions): Promise<ServeBenchResult
       referenceEvents: health.scoring?.reference_events ?? null,
       dimension: health.dimension ?? null,
       cores: availableParallelism(),
+      cpuCores: {
+        loadGenerator: (ownCpu.user + ownCpu.system) / 1e6 / seconds,
+        service: serviceCpu0 !== null && serviceCpu1 !== null ? (serviceCpu1 - serviceCpu0) / seconds : null,
+      },
+      load1,
     };
   } finally {
     agent.destroy();
@@ -276,7 +305,7 @@ export function formatServeBench(r: ServeBenchResult): string {
   const server = r.serverLatencyMs
     ? ` (in the service: p50 ≤ ${r.serverLatencyMs.p50} ms, p99 ≤ ${r.serverLatencyMs.p99} ms)`
     : '';
-  return `${r.route} × ${r.requests} from ${r.concurrency} clients (micro-batching ${r.microBatch ? 'on' : 'off'}): p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms${server}; ${Math.round(r.requestsPerSecond)} req/s; ${r.errors} errors${batch}; target p99 < ${r.targetP99Ms} ms ${r.metTarget ? 'met' : 'missed'} (${r.referenceEvents ?? '?'} reference events, d ${r.dimension ?? '?'}, ${r.cores} cores)`;
+  return `${r.route} × ${r.requests} from ${r.concurrency} clients (micro-batching ${r.microBatch ? 'on' : 'off'}): p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms${server}; ${Math.round(r.requestsPerSecond)} req/s; ${r.errors} errors${batch}; target p99 < ${r.targetP99Ms} ms ${r.metTarget ? 'met' : 'missed'} (${r.referenceEvents ?? '?'} reference events, d ${r.dimension ?? '?'}, ${r.cores} cores; CPU in cores: load generator ${r.cpuCores.loadGenerator.toFixed(2)}, service ${r.cpuCores.service?.toFixed(2) ?? '?'}; load ${r.load1.toFixed(1)})`;
 }
 
 async function tinyRun(events: number): Promise<string> {

@@ -21,6 +21,7 @@ export type Job =
   | { kind: 'infer'; caseName: string; runtime: 'node' | 'wasm'; threads: number; quick: boolean }
   | { kind: 'memory'; config: ConfigName; quick: boolean }
   | { kind: 'ingest'; format: 'jsonl' | 'parquet'; events: number }
+  | { kind: 'scoring'; quick: boolean }
   | { kind: 'trainer'; config: ConfigName; threads: number; quick: boolean }
   | { kind: 'serve'; quick: boolean }
   | { kind: 'start'; quick: boolean }
@@ -74,6 +75,14 @@ export async function runJob(job: Job): Promise<unknown> {
         formats: [job.format],
         fitSample: Math.min(10_000, job.events),
       });
+    }
+    case 'scoring': {
+      const { benchScoring } = await import('./scoring.ts');
+      return benchScoring(
+        job.quick
+          ? { events: 300, trainEvents: 600, knnQueries: 64 }
+          : { events: 50_000, trainEvents: 18_400 },
+      );
     }
     case 'trainer':
       return benchTrainer(

@@ -150,6 +150,8 @@ describe('bench targets', () => {
       referenceEvents: 16384,
       dimension: 64,
       cores: 2,
+      cpuCores: { loadGenerator: 0.6, service: 1.1 },
+      load1: 1.5,
       warmup: 3000,
       trainEvents: 20000,
       trainSeconds: 10,
