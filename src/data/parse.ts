@@ -8,6 +8,7 @@ import {
   parquetReadObjects,
   parquetSchema,
 } from 'hyparquet';
+import { compressors as portableCompressors } from 'hyparquet-compressors';
 import { UserError } from '../core/errors.ts';
 import {
   type ColumnPlan,
@@ -257,7 +258,7 @@ function wrapTabularError(file: string, kind: string, e: unknown): UserError {
   const msg = (e as Error)?.message ?? String(e);
   if (/compression|codec/i.test(msg)) {
     return new UserError(
-      `${file}: ${msg}. Re-write the file with SNAPPY, GZIP or no compression (pandas: df.to_parquet(path, compression="snappy")).`,
+      `${file}: ${msg}. Re-write the file with SNAPPY, GZIP, ZSTD, LZ4, BROTLI or no compression (pandas: df.to_parquet(path, compression="zstd")).`,
     );
   }
   return new UserError(
@@ -304,7 +305,7 @@ export async function* parquetBatches(
         metadata,
         rowStart,
         rowEnd: rowStart + n,
-        ...(opts.compressors ? { compressors: opts.compressors } : {}),
+        compressors: opts.compressors ?? portableCompressors,
       });
     } catch (e) {
       throw wrapTabularError(name, 'Parquet', e);

@@ -5,6 +5,7 @@ import { open, stat } from 'node:fs/promises';
 import { brotliDecompressSync, createGunzip, gunzipSync } from 'node:zlib';
 import { RecordBatchReader } from 'apache-arrow';
 import { asyncBufferFromFile, type Compressors } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UserError } from '../core/errors.ts';
 import {
@@ -94,7 +95,9 @@ async function readHead(path: string, n: number): Promise<Uint8Array> {
   }
 }
 
+/** Every codec hyparquet-compressors reads (ZSTD, LZ4, LZ4_RAW, SNAPPY, …), with zlib's native GZIP and BROTLI. */
 const nodeCompressors: Compressors = {
+  ...compressors,
   GZIP: (input) => new Uint8Array(gunzipSync(input)),
   BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
 };

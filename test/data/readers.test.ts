@@ -10,6 +10,7 @@ import { parseArrow, parseEventBytes, parseJsonl, parseParquet } from '../../src
 import { readEvents } from '../../src/data/readers.node.ts';
 import { loadEvents } from '../../src/dataset/load.node.ts';
 import { FIXTURE_EVENTS } from '../fixtures/data/make-fixtures.ts';
+import { LAKE_JSONL, LAKE_PARQUET } from '../fixtures/data/make-lake-parquet.ts';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'data');
 const FILES = [
@@ -99,5 +100,17 @@ test('portable parsers read the same records from bytes', async () => {
   for (const name of FILES) {
     const r = await parseEventBytes(name, new Uint8Array(readFileSync(join(DIR, name))));
     assert.deepEqual(r.records.map(flattenRecord), EXPECTED, name);
+  }
+});
+
+test('ZSTD and LZ4 Parquet written by DuckDB yield the records of the JSONL they were written from', async () => {
+  const expected = (await readAll(join(DIR, LAKE_JSONL))).map((e) => flattenRecord(e.record));
+  assert.ok(expected.length > 0);
+  for (const name of Object.values(LAKE_PARQUET)) {
+    const got = (await readAll(join(DIR, name))).map((e) => flattenRecord(e.record));
+    assert.equal(got.length, expected.length, name);
+    got.forEach((r, i) => {
+      assert.deepEqual(r, expected[i], `${name} record ${i}`);
+    });
   }
 });

@@ -1,5 +1,6 @@
 // Train/serve parity: the same spec encodes records identically in Node and in headless Chromium.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { flattenRecord } from '../../src/data/flatten.ts';
@@ -12,6 +13,7 @@ import {
   serializeSpec,
 } from '../../src/features/spec.ts';
 import { FIXTURE_EVENTS } from '../fixtures/data/make-fixtures.ts';
+import { LAKE_JSONL, LAKE_PARQUET } from '../fixtures/data/make-lake-parquet.ts';
 import { ocsfLikeEvents } from '../fixtures/data/ocsf-like.ts';
 import { type EntryPage, openEntryPage } from '../helpers/browser.ts';
 
@@ -82,5 +84,21 @@ test('the portable readers give the same records in the browser (gzip JSONL, Par
   const expected = FIXTURE_EVENTS.map(flattenRecord);
   got.forEach((records, i) => {
     assert.deepEqual(records, expected, names[i]);
+  });
+});
+
+test('ZSTD and LZ4 Parquet written by DuckDB read in the browser to the records of their JSONL', async () => {
+  const names = [LAKE_JSONL, LAKE_PARQUET.zstd, LAKE_PARQUET.lz4];
+  const [jsonl, ...parquet] = await page.call<Record<string, unknown>[][]>('parseFiles', names);
+  const lines = readFileSync(join(DATA, LAKE_JSONL), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  assert.deepEqual(
+    jsonl,
+    lines.map((l) => flattenRecord(JSON.parse(l) as object)),
+    'JSONL in the browser',
+  );
+  parquet.forEach((records, i) => {
+    assert.deepEqual(records, jsonl, names[i + 1]);
   });
 });
