@@ -9,6 +9,7 @@ import type { KnnRuntime } from '../detect/knn.ts';
 import { releaseKnnSession } from '../detect/knn.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import type { Embedder } from '../embed/embedder.ts';
+import type { ScoreRow } from '../io/writers.node.ts';
 import type { Provider, SessionConfig } from '../runtime/session.node.ts';
 import { RUN_FILES } from './layout.ts';
 import { loadRunScorer } from './scoring.node.ts';
@@ -43,6 +44,17 @@ export function locateModel(path: string, flag = '--model'): ModelLocation {
     return { modelPath, runDir: path };
   }
   return { modelPath: path, runDir: null };
+}
+
+/** One score row per event of a scored batch. */
+export function scoreRows(s: ScoredBatch): ScoreRow[] {
+  return s.uids.map((uid, i) => ({
+    uid,
+    score: s.scores[i]!,
+    threshold: s.threshold,
+    is_anomaly: s.isAnomaly[i] === 1,
+    nearest: s.nearest[i]!,
+  }));
 }
 
 /** Options for {@link LoadedModel.open}. */

@@ -1,11 +1,14 @@
 // `ocsf-embed score`: k-NN scores equal a brute-force cosine k-NN computed here in plain TypeScript; the
-// run's default scorer gives what `scoreAgainstRun` gives; every format holds the same rows in input order.
+// run's default scorer gives what `scoreAgainstRun` gives; every format holds the same rows in input order;
+// --findings writes the flagged events as OCSF Detection Findings.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
 import { parseCsv } from '../../src/cli/commands/eval-scores.ts';
+import type { DetectionFinding } from '../../src/detect/findings.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer, scorerToJSON } from '../../src/detect/scorer.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
@@ -186,4 +189,39 @@ test('scoring needs a run directory, and says so', () => {
   const badFormat = cli('score', queriesPath, '--model', fx.runDir, '--out', join(fx.dir, 'x.xlsx'));
   assert.equal(badFormat.status, 2);
   assert.match(badFormat.stderr, /\.jsonl, \.csv or \.parquet/);
+});
+
+test('--findings writes one OCSF Detection Finding per flagged event, carrying its uid, time and score', () => {
+  const out = join(fx.dir, 'scores-f.jsonl');
+  const findingsPath = join(fx.dir, 'findings.jsonl');
+  const r = scoreCli(fx.runDir, out, '--findings', findingsPath);
+  const rows = readJsonl(out);
+  const flagged = rows.filter((row) => row.is_anomaly);
+  assert.ok(flagged.length > 0, 'the fixture flags some events');
+  assert.match(r.stdout, new RegExp(`${flagged.length} findings → `));
+  const findings = readFileSync(findingsPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as DetectionFinding);
+  assert.equal(findings.length, flagged.length);
+  const modelId = createHash('sha256')
+    .update(readFileSync(join(fx.runDir, 'model.onnx')))
+    .digest('hex')
+    .slice(0, 16);
+  const byUid = new Map(queries.map((e) => [uidOf(e), e]));
+  findings.forEach((f, i) => {
+    const row = flagged[i]!;
+    const event = byUid.get(row.uid!)!;
+    assert.equal(f.class_uid, 2004);
+    assert.equal(f.category_uid, 2);
+    assert.equal(f.type_uid, f.class_uid * 100 + f.activity_id);
+    assert.equal(f.finding_info.related_events[0]!.uid, row.uid);
+    assert.equal(f.finding_info.uid, `${modelId}:${row.uid}`);
+    assert.equal(f.finding_info.analytic.uid, modelId);
+    assert.equal(f.finding_info.first_seen_time, event.time);
+    assert.equal(Math.fround(f.unmapped.score), Math.fround(row.score));
+    assert.equal(f.unmapped.threshold, row.threshold);
+    assert.deepEqual(f.unmapped.nearest, row.nearest);
+    assert.ok([2, 3, 4, 5].includes(f.severity_id));
+  });
 });

@@ -1,18 +1,20 @@
 // `ocsf-embed score`: streams events through a run's model and scorer in batches and writes one row per
-// event (uid, score, threshold, is_anomaly, nearest reference events) as JSON lines, CSV or Parquet.
-import { existsSync, unlinkSync } from 'node:fs';
+// event (uid, score, threshold, is_anomaly, nearest reference events) as JSON lines, CSV or Parquet, and
+// optionally each flagged event as an OCSF Detection Finding.
+import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
+import { findingContextOf } from '../../detect/findings.node.ts';
+import { buildFinding } from '../../detect/findings.ts';
 import {
   formatFromPath,
   openScoreWriter,
   SCORE_FORMATS,
   type ScoreFormat,
-  type ScoreRow,
   STDOUT,
 } from '../../io/writers.node.ts';
-import { LoadedModel } from '../../run/model.node.ts';
+import { LoadedModel, scoreRows } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
 import { BATCH_OPTIONS, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
 import { checkBatchArgs, checkOutPath, checkStdout, rejectsPathFor, summaryPrinter } from './embed.ts';
@@ -27,6 +29,7 @@ export interface ScoreArgs {
   device: Device;
   threads?: number;
   rejects?: string;
+  findings?: string;
   quiet: boolean;
   json: boolean;
 }
@@ -36,6 +39,8 @@ export interface ScoreSummary {
   events: number;
   flagged: number;
   rejected: number;
+  /** Findings written to --findings (one per flagged event). */
+  findings: number;
   threshold: number;
   method: string;
   seconds: number;
@@ -65,6 +70,13 @@ export function checkScoreArgs(a: ScoreArgs): ScoreFormat {
   const format = scoreFormat(a);
   checkStdout(a, format, ['jsonl', 'csv']);
   checkOutPath('--out', a.out, `scores.${format}`);
+  if (a.findings !== undefined) {
+    if (!/\.(jsonl|ndjson)$/i.test(a.findings))
+      throw new UserError(
+        `--findings writes OCSF Detection Findings as JSON lines: name it .jsonl, e.g. --findings findings.jsonl`,
+      );
+    checkOutPath('--findings', a.findings, 'findings.jsonl');
+  }
   return format;
 }
 
@@ -85,11 +97,20 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
             'output file: .jsonl, .csv or .parquet (- for JSON lines, or CSV with --format csv, on stdout)',
         },
         format: { choices: SCORE_FORMATS, describe: 'output format (default: from the --out extension)' },
+        findings: {
+          type: 'string',
+          describe:
+            'also write each flagged event as an OCSF Detection Finding (class 2004) to this .jsonl file',
+        },
         ...BATCH_OPTIONS,
       })
       .example('$0 score today.jsonl --model runs/first --out scores.jsonl', 'one JSON row per event')
       .example('$0 score logs/*.parquet --model runs/first --out scores.parquet', 'Parquet for analysis')
       .example('$0 score today.jsonl -m runs/first -o - | jq -c "select(.is_anomaly)"', 'rows on stdout')
+      .example(
+        '$0 score today.jsonl --model runs/first --out scores.jsonl --findings findings.jsonl',
+        'flagged events as OCSF Detection Findings too',
+      )
       .check((a) => {
         checkScoreArgs(a as unknown as ScoreArgs);
         return true;
@@ -99,7 +120,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
     const s = await scoreFiles(a, format);
     const pct = s.events ? ((100 * s.flagged) / s.events).toFixed(2) : '0';
     summaryPrinter(a)(
-      `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method}${s.method === 'ensemble' ? '; a score is a rank among the training events, above 1 beyond all of them' : ''})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}`,
+      `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method}${s.method === 'ensemble' ? '; a score is a rank among the training events, above 1 beyond all of them' : ''})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}${a.findings ? `; ${s.findings} findings → ${a.findings}` : ''}`,
     );
     if (a.json) console.log(JSON.stringify({ ...s, out: a.out }));
   },
@@ -122,6 +143,12 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
     'ocsf-embed.method': scorer.method,
     'ocsf-embed.threshold': String(scorer.threshold),
   });
+  const findings = a.findings
+    ? {
+        file: openSync(a.findings, 'w'),
+        ctx: findingContextOf(model.location.modelPath, model.location.runDir, scorer),
+      }
+    : null;
   let flagged = 0;
   let summary: Awaited<ReturnType<typeof streamEventChunks>>;
   try {
@@ -129,19 +156,20 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
       a.inputs,
       { size: a['batch-size'], rejectsPath, spec: model.embedder.spec },
       async (events) => {
-        const s = await model.score(events);
-        const rows: ScoreRow[] = events.map((_, i) => ({
-          uid: s.uids[i]!,
-          score: s.scores[i]!,
-          threshold: s.threshold,
-          is_anomaly: s.isAnomaly[i] === 1,
-          nearest: s.nearest[i]!,
-        }));
-        for (const r of rows) if (r.is_anomaly) flagged++;
+        const rows = scoreRows(await model.score(events));
+        const now = Date.now();
+        const lines: string[] = [];
+        rows.forEach((r, i) => {
+          if (!r.is_anomaly) return;
+          flagged++;
+          if (findings) lines.push(JSON.stringify(buildFinding(events[i]!, r, findings.ctx, now)));
+        });
         await writer.write(rows);
+        if (findings && lines.length > 0) writeSync(findings.file, `${lines.join('\n')}\n`);
       },
     );
   } finally {
+    if (findings) closeSync(findings.file);
     await writer.close();
     await model.release();
   }
@@ -152,6 +180,7 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
     events: summary.accepted,
     flagged,
     rejected: summary.rejected,
+    findings: findings ? flagged : 0,
     threshold: scorer.threshold,
     method: scorer.method,
     seconds: (performance.now() - t0) / 1000,
