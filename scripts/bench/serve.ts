@@ -171,7 +171,7 @@ function histogramQuantiles(
   route: string,
 ): { p50: number; p99: number } | null {
   const re = new RegExp(
-    `^ocsf_embed_http_request_duration_seconds_bucket\\{route="${route}",le="([^"]+)"\\} (\\d+)$`,
+    `^ocsf_embed_http_request_duration_seconds_bucket\\{le="([^"]+)",route="${route}"\\} (\\d+)$`,
     'gm',
   );
   const counts = (text: string) => new Map([...text.matchAll(re)].map((m) => [m[1]!, Number(m[2])]));

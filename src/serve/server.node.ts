@@ -1,13 +1,19 @@
-// The HTTP service on node:http: POST /embed, POST /score, GET /health, GET /metrics over one loaded model,
+// The HTTP service on node:http: POST /embed, POST /score, POST /v1/logs (OTLP/HTTP JSON logs), GET /health,
+// GET /metrics over one loaded model; bodies as JSON, JSON arrays or JSON lines, optionally gzip-compressed,
 // with body limits, field-level validation errors, micro-batching of concurrent requests, Prometheus
 // metrics and graceful shutdown.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { float32Number } from '../io/writers.node.ts';
 import type { LoadedModel } from '../run/model.node.ts';
 import { type BatchRunner, directRunner, MicroBatcher } from './batcher.ts';
 import { ServiceMetrics } from './metrics.ts';
-import { type EventsRequest, parseEventsBody, RequestError } from './validate.ts';
+import { parseOtlpLogs } from './otlp.ts';
+import { type EventsRequest, isNdjsonType, parseEventsBody, RequestError } from './validate.ts';
+
+const gunzipAsync = promisify(gunzip);
 
 /** Options for {@link startServer}. */
 export interface ServeOptions {
@@ -28,6 +34,8 @@ export interface ServeOptions {
   microBatch?: boolean;
   /** How long shutdown waits for requests in flight before closing their connections (default 10 s). */
   shutdownTimeoutMs?: number;
+  /** `POST /v1/logs` reads each log record's OCSF event from this attribute instead of its body. */
+  otlpAttribute?: string;
   /** Where to report internal errors (default console.error). */
   log?: (line: string) => void;
 }
@@ -66,11 +74,12 @@ export interface EmbedResult {
 const ROUTES: Record<string, 'GET' | 'POST'> = {
   '/embed': 'POST',
   '/score': 'POST',
+  '/v1/logs': 'POST',
   '/health': 'GET',
   '/metrics': 'GET',
 };
 
-const ROUTE_LIST = 'POST /embed, POST /score, GET /health, GET /metrics';
+const ROUTE_LIST = 'POST /embed, POST /score, POST /v1/logs, GET /health, GET /metrics';
 
 /** Bytes drained from an oversized body before the connection is dropped. */
 const DRAIN_LIMIT = 64 << 20;
@@ -98,7 +107,7 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -123,7 +132,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+      if (!over) resolve(Buffer.concat(chunks));
     });
     req.on('error', (e) =>
       reject(new RequestError(400, `the request failed while its body was read (${e.message})`)),
@@ -132,6 +141,34 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       if (!req.complete) reject(new RequestError(400, 'the request body was cut off before its end'));
     });
   });
+}
+
+/** The body as text, gunzipped when it says `Content-Encoding: gzip` (at most `limit` bytes once inflated). */
+async function bodyText(req: IncomingMessage, limit: number): Promise<string> {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
+    throw new RequestError(
+      415,
+      `Content-Encoding ${encoding} is not supported: send the body uncompressed or gzip-compressed (Content-Encoding: gzip)`,
+    );
+  }
+  const raw = await readBody(req, limit);
+  if (encoding === 'identity') return raw.toString('utf8');
+  try {
+    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new RequestError(
+        413,
+        `the body is over the limit of ${formatBytes(limit)} once decompressed: send fewer events per request (or start the service with a larger --max-body)`,
+      );
+    }
+    throw new RequestError(
+      400,
+      `the body says Content-Encoding: gzip but is not valid gzip data (${(e as Error).message})`,
+    );
+  }
 }
 
 function queryFlag(search: URLSearchParams, name: string): boolean | undefined {
@@ -225,14 +262,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   async function handleEvents(
     req: IncomingMessage,
     res: ServerResponse,
-    route: '/embed' | '/score',
+    route: '/embed' | '/score' | '/v1/logs',
     search: URLSearchParams,
   ): Promise<void> {
     const type = req.headers['content-type'];
     if (type && /^multipart\//i.test(type)) {
       throw new RequestError(
         415,
-        `send the body as JSON (Content-Type: application/json), not ${type.split(';')[0]}`,
+        `send the body as JSON (Content-Type: application/json or application/x-ndjson), not ${type.split(';')[0]}`,
+      );
+    }
+    if (route === '/v1/logs' && type && /protobuf/i.test(type)) {
+      throw new RequestError(
+        415,
+        "send OTLP logs JSON-encoded (Content-Type: application/json; the collector's otlphttp exporter: encoding: json), not protobuf",
       );
     }
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
@@ -242,31 +285,58 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         `the body is over the limit of ${formatBytes(opts.maxBodyBytes)}: send fewer events per request (or start the service with a larger --max-body)`,
       );
     }
-    if (route === '/score' && !model.scoring) {
+    if (route !== '/embed' && !model.scoring) {
       throw new RequestError(
         404,
         'this service has no scorer (it serves a model.onnx file): start it with --model <run-directory> to score',
       );
     }
     const normalizedQuery = route === '/embed' ? queryFlag(search, 'normalized') : undefined;
-    const text = await readBody(req, opts.maxBodyBytes);
+    const withResults = route === '/v1/logs' ? queryFlag(search, 'results') : undefined;
+    const text = await bodyText(req, opts.maxBodyBytes);
+    const scoreEvents = async (events: object[]) => {
+      const results = events.length > 0 ? await scoreBatcher.submit(events) : [];
+      let flagged = 0;
+      for (const r of results) if (r.is_anomaly) flagged++;
+      metrics.eventsScored.inc(results.length);
+      metrics.anomalies.inc(flagged);
+      return { results, flagged };
+    };
+    if (route === '/v1/logs') {
+      const otlp = parseOtlpLogs(text, {
+        batchMax: opts.batchMax,
+        spec: model.embedder.spec,
+        attribute: opts.otlpAttribute,
+      });
+      const { results, flagged } = await scoreEvents(otlp.events);
+      const partial = otlp.rejected.length
+        ? {
+            partialSuccess: {
+              rejectedLogRecords: String(otlp.rejected.length),
+              errorMessage: `${otlp.rejected.length} log record(s) carried no usable OCSF event; first: ${otlp.rejected[0]!.error}`,
+            },
+          }
+        : {};
+      send(res, 200, withResults ? { ...partial, count: results.length, flagged, results } : partial);
+      return;
+    }
     const parsed: EventsRequest = parseEventsBody(text, {
       route: route === '/embed' ? 'embed' : 'score',
       batchMax: opts.batchMax,
       spec: model.embedder.spec,
       normalized: normalizedQuery,
+      ndjson: isNdjsonType(type),
     });
     if (route === '/score') {
-      const results = await scoreBatcher.submit(parsed.events);
-      let flagged = 0;
-      for (const r of results) if (r.is_anomaly) flagged++;
-      metrics.eventsScored.inc({}, results.length);
-      metrics.anomalies.inc({}, flagged);
+      const { results, flagged } = await scoreEvents(parsed.events);
       send(res, 200, parsed.single ? results[0] : { count: results.length, flagged, results });
       return;
     }
-    const results = await (parsed.normalized ? embedders.normalized : embedders.raw).submit(parsed.events);
-    metrics.eventsEmbedded.inc({}, results.length);
+    const results =
+      parsed.events.length > 0
+        ? await (parsed.normalized ? embedders.normalized : embedders.raw).submit(parsed.events)
+        : [];
+    metrics.eventsEmbedded.inc(results.length);
     send(
       res,
       200,
@@ -279,7 +349,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
     inFlight++;
-    metrics.inFlight.set({}, inFlight);
+    metrics.inFlight.set(inFlight);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = url.pathname in ROUTES ? url.pathname : 'other';
     const method = req.method ?? 'GET';
@@ -288,8 +358,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (counted) return;
       counted = true;
       inFlight--;
-      metrics.inFlight.set({}, inFlight);
-      metrics.requests.inc({ route, method, status: String(res.statusCode) });
+      metrics.inFlight.set(inFlight);
+      metrics.requests.inc({ method, route, status: String(res.statusCode) });
       metrics.latency.observe({ route }, (performance.now() - t0) / 1000);
       if (inFlight === 0) drained?.();
     };
@@ -310,9 +380,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (route === '/health') {
         send(res, closing ? 503 : 200, health());
       } else if (route === '/metrics') {
-        send(res, 200, metrics.render());
+        send(res, 200, await metrics.render());
       } else {
-        await handleEvents(req, res, route as '/embed' | '/score', url.searchParams);
+        await handleEvents(req, res, route as '/embed' | '/score' | '/v1/logs', url.searchParams);
       }
     } catch (e) {
       if (e instanceof RequestError) {

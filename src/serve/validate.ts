@@ -1,5 +1,5 @@
-// Request bodies of the service: parsing and checking `POST /embed` and `POST /score` bodies (one event, or
-// an `{ "events": [...] }` batch), with errors that name the offending field.
+// Request bodies of the service: parsing and checking `POST /embed` and `POST /score` bodies (one event, an
+// `{ "events": [...] }` batch, a JSON array or JSON lines), with errors that name the offending field.
 import { checkRecord } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
 
@@ -71,33 +71,94 @@ function checkEvent(spec: FittedSpec | undefined, event: unknown, field: string)
   return event;
 }
 
+/** Content types whose bodies are newline-delimited JSON, one event per line. */
+const NDJSON_TYPES = /^application\/(x-ndjson|ndjson|x-jsonlines|jsonl|json-lines|x-jsonl)\b/i;
+
+/** Whether a Content-Type header names newline-delimited JSON. */
+export function isNdjsonType(contentType: string | undefined): boolean {
+  return contentType !== undefined && NDJSON_TYPES.test(contentType);
+}
+
+function nonBlankLines(text: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  text.split('\n').forEach((l, i) => {
+    if (l.trim() !== '') out.push({ line: i + 1, text: l });
+  });
+  return out;
+}
+
+function parseNdjson(text: string): unknown[] {
+  return nonBlankLines(text).map(({ line, text: l }, i) => {
+    try {
+      return JSON.parse(l) as unknown;
+    } catch (e) {
+      throw new RequestError(
+        400,
+        `line ${line} is not valid JSON (${(e as Error).message}): send one OCSF event as a JSON object per line`,
+        `events[${i}]`,
+      );
+    }
+  });
+}
+
+/** A body that is not one JSON document but several lines each holding one (NDJSON sent as application/json). */
+function looksLikeNdjson(text: string): boolean {
+  const lines = nonBlankLines(text);
+  if (lines.length < 2) return false;
+  try {
+    JSON.parse(lines[0]!.text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkBatch(events: unknown[], opts: ParseBodyOptions, normalized: boolean): EventsRequest {
+  if (events.length > opts.batchMax) {
+    throw new RequestError(
+      413,
+      `too many events: ${events.length} in one request, at most ${opts.batchMax}; split the batch`,
+      'events',
+    );
+  }
+  return {
+    events: events.map((e, i) => checkEvent(opts.spec, e, `events[${i}]`)),
+    single: false,
+    normalized,
+  };
+}
+
 /**
- * Parses and checks a request body. A JSON object with an `events` key is a batch envelope: it may hold
- * only `events` (an array of event objects, at most `batchMax`) and, for `/embed`, `normalized` (a
- * boolean); any other JSON object is one event. Throws a {@link RequestError} (400, or 413 for too many
- * events) that names the field at fault, e.g. `events[3]`.
+ * Parses and checks a request body. It may be one event (a JSON object), a batch envelope (a JSON object
+ * with an `events` key, which may hold only `events` — an array of event objects — and, for `/embed`,
+ * `normalized`), a JSON array of events, or newline-delimited JSON (one event per line: declared by
+ * `ndjson`, or recognised when a body is several JSON lines). Batches hold at most `batchMax` events.
+ * Throws a {@link RequestError} (400, or 413 for too many events) that names the field at fault, e.g.
+ * `events[3]` (the event's 0-based position in the body, whatever its form).
  */
-export function parseEventsBody(text: string, opts: ParseBodyOptions): EventsRequest {
+export function parseEventsBody(text: string, opts: ParseBodyOptions & { ndjson?: boolean }): EventsRequest {
+  const normalized = opts.normalized ?? false;
+  if (opts.ndjson) return checkBatch(parseNdjson(text), opts, normalized);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (e) {
+    if (looksLikeNdjson(text)) return checkBatch(parseNdjson(text), opts, normalized);
     const reason = (e as Error).message;
     throw new RequestError(
       400,
       text.trim() === ''
-        ? 'the body is empty: send one OCSF event as a JSON object, or {"events": [...]}'
-        : `the body is not valid JSON (${reason}): send one OCSF event as a JSON object, or {"events": [...]}`,
+        ? 'the body is empty: send one OCSF event as a JSON object, {"events": [...]}, a JSON array or JSON lines'
+        : `the body is not valid JSON (${reason}): send one OCSF event as a JSON object, {"events": [...]}, a JSON array or JSON lines`,
     );
   }
+  if (Array.isArray(body)) return checkBatch(body, opts, normalized);
   if (!isObject(body)) {
-    const hint = Array.isArray(body) ? ': wrap a list of events as {"events": [...]}' : '';
     throw new RequestError(
       400,
-      `the body must be a JSON object (one OCSF event, or {"events": [...]}), got ${kindOf(body)}${hint}`,
+      `the body must be one OCSF event (a JSON object), {"events": [...]}, a JSON array of events or JSON lines; got ${kindOf(body)}`,
     );
   }
-  const normalized = opts.normalized ?? false;
   if (!('events' in body)) {
     return { events: [checkEvent(opts.spec, body, '')], single: true, normalized };
   }
@@ -119,13 +180,6 @@ export function parseEventsBody(text: string, opts: ParseBodyOptions): EventsReq
       'events',
     );
   }
-  if (events.length > opts.batchMax) {
-    throw new RequestError(
-      413,
-      `too many events: ${events.length} in one request, at most ${opts.batchMax}; split the batch`,
-      'events',
-    );
-  }
   let norm = normalized;
   if ('normalized' in body) {
     if (typeof body.normalized !== 'boolean') {
@@ -137,9 +191,10 @@ export function parseEventsBody(text: string, opts: ParseBodyOptions): EventsReq
     }
     norm = body.normalized;
   }
-  return {
-    events: events.map((e, i) => checkEvent(opts.spec, e, `events[${i}]`)),
-    single: false,
-    normalized: norm,
-  };
+  return checkBatch(events, opts, norm);
+}
+
+/** Checks one event (a JSON object the spec can read); `field` names it in errors. */
+export function checkEventAt(spec: FittedSpec | undefined, event: unknown, field: string): object {
+  return checkEvent(spec, event, field);
 }

@@ -2,17 +2,23 @@
 // embedding; bad requests get the right status and a field-level message, and the service keeps serving;
 // /health and /metrics formats; concurrent single-event requests are micro-batched.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { LoadedModel } from '../../src/run/model.node.ts';
 import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { type RunningServer, startServer } from '../../src/serve/server.node.ts';
 import { makeRunFixture, type RunFixture, uidOf } from '../cli/run-fixture.ts';
+import { OTLP_ATTRIBUTE_BODY, SHIPPER_BODIES, shipperEvents } from '../fixtures/shippers/make-bodies.ts';
+
+const SHIPPERS = join(import.meta.dirname, '..', 'fixtures', 'shippers');
 
 let fx: RunFixture;
 let service: RunningServer;
 let modelOnly: RunningServer;
+let attributed: RunningServer;
 let direct: LoadedModel;
 let numericPath: string;
 const BATCH_MAX = 20;
@@ -36,6 +42,14 @@ before(async () => {
     maxBodyBytes: MAX_BODY,
     batchMax: 10,
   });
+  attributed = await startServer({
+    model: await LoadedModel.open(fx.runDir, { device: 'cpu' }),
+    port: 0,
+    host: '127.0.0.1',
+    maxBodyBytes: MAX_BODY,
+    batchMax: BATCH_MAX,
+    otlpAttribute: OTLP_ATTRIBUTE_BODY.attribute,
+  });
   direct = await LoadedModel.open(fx.runDir, { device: 'cpu' });
   const source = direct.embedder.spec.numerical.find((n) => n.source.kind === 'value')!.source as {
     path: string;
@@ -46,6 +60,7 @@ before(async () => {
 after(async () => {
   await service?.close();
   await modelOnly?.close();
+  await attributed?.close();
   await direct?.release();
   fx?.cleanup();
 });
@@ -118,8 +133,9 @@ test('bad requests get 400 with the field at fault, and the service keeps servin
   const cases: [unknown, string | undefined, RegExp][] = [
     ['{"events": [', undefined, /not valid JSON/],
     ['', undefined, /the body is empty/],
-    [[event], undefined, /wrap a list of events as \{"events": \[\.\.\.\]\}/],
-    ['"text"', undefined, /must be a JSON object/],
+    [[event, 'text'], 'events[1]', /events\[1\] must be an OCSF event \(a JSON object\), got a string/],
+    ['"text"', undefined, /must be one OCSF event \(a JSON object\).*got a string/],
+    [`${JSON.stringify(event)}\n{"time": \n`, 'events[1]', /line 2 is not valid JSON/],
     [{ events: 'all of them' }, 'events', /"events" must be an array of OCSF event objects, got a string/],
     [
       { events: [event, event, 3] },
@@ -218,7 +234,7 @@ test('a service on a bare model.onnx embeds, and answers /score with 404 saying 
 });
 
 test('100 concurrent single-event requests all succeed, are micro-batched, and match direct scoring', async () => {
-  const before = service.metrics.batchSize.render();
+  const before = await service.metrics.render();
   const events = fx.events.slice(200, 300);
   const answers = await Promise.all(events.map((e) => post('/score', e)));
   const expected = await scoreAgainstRun(fx.runDir, direct.embedder, events);
@@ -229,7 +245,7 @@ test('100 concurrent single-event requests all succeed, are micro-batched, and m
   });
   const count = (text: string) =>
     Number(/^ocsf_embed_model_batch_events_count\{operation="score"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-  const calls = count(service.metrics.batchSize.render()) - count(before);
+  const calls = count(await service.metrics.render()) - count(before);
   assert.ok(calls < 100, `${calls} model calls for 100 concurrent requests`);
 });
 
@@ -274,7 +290,7 @@ test('GET /health reports the model, scorer and state', async () => {
   assert.equal(h.in_flight, 0);
 });
 
-test('GET /metrics is Prometheus text: request counts by route/status, latency histogram, events, anomalies', async () => {
+test('GET /metrics is Prometheus text: request counts by route/status, latency histogram, events, anomalies, process and event-loop metrics', async () => {
   const res = await fetch(`${service.url}/metrics`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
@@ -282,7 +298,7 @@ test('GET /metrics is Prometheus text: request counts by route/status, latency h
   const sample =
     /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.eE+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \+Inf$/;
   for (const line of text.trimEnd().split('\n')) {
-    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
+    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
     assert.match(line, sample, `not a Prometheus sample line: ${line}`);
   }
   for (const name of [
@@ -291,6 +307,9 @@ test('GET /metrics is Prometheus text: request counts by route/status, latency h
     'ocsf_embed_events_scored_total counter',
     'ocsf_embed_anomalies_flagged_total counter',
     'ocsf_embed_events_embedded_total counter',
+    'process_cpu_seconds_total counter',
+    'nodejs_eventloop_lag_p99_seconds gauge',
+    'process_resident_memory_bytes gauge',
   ]) {
     assert.match(text, new RegExp(`^# TYPE ${name}$`, 'm'));
   }
@@ -310,7 +329,7 @@ test('GET /metrics is Prometheus text: request counts by route/status, latency h
   assert.ok(value(/^ocsf_embed_anomalies_flagged_total (\d+)$/m) <= scored);
   const buckets = [
     ...text.matchAll(
-      /^ocsf_embed_http_request_duration_seconds_bucket\{route="\/score",le="([^"]+)"\} (\d+)$/gm,
+      /^ocsf_embed_http_request_duration_seconds_bucket\{le="([^"]+)",route="\/score"\} (\d+)$/gm,
     ),
   ];
   assert.ok(buckets.length > 5);
@@ -325,4 +344,96 @@ test('GET /metrics is Prometheus text: request counts by route/status, latency h
     counts.at(-1),
     value(/^ocsf_embed_http_request_duration_seconds_count\{route="\/score"\} (\d+)$/m),
   );
+});
+
+async function postBytes(
+  server: RunningServer,
+  route: string,
+  body: Uint8Array,
+  headers: Record<string, string>,
+) {
+  const res = await fetch(`${server.url}${route}`, {
+    method: 'POST',
+    headers,
+    body: new Blob([new Uint8Array(body)]),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> };
+}
+
+test("shippers' bodies (Vector NDJSON/array, Fluent Bit json_lines, OTLP JSON; gzip) score like direct scoring", async () => {
+  const events = shipperEvents();
+  const expected = await scoreAgainstRun(fx.runDir, direct.embedder, events);
+  const check = (results: { uid: string; score: number }[], name: string) => {
+    assert.equal(results.length, events.length, name);
+    results.forEach((r, i) => {
+      assert.equal(r.uid, uidOf(events[i]!), `${name} result ${i}`);
+      assert.ok(Math.abs(r.score - expected.scores[i]!) < 1e-6, `${name} score ${i}`);
+    });
+  };
+  for (const b of SHIPPER_BODIES) {
+    const bytes = readFileSync(join(SHIPPERS, b.file));
+    const r = await postBytes(
+      service,
+      b.route === '/v1/logs' ? '/v1/logs?results=true' : b.route,
+      bytes,
+      b.headers,
+    );
+    assert.equal(r.status, 200, `${b.name}: ${r.text}`);
+    check(r.json.results as { uid: string; score: number }[], b.name);
+    if (b.route === '/v1/logs') {
+      const partial = r.json.partialSuccess as { rejectedLogRecords: string; errorMessage: string };
+      assert.equal(partial.rejectedLogRecords, String(b.rejected));
+      assert.match(partial.errorMessage, /logRecords\[3\]\.body is a string that is not JSON/);
+      const plain = await postBytes(service, '/v1/logs', bytes, b.headers);
+      assert.deepEqual(
+        Object.keys(plain.json),
+        ['partialSuccess'],
+        'OTLP answers an ExportLogsServiceResponse',
+      );
+    }
+  }
+  const attr = await postBytes(
+    attributed,
+    '/v1/logs?results=1',
+    readFileSync(join(SHIPPERS, OTLP_ATTRIBUTE_BODY.file)),
+    { 'content-type': 'application/json' },
+  );
+  assert.equal(attr.status, 200, attr.text);
+  assert.equal(attr.json.partialSuccess, undefined);
+  check(attr.json.results as { uid: string; score: number }[], 'OTLP attribute');
+});
+
+test('gzip bodies: over the limit once inflated 413, corrupt 400, other encodings 415; OTLP protobuf 415', async () => {
+  const huge = gzipSync(`${JSON.stringify({ message: 'x'.repeat(MAX_BODY * 2) })}\n`);
+  assert.ok(huge.length < MAX_BODY);
+  const bomb = await postBytes(service, '/score', huge, {
+    'content-type': 'application/json',
+    'content-encoding': 'gzip',
+  });
+  assert.equal(bomb.status, 413);
+  assert.match(bomb.json.error as string, /once decompressed/);
+  const corrupt = await postBytes(service, '/score', new TextEncoder().encode('{"not":"gzip"}'), {
+    'content-type': 'application/json',
+    'content-encoding': 'gzip',
+  });
+  assert.equal(corrupt.status, 400);
+  assert.match(corrupt.json.error as string, /not valid gzip data/);
+  const br = await postBytes(service, '/score', new Uint8Array([1, 2, 3]), { 'content-encoding': 'br' });
+  assert.equal(br.status, 415);
+  const proto = await postBytes(service, '/v1/logs', new Uint8Array([10, 0]), {
+    'content-type': 'application/x-protobuf',
+  });
+  assert.equal(proto.status, 415);
+  assert.match(proto.json.error as string, /encoding: json/);
+  const ndjsonMany = `${fx.events
+    .slice(0, BATCH_MAX + 1)
+    .map((e) => JSON.stringify(e))
+    .join('\n')}\n`;
+  const many = await postBytes(service, '/score', new TextEncoder().encode(ndjsonMany), {
+    'content-type': 'application/x-ndjson',
+  });
+  assert.equal(many.status, 413);
+  const ok = await post('/score', fx.events[0]);
+  assert.equal(ok.status, 200);
 });

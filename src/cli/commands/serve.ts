@@ -20,6 +20,7 @@ export interface ServeArgs {
   threads?: number;
   'shutdown-timeout': number;
   'micro-batch': boolean;
+  'otlp-attribute'?: string;
 }
 
 /** Checks every flag; each error says what to type instead. */
@@ -38,13 +39,16 @@ export function checkServeArgs(a: ServeArgs): void {
     throw new UserError('--batch-max must be a whole number ≥ 1, e.g. --batch-max 1000');
   if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1))
     throw new UserError('--threads must be a whole number ≥ 1, e.g. --threads 2');
+  if (a['otlp-attribute'] !== undefined && a['otlp-attribute'].trim() === '')
+    throw new UserError('--otlp-attribute must name a log attribute, e.g. --otlp-attribute ocsf');
   if (!(a['shutdown-timeout'] >= 0))
     throw new UserError('--shutdown-timeout must be a number of seconds ≥ 0, e.g. --shutdown-timeout 10');
 }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
-  describe: 'Serve a trained run over HTTP: POST /embed, POST /score, GET /health, GET /metrics',
+  describe:
+    'Serve a trained run over HTTP: POST /embed, POST /score, POST /v1/logs (OTLP JSON), GET /health, GET /metrics',
   builder: (y) =>
     y
       .options({
@@ -71,6 +75,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           default: true,
           describe: 'run concurrent requests together in one model call (--no-micro-batch: each on its own)',
         },
+        'otlp-attribute': {
+          type: 'string',
+          describe:
+            "POST /v1/logs: read each log record's OCSF event from this attribute (default: the record body)",
+        },
         'shutdown-timeout': {
           type: 'number',
           default: 10,
@@ -81,6 +90,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .example(
         "curl -s localhost:8080/score -H 'content-type: application/json' -d @event.json",
         'score one event',
+      )
+      .example(
+        "gzip -c events.jsonl | curl -s localhost:8080/score -H 'content-type: application/x-ndjson' -H 'content-encoding: gzip' --data-binary @-",
+        'score a gzip-compressed JSON-lines batch (what log shippers send)',
       )
       .check((a) => {
         checkServeArgs(a as unknown as ServeArgs);
@@ -99,6 +112,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         batchMax: a['batch-max'],
         shutdownTimeoutMs: a['shutdown-timeout'] * 1000,
         microBatch: a['micro-batch'],
+        otlpAttribute: a['otlp-attribute'],
       });
     } catch (e) {
       await model.release();
