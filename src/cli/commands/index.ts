@@ -69,6 +69,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./serve.ts')).serveCommand,
   },
   {
+    command: 'consume',
+    describe:
+      'Score OCSF events from a NATS JetStream stream (a durable consumer shared by any number of workers); findings out',
+    load: async () => (await import('./consume.ts')).consumeCommand,
+  },
+  {
     command: 'info <path>',
     describe: 'Show what a run directory or model.onnx holds (config, spec, inputs/outputs, training, files)',
     load: async () => (await import('./info.ts')).infoCommand,
