@@ -72,6 +72,10 @@ export class WebhookSink {
   private readonly queue: DetectionFinding[] = [];
   private pumping: Promise<void> | null = null;
   private closing = false;
+  /** Findings in the request being sent now. */
+  private sending = 0;
+  /** Set when close gave up waiting: outcomes after that are no longer counted (they were counted dropped). */
+  private abandoned = false;
   private readonly o: Required<Omit<WebhookOptions, 'onOutcome' | 'log'>> & Pick<WebhookOptions, 'onOutcome'>;
   private readonly log: (line: string) => void;
 
@@ -140,19 +144,25 @@ export class WebhookSink {
             ? `no answer within ${this.o.timeoutMs} ms`
             : (e as Error).message;
       }
-      if (this.closing && attempt > 0) break;
     }
     throw new Error(`${last} (after ${this.o.retries + 1} attempts)`);
   }
 
-  /** Sends what is queued, waiting at most `timeoutMs`; what is still queued then is dropped and counted. */
+  /**
+   * Sends what is queued, waiting at most `timeoutMs`; what is still queued or being sent then is dropped
+   * and counted.
+   */
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
-    if (this.pumping) await Promise.race([this.pumping, sleep(timeoutMs)]);
-    const left = this.queue.splice(0);
-    if (left.length > 0) {
-      this.o.onOutcome?.('dropped', left.length);
-      this.log(`webhook: shutting down with ${left.length} finding(s) not sent: dropped`);
+    if (this.pumping) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.pumping, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
     }
+    if (!this.pumping) return;
+    this.abandoned = true;
+    const left = this.queue.splice(0).length + this.sending;
+    this.o.onOutcome?.('dropped', left);
+    this.log(`webhook: shutting down with ${left} finding(s) not sent: dropped`);
   }
 }
