@@ -26,7 +26,7 @@ function runtimeName(runtime: string, threads: number): string {
 }
 
 function sectionNote(r: BenchResults, s: SectionName): string {
-  const st = r.status[s];
+  const st = r.status[s] ?? { status: 'skipped', reason: 'not in these results' };
   if (st.status === 'ok') return '';
   if (st.status === 'skipped')
     return `\n_${st.reason?.startsWith('skipped') ? st.reason : `skipped: ${st.reason}`}_\n`;
@@ -564,6 +564,40 @@ function serveSection(r: BenchResults): string {
   );
 }
 
+function streamSection(r: BenchResults): string {
+  const s = r.stream;
+  if (!s) return absent(r, 'stream', 'Stream (NATS JetStream consume)', false)!;
+  const l = s.latency;
+  const rows: (string | number)[][] = [
+    ...s.throughput.map((t) => [
+      `events/s, ${t.workers} worker${t.workers === 1 ? '' : 's'}`,
+      `${num(t.eventsPerSecond)} (${num(t.events)} events in ${num(t.seconds, 1)} s)`,
+    ]),
+    [
+      'publish → finding p50 / p90 / p99 / max ms',
+      `${num(l.p50Ms, 1)} / ${num(l.p90Ms, 1)} / ${num(l.p99Ms, 1)} / ${num(l.maxMs, 1)}`,
+    ],
+    [
+      'latency samples (findings) / events at rate',
+      `${num(l.samples)} / ${num(l.events)} at ${num(l.publishRate)} events/s`,
+    ],
+  ];
+  const p = s.plan;
+  return (
+    `## Stream (NATS JetStream consume)\n${sectionNote(r, 'stream')}\n` +
+    `\`benchStream\` (scripts/bench/stream.ts): nats-server ${s.natsServer} with JetStream on 127.0.0.1 and \`ocsf-embed consume\` ` +
+    `worker processes (one durable consumer, --batch-size ${p.batchSize}, --max-in-flight ${p.maxInFlight}, one intra-op thread each, ` +
+    `score rows to JSON-lines files, findings to a JetStream subject) over a run trained here on ${num(p.trainEvents)} ` +
+    `generated events (dModel ${s.modelConfig.dModel}, ${s.modelConfig.numBlocks} blocks, one epoch; ${num(s.trainSeconds, 1)} s) on the same ` +
+    `${s.cores}-core host (load average ${num(s.load1AtStart, 1)} at the start). Throughput: the workers are started and ready, then ` +
+    `${num(p.events)} events are published and timed to the last acknowledgement (publishing included). Latency: one worker, ` +
+    `${num(l.events)} events published at ${num(p.latencyLoad * 100)}% of the one-worker rate, from each publish to its finding arriving ` +
+    'on the findings subject (flagged events only).\n\n' +
+    table(['', ''], rows) +
+    '\n'
+  );
+}
+
 function startSection(r: BenchResults): string {
   const st = r.start;
   if (!st) return absent(r, 'start', 'npm start end to end', false)!;
@@ -667,8 +701,10 @@ function referenceSection(r: BenchResults): string {
 
 /** The Markdown report of a run. */
 export function renderReport(r: BenchResults): string {
-  const skipped = SECTIONS.filter((s) => r.status[s].status !== 'ok').map(
-    (s) => `- ${s}: ${r.status[s].status}${r.status[s].reason ? ` (${r.status[s].reason})` : ''}`,
+  const statusOf = (s: (typeof SECTIONS)[number]) =>
+    r.status[s] ?? { status: 'skipped', reason: 'not in these results' };
+  const skipped = SECTIONS.filter((s) => statusOf(s).status !== 'ok').map(
+    (s) => `- ${s}: ${statusOf(s).status}${statusOf(s).reason ? ` (${statusOf(s).reason})` : ''}`,
   );
   return [
     '# Benchmarks',
@@ -699,6 +735,7 @@ export function renderReport(r: BenchResults): string {
     scoringSection(r),
     memorySection(r),
     serveSection(r),
+    streamSection(r),
     startSection(r),
     packageSection(r),
     referenceSection(r),

@@ -11,6 +11,7 @@ import type { BlasInfo, ReferenceOutput } from './reference.ts';
 import type { ScoringBenchResult } from './scoring.ts';
 import type { ServeSectionResult } from './service.ts';
 import type { StartBenchResult } from './start.ts';
+import type { StreamSectionResult } from './stream.ts';
 import type { TrainTiming } from './train.ts';
 import type { TrainerBenchResult } from './trainer.ts';
 
@@ -25,6 +26,7 @@ export const SECTIONS = [
   'scoring',
   'memory',
   'serve',
+  'stream',
   'start',
   'package',
   'reference',
@@ -128,6 +130,8 @@ export interface BenchResults {
   trainer: TrainerBenchResult[];
   /** `ocsf-embed serve` under concurrent single-event /score requests. */
   serve: ServeSectionResult | null;
+  /** `ocsf-embed consume` workers on a NATS JetStream stream: events/s and publish → finding latency. */
+  stream?: StreamSectionResult | null;
   /** `npm start`'s script end to end. */
   start: StartBenchResult | null;
   /** The packed package installed into a fresh project: its CLI's start against a bare `node -e 0`. */

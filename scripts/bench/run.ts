@@ -35,6 +35,7 @@ import {
 import type { ScoringBenchResult } from './scoring.ts';
 import type { ServeSectionResult } from './service.ts';
 import type { StartBenchResult } from './start.ts';
+import { formatStream, type StreamSectionResult } from './stream.ts';
 import type { TrainTiming } from './train.ts';
 import type { TrainerBenchResult } from './trainer.ts';
 import type { Job, JobOutcome } from './worker.ts';
@@ -134,6 +135,8 @@ function describeJob(job: Job): string {
       return `trainer ${job.config} node ×${job.threads}`;
     case 'serve':
       return 'serve /score';
+    case 'stream':
+      return 'consume on NATS JetStream (1 and 2 workers, latency)';
     case 'start':
       return 'npm start (scripts/generate-and-train.ts)';
     case 'package':
@@ -202,6 +205,8 @@ function summarizeOutcome(o: JobOutcome): string {
   } else if (o.job.kind === 'serve') {
     const r = o.result as ServeSectionResult;
     extra = `, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, ${r.requestsPerSecond.toFixed(0)} req/s`;
+  } else if (o.job.kind === 'stream') {
+    extra = `, ${formatStream(o.result as StreamSectionResult)}`;
   } else if (o.job.kind === 'start') {
     const r = o.result as StartBenchResult;
     extra = `, ${r.samplesPerSecond} samples/s, ROC-AUC ${r.rocAuc}, PR-AUC ${r.prAuc}, its peak RSS ${r.peakRssMiB?.toFixed(0) ?? '?'} MiB`;
@@ -308,6 +313,7 @@ export function plannedJobs(
   if (wants('scoring')) jobs.push({ kind: 'scoring', quick });
   if (wants('memory')) jobs.push({ kind: 'memory', config: 'base', quick });
   if (wants('serve')) jobs.push({ kind: 'serve', quick });
+  if (wants('stream')) jobs.push({ kind: 'stream', quick });
   if (wants('start')) jobs.push({ kind: 'start', quick });
   if (wants('package')) jobs.push({ kind: 'package', quick });
   return jobs;
@@ -412,6 +418,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     scoring: ['scoring'],
     memory: ['memory'],
     serve: ['serve'],
+    stream: ['stream'],
     start: ['start'],
     package: ['package'],
   };
@@ -512,6 +519,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const trainer = ok<TrainerBenchResult>('trainer').map((o) => o.result);
   const serve = ok<ServeSectionResult>('serve')[0]?.result ?? null;
   const scoring = ok<ScoringBenchResult>('scoring')[0]?.result ?? null;
+  const stream = ok<StreamSectionResult>('stream')[0]?.result ?? null;
   const start = ok<StartBenchResult>('start')[0]?.result ?? null;
   const pkg = ok<PackageBenchResult>('package')[0]?.result ?? null;
 
@@ -549,6 +557,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     memory,
     trainer,
     serve,
+    stream,
     start,
     package: pkg,
     reference,

@@ -24,6 +24,7 @@ export type Job =
   | { kind: 'scoring'; quick: boolean }
   | { kind: 'trainer'; config: ConfigName; threads: number; quick: boolean }
   | { kind: 'serve'; quick: boolean }
+  | { kind: 'stream'; quick: boolean }
   | { kind: 'start'; quick: boolean }
   | { kind: 'package'; quick: boolean };
 
@@ -99,6 +100,10 @@ export async function runJob(job: Job): Promise<unknown> {
     case 'package': {
       const { benchPackage } = await import('./package.ts');
       return benchPackage(job.quick ? 3 : 20);
+    }
+    case 'stream': {
+      const { benchStream, streamPlan } = await import('./stream.ts');
+      return benchStream(streamPlan(job.quick));
     }
     case 'start': {
       const { benchStart } = await import('./start.ts');
