@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { writeGenerated } from '../../src/data/generate-writer.ts';
-import { type NatsServer, natsClient, startNatsServer } from '../../test/helpers/nats.ts';
+import { type NatsServer, natsClient, publishAll, startNatsServer } from '../../test/helpers/nats.ts';
 import { trainServedRun } from './service.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'ocsf-embed.js');
@@ -154,8 +154,8 @@ export async function benchStream(plan: StreamPlan): Promise<StreamSectionResult
     const lines = readFileSync(eventsPath, 'utf8')
       .split('\n')
       .filter((l) => l.trim());
-    const jsm = await jetstreamManager(nc);
-    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    const js = jetstream(nc, { timeout: 30_000 });
 
     const throughput: StreamThroughput[] = [];
     for (const n of [1, 2]) {
@@ -167,10 +167,11 @@ export async function benchStream(plan: StreamPlan): Promise<StreamSectionResult
       workers.push(...started);
       await Promise.all(started.map((w) => w.ready));
       const t0 = performance.now();
-      const acks: Promise<unknown>[] = [];
-      for (const line of lines.slice(0, plan.events))
-        acks.push(js.publish(`${stream.toLowerCase()}.events`, line));
-      await Promise.all(acks);
+      const subject = `${stream.toLowerCase()}.events`;
+      await publishAll(
+        js,
+        lines.slice(0, plan.events).map((data) => ({ subject, data })),
+      );
       for (;;) {
         const c = await jsm.consumers.info(stream, 'bench');
         if (c.num_pending === 0 && c.num_ack_pending === 0 && c.ack_floor.stream_seq >= plan.events) break;
@@ -208,7 +209,7 @@ export async function benchStream(plan: StreamPlan): Promise<StreamSectionResult
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
       const uid = (JSON.parse(line) as { metadata: { uid: string } }).metadata.uid;
       sentAt.set(uid, performance.now());
-      acks.push(js.publish(subject, line));
+      acks.push(js.publish(subject, line, { timeout: 30_000 }));
     }
     await Promise.all(acks);
     for (;;) {

@@ -231,9 +231,11 @@ export async function runConsumer(
     seconds: 0,
   };
   try {
-    const jsm = await jetstreamManager(nc);
+    // Requests and publish acknowledgements may wait up to half the ack wait on a loaded server.
+    const timeout = Math.max(5000, o.ackWaitMs / 2);
+    const jsm = await jetstreamManager(nc, { timeout });
     await prepare(jsm, o);
-    const js = jetstream(nc);
+    const js = jetstream(nc, { timeout });
     const sinks = ctx.subjectSink ? [...ctx.sinks, ctx.subjectSink(js)] : ctx.sinks;
     const consumer = await js.consumers.get(o.stream, o.consumer);
 
@@ -266,12 +268,20 @@ export async function runConsumer(
           await new Promise((resolve) => setTimeout(resolve, 5));
           continue;
         }
-        const messages = await consumer.fetch({ max_messages: Math.min(o.batchSize, room), expires: 1000 });
-        for await (const m of messages) {
-          queue.push(m);
-          inFlight++;
-          metrics.inFlight.set(inFlight);
-          notify();
+        try {
+          const messages = await consumer.fetch({ max_messages: Math.min(o.batchSize, room), expires: 1000 });
+          for await (const m of messages) {
+            queue.push(m);
+            inFlight++;
+            metrics.inFlight.set(inFlight);
+            notify();
+          }
+        } catch (e) {
+          if (signal.aborted) break;
+          log(
+            `warning: fetching from ${o.stream}/${o.consumer} failed (${(e as Error).message}); retrying in 1 s`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 1000));
         }
       }
     })().finally(() => {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 /** The one command that installs the server on Debian. */
@@ -126,4 +127,27 @@ export async function startNatsServer(): Promise<NatsServer> {
 /** Connects a client to the server. */
 export function natsClient(server: NatsServer): Promise<NatsConnection> {
   return connect({ servers: server.url });
+}
+
+/**
+ * Publishes payloads to JetStream subjects with at most `window` publishes awaiting their acknowledgement,
+ * so that a loaded machine does not time out thousands of outstanding publishes.
+ */
+export async function publishAll(
+  js: JetStreamClient,
+  messages: Iterable<{ subject: string; data: string | Uint8Array }>,
+  window = 256,
+): Promise<number> {
+  const pending = new Set<Promise<unknown>>();
+  let n = 0;
+  for (const m of messages) {
+    const p: Promise<unknown> = js
+      .publish(m.subject, m.data, { timeout: 30_000 })
+      .finally(() => pending.delete(p));
+    pending.add(p);
+    n++;
+    if (pending.size >= window) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+  return n;
 }

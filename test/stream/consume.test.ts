@@ -12,7 +12,7 @@ import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DetectionFinding } from '../../src/detect/findings.ts';
 import { CLI, cli, makeRunFixture, type RunFixture, uidOf } from '../cli/run-fixture.ts';
-import { type NatsServer, natsClient, startNatsServer } from '../helpers/nats.ts';
+import { type NatsServer, natsClient, publishAll, startNatsServer } from '../helpers/nats.ts';
 
 const EVENTS = 20_000;
 const MAX_IN_FLIGHT = 400;
@@ -30,7 +30,7 @@ let eventLines: string[];
 before(async () => {
   server = await startNatsServer();
   nc = await natsClient(server);
-  jsm = await jetstreamManager(nc);
+  jsm = await jetstreamManager(nc, { timeout: 30_000 });
   fx = makeRunFixture('ocsf-embed-stream-');
   const path = join(fx.dir, 'stream.jsonl');
   const g = cli('generate', '--events', String(EVENTS), '--seed', '8', '--out', path, '--quiet');
@@ -182,16 +182,16 @@ test('three workers share a durable consumer; one SIGKILLed mid-stream loses not
   ].map((s) => new TextEncoder().encode(s));
   planted.push(new Uint8Array([0xff, 0xfe, 0x7b]));
   await jsm.streams.add({ name: STREAM, subjects: ['ocsf.events.>'] });
-  const js = jetstream(nc);
+  const js = jetstream(nc, { timeout: 30_000 });
   const every = Math.floor(EVENTS / planted.length);
-  const acks: Promise<unknown>[] = [];
+  const messages: { subject: string; data: string | Uint8Array }[] = [];
   eventLines.forEach((line, i) => {
-    acks.push(js.publish(`ocsf.events.${i % 2 ? 'http' : 'auth'}`, line));
+    messages.push({ subject: `ocsf.events.${i % 2 ? 'http' : 'auth'}`, data: line });
     if (i % every === every - 1 && planted[Math.floor(i / every)]) {
-      acks.push(js.publish('ocsf.events.http', planted[Math.floor(i / every)]!));
+      messages.push({ subject: 'ocsf.events.http', data: planted[Math.floor(i / every)]! });
     }
   });
-  await Promise.all(acks);
+  await publishAll(js, messages);
   assert.equal((await jsm.streams.info(STREAM)).state.messages, EVENTS + planted.length);
 
   const out = join(fx.dir, 'scores');
