@@ -13,7 +13,7 @@ import { blasEnvironment, REPO_ROOT } from './run.ts';
 const DOCS_REPORT = join(REPO_ROOT, 'docs', 'benchmarks.md');
 
 describe('npm run bench -- --quick', () => {
-  test('runs every section and writes the JSON and the report outside docs/', { timeout: 70_000 }, () => {
+  test('runs every section and writes the JSON and the report outside docs/', { timeout: 160_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'ocsf-bench-test-'));
     const before = existsSync(DOCS_REPORT) ? statSync(DOCS_REPORT).mtimeMs : null;
     try {
@@ -23,7 +23,7 @@ describe('npm run bench -- --quick', () => {
         {
           cwd: REPO_ROOT,
           encoding: 'utf8',
-          timeout: 65_000,
+          timeout: 150_000,
         },
       );
       assert.equal(run.status, 0, run.stderr);
@@ -66,6 +66,13 @@ describe('npm run bench -- --quick', () => {
       assert.equal(r.serve.concurrency, 100);
       assert.equal(r.serve.errors, 0);
       assert.ok(r.serve.latencyMs.p99 >= r.serve.latencyMs.p50 && r.serve.requestsPerSecond > 0);
+      assert.ok(r.stream, 'stream result');
+      assert.deepEqual(
+        r.stream.throughput.map((t) => t.workers),
+        [1, 2],
+      );
+      assert.ok(r.stream.throughput.every((t) => t.eventsPerSecond > 0));
+      assert.ok(r.stream.latency.samples > 0 && r.stream.latency.p99Ms >= r.stream.latency.p50Ms);
       assert.ok(r.start, 'start result');
       assert.equal(r.start.eventsOverride, 3000);
       assert.equal(r.start.trainingEvents, 3000);
@@ -87,6 +94,7 @@ describe('npm run bench -- --quick', () => {
         '## Memory',
         '## Trainer against the raw step',
         '## Service (/score)',
+        '## Stream (NATS JetStream consume)',
         '## npm start end to end',
         '| BLAS environment |',
       ]) {

@@ -218,7 +218,7 @@ function summarizeOutcome(o: JobOutcome): string {
 async function runAll(jobs: Job[], quick: boolean): Promise<JobOutcome[]> {
   if (quick) {
     log(`running ${jobs.length} quick jobs in one child process`);
-    const outcomes = await runInChild(jobs, 120_000);
+    const outcomes = await runInChild(jobs, 140_000);
     for (const o of outcomes) log(`  ${describeJob(o.job)}: ${summarizeOutcome(o)}`);
     return outcomes;
   }

@@ -32,9 +32,9 @@ export interface StreamPlan {
 export function streamPlan(quick: boolean): StreamPlan {
   return quick
     ? {
-        trainEvents: 2000,
-        events: 2000,
-        latencyEvents: 500,
+        trainEvents: 1000,
+        events: 1000,
+        latencyEvents: 300,
         latencyLoad: 0.5,
         batchSize: 256,
         maxInFlight: 1024,
