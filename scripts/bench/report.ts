@@ -573,6 +573,10 @@ function streamSection(r: BenchResults): string {
       `events/s, ${t.workers} worker${t.workers === 1 ? '' : 's'}`,
       `${num(t.eventsPerSecond)} (${num(t.events)} events in ${num(t.seconds, 1)} s)`,
     ]),
+    ...s.throughput.map((t) => [
+      `events per worker CPU second, ${t.workers} worker${t.workers === 1 ? '' : 's'}`,
+      t.eventsPerCpuSecond ? `${num(t.eventsPerCpuSecond)} (${num(t.workerCpuSeconds ?? 0, 1)} CPU s)` : '–',
+    ]),
     [
       'publish → finding p50 / p90 / p99 / max ms',
       `${num(l.p50Ms, 1)} / ${num(l.p90Ms, 1)} / ${num(l.p99Ms, 1)} / ${num(l.maxMs, 1)}`,
@@ -592,7 +596,9 @@ function streamSection(r: BenchResults): string {
     `${s.cores}-core host (load average ${num(s.load1AtStart, 1)} at the start). Throughput: the workers are started and ready, then ` +
     `${num(p.events)} events are published and timed to the last acknowledgement (publishing included). Latency: one worker, ` +
     `${num(l.events)} events published at ${num(p.latencyLoad * 100)}% of the one-worker rate, from each publish to its finding arriving ` +
-    'on the findings subject (flagged events only).\n\n' +
+    'on the findings subject (flagged events only). Events per worker CPU second (user + system time of the worker processes over the timed span, ' +
+    'from /proc) is what a worker does with a core to itself; on a shared host the events/s rows are what the ' +
+    'workers got.\n\n' +
     table(['', ''], rows) +
     '\n'
   );

@@ -55,6 +55,10 @@ export interface StreamThroughput {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  /** CPU seconds the workers used over the timed span (user + system), null where /proc is missing. */
+  workerCpuSeconds: number | null;
+  /** Events per CPU second of the workers: what one worker does on a core of its own. */
+  eventsPerCpuSecond: number | null;
 }
 
 /** What the stream section measured. */
@@ -129,6 +133,16 @@ function startWorker(run: string, server: NatsServer, stream: string, plan: Stre
   return { child, ready, exited };
 }
 
+/** User + system CPU seconds of a process so far (Linux /proc, 100 ticks a second), or null. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -166,6 +180,7 @@ export async function benchStream(plan: StreamPlan): Promise<StreamSectionResult
       );
       workers.push(...started);
       await Promise.all(started.map((w) => w.ready));
+      const cpu0 = started.map((w) => cpuSeconds(w.child.pid));
       const t0 = performance.now();
       const subject = `${stream.toLowerCase()}.events`;
       await publishAll(
@@ -178,7 +193,20 @@ export async function benchStream(plan: StreamPlan): Promise<StreamSectionResult
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const seconds = (performance.now() - t0) / 1000;
-      throughput.push({ workers: n, events: plan.events, seconds, eventsPerSecond: plan.events / seconds });
+      const cpu1 = started.map((w) => cpuSeconds(w.child.pid));
+      let used: number | null = 0;
+      for (const [i, c] of cpu1.entries()) {
+        const c0 = cpu0[i];
+        used = used === null || c === null || c0 === null || c0 === undefined ? null : used + c - c0;
+      }
+      throughput.push({
+        workers: n,
+        events: plan.events,
+        seconds,
+        eventsPerSecond: plan.events / seconds,
+        workerCpuSeconds: used,
+        eventsPerCpuSecond: used ? plan.events / used : null,
+      });
       for (const w of started) w.child.kill('SIGTERM');
       await Promise.all(started.map((w) => w.exited));
     }
@@ -254,7 +282,10 @@ export async function benchStream(plan: StreamPlan): Promise<StreamSectionResult
 /** One line per measurement, for the log. */
 export function formatStream(r: StreamSectionResult): string {
   const t = r.throughput
-    .map((x) => `${x.workers} worker(s) ${Math.round(x.eventsPerSecond)} events/s`)
+    .map(
+      (x) =>
+        `${x.workers} worker(s) ${Math.round(x.eventsPerSecond)} events/s (${x.eventsPerCpuSecond ? Math.round(x.eventsPerCpuSecond) : '?'} per worker CPU second)`,
+    )
     .join(', ');
   const l = r.latency;
   return `${t}; publish → finding p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms (${l.samples} findings at ${l.publishRate} events/s)`;
