@@ -75,7 +75,7 @@ function startWorker(id: string, out: string): Worker {
       '--max-in-flight',
       String(MAX_IN_FLIGHT),
       '--ack-wait',
-      '5',
+      '8',
       '--flush-interval',
       '0.5',
       '--out',
