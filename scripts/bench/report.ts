@@ -589,6 +589,9 @@ function streamSection(r: BenchResults): string {
   const p = s.plan;
   return (
     `## Stream (NATS JetStream consume)\n${sectionNote(r, 'stream')}\n` +
+    (s.measured
+      ? `Measured on its own by \`${s.measured.command}\` (${s.measured.date}) and merged into these results. `
+      : '') +
     `\`benchStream\` (scripts/bench/stream.ts): nats-server ${s.natsServer} with JetStream on 127.0.0.1 and \`ocsf-embed consume\` ` +
     `worker processes (one durable consumer, --batch-size ${p.batchSize}, --max-in-flight ${p.maxInFlight}, one intra-op thread each, ` +
     `score rows to JSON-lines files, findings to a JetStream subject) over a run trained here on ${num(p.trainEvents)} ` +

@@ -81,6 +81,8 @@ export interface StreamSectionResult {
   cores: number;
   load1AtStart: number;
   natsServer: string;
+  /** Set when this section was measured on its own and merged into a full run's results. */
+  measured?: { command: string; date: string };
 }
 
 interface Worker {
