@@ -2,15 +2,13 @@
 // version, the scoring method and the reference scores that set severities.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname } from 'node:path';
 import { type FindingContext, findingContext } from './findings.ts';
 import type { FittedScorer } from './scorer.ts';
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  return (createRequire(import.meta.url)('ocsf-embed/package.json') as { version: string }).version;
 }
 
 /** The finding context of the model at `modelPath` scored by `scorer` (run directory `runDir`). */

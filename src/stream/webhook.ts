@@ -107,14 +107,18 @@ export class WebhookSink {
   private async pump(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.o.batchMax);
+      this.sending = batch.length;
       try {
         await this.send(batch);
-        this.o.onOutcome?.('sent', batch.length);
+        if (!this.abandoned) this.o.onOutcome?.('sent', batch.length);
       } catch (e) {
+        if (this.abandoned) return;
         this.o.onOutcome?.('failed', batch.length);
         this.log(
           `webhook: ${batch.length} finding(s) not delivered to ${this.o.url}: ${(e as Error).message}`,
         );
+      } finally {
+        this.sending = 0;
       }
     }
   }

@@ -65,7 +65,8 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     command: 'serve',
-    describe: 'Serve a trained run over HTTP: POST /embed, POST /score, GET /health, GET /metrics',
+    describe:
+      'Serve a trained run over HTTP: POST /embed, POST /score, POST /v1/logs (OTLP JSON), GET /health, GET /metrics',
     load: async () => (await import('./serve.ts')).serveCommand,
   },
   {
