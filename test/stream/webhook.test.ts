@@ -133,3 +133,14 @@ test('a full queue drops the findings beyond it, counted and reported, never sil
   assert.equal(counts.dropped, 2);
   assert.match(logs[0]!, /queue full \(3 findings\): dropped 2/);
 });
+
+test('shutting down while a request hangs counts its findings as dropped, once', async () => {
+  handler = () => {};
+  const { counts, onOutcome } = counting();
+  const sink = new WebhookSink({ url, format: 'json', timeoutMs: 300, retries: 0, onOutcome, log: () => {} });
+  sink.enqueue(findings.slice(0, 2));
+  await sink.close(50);
+  assert.deepEqual(counts, { sent: 0, failed: 0, dropped: 2 });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(counts, { sent: 0, failed: 0, dropped: 2 }, 'the late timeout is not counted again');
+});
