@@ -1,85 +1,305 @@
-// Compares objectives and scorers on generated data: trains on day 1 (72,000 events, 2% anomalies,
-// seed 1), scores day 2 (24,000 events, seed 2) against a 16,384-event reference sample, and prints
-// ROC-AUC / PR-AUC per scorer and ROC-AUC per anomaly scenario for the default scorer.
-// Usage: npx tsx scripts/detection-study.ts <name> '<training config JSON>' [epochs]
-import { mkdirSync, rmSync } from 'node:fs';
+// The detection study: trains on an earlier window of generated events and scores the later one, as a
+// deployment does, for each evaluation protocol, objective and training seed; prints embeddings against
+// raw-feature baselines (isolation forest and k-NN on the encoded raw features) on the same split: ROC-AUC,
+// PR-AUC (median of the seeds, range in brackets), the flag rate at the threshold on the later window next
+// to the intended rate, and per-scenario ROC-AUC / recall at the threshold.
+//
+// Protocols: `day` (day 1 → day 2: a day of events, the next day scored), `short` (a 2-hour capture,
+// trained on its first 60% by time, the rest scored), `week` (7 days → the 8th day).
+// Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives contrastive,mfp,both]
+//          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf] [--out runs/study]
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { resolveTrainingConfig } from '../graphs/config.ts';
-import { DEFAULT_START, generate } from '../src/data/generate/index.ts';
-import { writeGenerated } from '../src/data/generate-writer.ts';
-import { permutation } from '../src/dataset/dataset.ts';
+import { DEFAULT_START, generate, type Label } from '../src/data/generate/index.ts';
+import { encodeDataset, permutation } from '../src/dataset/dataset.ts';
 import { nodeKnnRuntime } from '../src/detect/knn.node.ts';
+import { releaseKnnSession } from '../src/detect/knn.ts';
 import { averagePrecision, rocAuc } from '../src/detect/metrics.ts';
 import { fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
+import { fitSpec } from '../src/features/spec.ts';
+import type { FittedSpec } from '../src/features/types.ts';
+import { MAX_REFERENCE_ROWS } from '../src/run/scoring.node.ts';
 import { FIT_DEFAULTS, trainRun } from '../src/train/run.node.ts';
 
-const [name = 'default', json = '{}', epochs = '3'] = process.argv.slice(2);
-const extra = JSON.parse(json) as { model?: object; objective?: object };
-const dir = join('runs', 'study', name);
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
-const eventsPath = join('runs', 'study', 'day1.jsonl');
-await writeGenerated({
-  events: 72_000,
-  seed: 1,
-  out: eventsPath,
-  labels: join('runs', 'study', 'day1.labels.jsonl'),
+const { values: args } = parseArgs({
+  options: {
+    protocols: { type: 'string', default: 'day,short' },
+    objectives: { type: 'string', default: 'contrastive,mfp,both' },
+    seeds: { type: 'string', default: '3' },
+    epochs: { type: 'string', default: '3' },
+    events: { type: 'string', default: '30000' },
+    profile: { type: 'string', default: 'ocsf' },
+    out: { type: 'string', default: join('runs', 'study') },
+  },
 });
-const config = resolveTrainingConfig({
-  model: { numNumerical: 1, cardinalities: [], dModel: 64, numBlocks: 2, dropout: 0.1, ...extra.model },
-  objective: extra.objective ?? {},
-});
-const run = await trainRun({
-  inputs: [eventsPath],
-  out: dir,
-  config,
-  fit: { ...FIT_DEFAULTS, epochs: Number(epochs) },
-  batchSize: 256,
-  valFraction: 0.1,
-  seed: 1,
-  device: 'cpu',
-  verbose: false,
-});
-const nextDay = new Date(Date.parse(DEFAULT_START) + 24 * 3600 * 1000).toISOString();
-const { events, labels } = generate({ events: 24_000, seed: 2, start: nextDay });
-const { embedder } = await loadEmbedder(join(dir, 'model.onnx'));
-const keep = permutation(run.trainIndices.length, 0x5eed, 0).subarray(0, 16384);
-const reference = await embedder.embed(
-  Array.from(keep, (i) => run.events[run.trainIndices[i]!]!),
-  { normalized: true },
-);
-const queries = await embedder.embed(events, { normalized: true });
-const d = embedder.dimension;
-const y = labels.map((l) => (l.is_anomaly ? 1 : 0));
+const SEEDS = Array.from({ length: Number(args.seeds) }, (_, i) => i + 1);
+const EPOCHS = Number(args.epochs);
+const EVENTS = Number(args.events);
+const OUT = args.out!;
+const INTENDED = 0.05;
+const DAY = 24 * 3600 * 1000;
+
+/** An evaluation split: events to train on (earlier), events to score (later) with labels. */
+interface Split {
+  name: string;
+  describe: string;
+  train: object[];
+  test: object[];
+  labels: Label[];
+}
+
+function generated(events: number, seed: number, hours: number, start: number) {
+  return generate({ events, seed, hours, start });
+}
+
+function makeSplit(protocol: string): Split {
+  const start = Date.parse(DEFAULT_START);
+  if (protocol === 'day' || protocol === 'week') {
+    const days = protocol === 'day' ? 1 : 7;
+    const train = generated(EVENTS, 1, 24 * days, start);
+    const next = generated(Math.round(EVENTS / 2.5), 2, 24, start + days * DAY);
+    return {
+      name: protocol,
+      describe: `${days === 1 ? 'day 1 → day 2' : '7 days → day 8'}: ${train.events.length} events over ${24 * days} h trained, the next day's ${next.events.length} scored`,
+      train: train.events,
+      test: next.events,
+      labels: next.labels,
+    };
+  }
+  if (protocol === 'short') {
+    const all = generated(EVENTS, 3, 2, start);
+    const cut = Math.round(all.events.length * 0.6);
+    return {
+      name: protocol,
+      describe: `2-hour capture of ${all.events.length} events: first 60% by time trained, last 40% (${all.events.length - cut}) scored`,
+      train: all.events.slice(0, cut),
+      test: all.events.slice(cut),
+      labels: all.labels.slice(cut),
+    };
+  }
+  throw new Error(`unknown protocol ${protocol}: use day, short or week`);
+}
+
+/**
+ * Raw features for the baselines: scaled numericals with their missing indicators, one-hot categoricals
+ * (columns of at most 32 values) and, for wider columns, the value's standardised −log frequency in the
+ * training events.
+ */
+function rawMatrix(spec: FittedSpec, train: object[], rows: object[]): { x: Float32Array; d: number } {
+  const trainDs = encodeDataset(spec, train);
+  const ds = encodeDataset(spec, rows);
+  const fc = ds.numCategorical;
+  const counts = Array.from({ length: fc }, () => new Map<number, number>());
+  for (let r = 0; r < trainDs.rows; r++) {
+    for (let j = 0; j < fc; j++) {
+      const id = trainDs.categorical[r * fc + j]!;
+      counts[j]!.set(id, (counts[j]!.get(id) ?? 0) + 1);
+    }
+  }
+  const oneHot = spec.categorical.map((c) => c.vocabulary.length + 3 <= 32);
+  const widths = spec.categorical.map((c, j) => (oneHot[j] ? c.vocabulary.length + 3 : 1));
+  const logFreq = (j: number, id: number) => -Math.log(((counts[j]!.get(id) ?? 0) + 1) / (trainDs.rows + 1));
+  const stats = spec.categorical.map((_, j) => {
+    if (oneHot[j]) return { mean: 0, std: 1 };
+    let s = 0;
+    let s2 = 0;
+    for (let r = 0; r < trainDs.rows; r++) {
+      const v = logFreq(j, trainDs.categorical[r * fc + j]!);
+      s += v;
+      s2 += v * v;
+    }
+    const mean = s / trainDs.rows;
+    return { mean, std: Math.sqrt(Math.max(s2 / trainDs.rows - mean * mean, 0)) || 1 };
+  });
+  const d = ds.numNumerical + widths.reduce((a, b) => a + b, 0);
+  const x = new Float32Array(ds.rows * d);
+  for (let r = 0; r < ds.rows; r++) {
+    x.set(ds.numerical.subarray(r * ds.numNumerical, (r + 1) * ds.numNumerical), r * d);
+    let o = r * d + ds.numNumerical;
+    for (let j = 0; j < fc; j++) {
+      const id = ds.categorical[r * fc + j]!;
+      if (oneHot[j]) x[o + id] = 1;
+      else x[o] = (logFreq(j, id) - stats[j]!.mean) / stats[j]!.std;
+      o += widths[j]!;
+    }
+  }
+  return { x, d };
+}
+
+interface Cell {
+  roc: number;
+  pr: number;
+  flagged: number;
+  scenarios: Map<string, { roc: number; recall: number }>;
+}
+
+function evaluate(scores: Float32Array, flags: Uint8Array, labels: Label[]): Cell {
+  const y = labels.map((l) => (l.is_anomaly ? 1 : 0));
+  let flagged = 0;
+  for (const f of flags) flagged += f;
+  const scenarios = new Map<string, { roc: number; recall: number }>();
+  const names = [...new Set(labels.map((l) => l.scenario).filter((s): s is string => s !== null))].sort();
+  for (const name of names) {
+    const idx: number[] = [];
+    let hit = 0;
+    let n = 0;
+    labels.forEach((l, i) => {
+      if (l.scenario === name) {
+        idx.push(i);
+        n++;
+        hit += flags[i]!;
+      } else if (!l.is_anomaly) idx.push(i);
+    });
+    scenarios.set(name, {
+      roc: rocAuc(
+        idx.map((i) => scores[i]!),
+        idx.map((i) => y[i]!),
+      ),
+      recall: hit / n,
+    });
+  }
+  return {
+    roc: rocAuc(scores, y),
+    pr: averagePrecision(scores, y),
+    flagged: flagged / scores.length,
+    scenarios,
+  };
+}
+
 const runtime = nodeKnnRuntime({ device: 'cpu' });
-const scorers: [string, ScorerOptions][] = [
-  ['knn k=20', { method: 'knn' }],
-  ['knn-relative 3%', { method: 'knn-relative', kFraction: 0.03 }],
-  ['iforest', { method: 'iforest' }],
-  ['default', {}],
-];
-const cells: string[] = [];
-let perScenario = '';
-for (const [label, options] of scorers) {
+
+async function scoreWith(
+  options: ScorerOptions,
+  reference: Float32Array,
+  queries: Float32Array,
+  d: number,
+  labels: Label[],
+): Promise<Cell> {
   const fitted = await fitScorer(reference, d, options, runtime);
   const s = await score(fitted, reference, queries, d, runtime);
-  cells.push(`${label} ${rocAuc(s.scores, y).toFixed(3)} / ${averagePrecision(s.scores, y).toFixed(3)}`);
-  if (label !== 'default') continue;
-  const names = [...new Set(labels.map((l) => l.scenario).filter((x): x is string => x !== null))].sort();
-  perScenario = names
-    .map((scenario) => {
-      const idx = labels
-        .map((l, i) => (l.scenario === scenario || !l.is_anomaly ? i : -1))
-        .filter((i) => i >= 0);
-      const auc = rocAuc(
-        idx.map((i) => s.scores[i]!),
-        idx.map((i) => y[i]!),
-      );
-      return `${scenario} ${auc.toFixed(2)}`;
-    })
-    .join(', ');
+  return evaluate(s.scores, s.isAnomaly, labels);
 }
-console.log(`${name}: ${cells.join(' | ')} | best val loss ${run.position.best?.valLoss.toFixed(3)}`);
-console.log(`  per scenario (default scorer): ${perScenario}`);
-await embedder.release();
+
+/** Embedding scorers compared on every run. */
+const EMBEDDING_SCORERS: [string, ScorerOptions][] = [
+  ['default scorer', {}],
+  ['knn k=20', { method: 'knn' }],
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function summary(cells: Cell[]): string[] {
+  const stat = (f: (c: Cell) => number, digits = 3) => {
+    const xs = cells.map(f);
+    return `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}]`;
+  };
+  const names = [...cells[0]!.scenarios.keys()];
+  const perScenario = names
+    .map(
+      (n) =>
+        `${n} ${median(cells.map((c) => c.scenarios.get(n)!.roc)).toFixed(2)}/${median(cells.map((c) => c.scenarios.get(n)!.recall)).toFixed(2)}`,
+    )
+    .join(', ');
+  return [
+    stat((c) => c.roc),
+    stat((c) => c.pr),
+    `${(100 * median(cells.map((c) => c.flagged))).toFixed(1)}%`,
+    perScenario,
+  ];
+}
+
+mkdirSync(OUT, { recursive: true });
+const report: string[] = [];
+const results: Record<string, Record<string, Cell[]>> = {};
+for (const protocol of args.protocols!.split(',')) {
+  const split = makeSplit(protocol);
+  const dir = join(OUT, `${args.profile}-${protocol}`);
+  mkdirSync(dir, { recursive: true });
+  const trainPath = join(dir, 'train.jsonl');
+  writeFileSync(trainPath, `${split.train.map((e) => JSON.stringify(e)).join('\n')}\n`);
+  const rows: Record<string, Cell[]> = {};
+  const add = (name: string, cell: Cell) => {
+    rows[name] ??= [];
+    rows[name].push(cell);
+    console.log(
+      `  ${protocol} ${name}: ROC ${cell.roc.toFixed(3)} PR ${cell.pr.toFixed(3)} flagged ${(100 * cell.flagged).toFixed(1)}%`,
+    );
+  };
+  console.log(`${protocol}: ${split.describe}`);
+
+  const spec = fitSpec(split.train);
+  const referenceEvents =
+    split.train.length > MAX_REFERENCE_ROWS
+      ? Array.from(
+          permutation(split.train.length, 0x5eed, 0).subarray(0, MAX_REFERENCE_ROWS).sort(),
+          (i) => split.train[i]!,
+        )
+      : split.train;
+  const rawRef = rawMatrix(spec, split.train, referenceEvents);
+  const rawQ = rawMatrix(spec, split.train, split.test);
+  for (const seed of SEEDS) {
+    add(
+      'raw isolation forest',
+      await scoreWith({ method: 'iforest', seed }, rawRef.x, rawQ.x, rawRef.d, split.labels),
+    );
+  }
+  add('raw knn k=20', await scoreWith({ method: 'knn' }, rawRef.x, rawQ.x, rawRef.d, split.labels));
+
+  for (const objective of args.objectives!.split(',')) {
+    for (const seed of SEEDS) {
+      const runDir = join(dir, `${objective}-seed${seed}`);
+      const started = performance.now();
+      const run = await trainRun({
+        inputs: [trainPath],
+        out: runDir,
+        config: resolveTrainingConfig({
+          model: { numNumerical: 1, cardinalities: [], dModel: 64, numBlocks: 2, dropout: 0.1 },
+          objective: { kind: objective },
+        }),
+        fit: { ...FIT_DEFAULTS, epochs: EPOCHS },
+        batchSize: 256,
+        valFraction: 0.1,
+        seed,
+        device: 'cpu',
+        verbose: false,
+      });
+      const { embedder } = await loadEmbedder(join(runDir, 'model.onnx'));
+      const reference = await embedder.embed(referenceEvents, { normalized: true });
+      const queries = await embedder.embed(split.test, { normalized: true });
+      for (const [label, options] of EMBEDDING_SCORERS) {
+        add(
+          `${objective}, ${label}`,
+          await scoreWith(options, reference, queries, embedder.dimension, split.labels),
+        );
+      }
+      await embedder.release();
+      console.log(
+        `  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s, best val loss ${run.position.best?.valLoss.toFixed(3)})`,
+      );
+    }
+  }
+  results[protocol] = rows;
+  report.push(`### ${protocol}: ${split.describe}`, '');
+  report.push(
+    `| method | ROC-AUC | PR-AUC | flagged (intended ${100 * INTENDED}%) | per scenario: ROC-AUC / recall at the threshold |`,
+  );
+  report.push('| --- | --- | --- | --- | --- |');
+  for (const [name, cells] of Object.entries(rows))
+    report.push(`| ${name} | ${summary(cells).join(' | ')} |`);
+  report.push('');
+}
+await releaseKnnSession(runtime);
+const text = report.join('\n');
+console.log(`\n${text}`);
+writeFileSync(join(OUT, `results-${args.profile}.md`), `${text}\n`);
+writeFileSync(
+  join(OUT, `results-${args.profile}.json`),
+  JSON.stringify(results, (_, v) => (v instanceof Map ? Object.fromEntries(v) : v), 1),
+);

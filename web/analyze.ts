@@ -2,9 +2,11 @@
 // it against a run's reference embeddings (or against itself, self excluded), and project it to 2-D.
 import { parseEventBytes } from '../src/data/parse.ts';
 import type { Reject } from '../src/data/records.ts';
+import { featureCoverage, type SchemaCoverage } from '../src/detect/explain.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { type FittedScorer, fitScorer } from '../src/detect/scorer.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
+import { extractRaw } from '../src/features/encode.ts';
 import { decodeRunScoring, eventUids, type RunScoringState, scoreEmbeddings } from '../src/run/scoring.ts';
 import { fitPca2, type Pca2, project } from './pca.ts';
 
@@ -47,6 +49,10 @@ export interface Analysis {
   /** Reference rows on the same axes (at most {@link MAX_REFERENCE_POINTS}), [m, 2]; empty in `self` mode. */
   referencePoints: Float32Array;
   pca: Pca2;
+  /** Per record: the fields that make it unusual among its nearest reference events (empty in `self` mode). */
+  why: string[];
+  /** Features of the model's spec the events carry, and a warning when they carry too few. */
+  coverage: { present: number; total: number; warning: string | null };
   /** Milliseconds per stage. */
   timings: { parse: number; embed: number; score: number; project: number };
 }
@@ -131,16 +137,25 @@ export async function analyze(
   let scores: Float32Array;
   let isAnomaly: Uint8Array;
   let scorer: FittedScorer;
+  let why: string[] = records.map(() => '');
+  let coverage: SchemaCoverage;
+  const spec = embedder.spec;
   if (run) {
-    const result = await scoreEmbeddings(run, queries, uids, knn);
+    const result = await scoreEmbeddings(run, queries, uids, knn, { spec, events: records });
     scores = result.scores;
     isAnomaly = result.isAnomaly;
     scorer = run.scorer;
+    why = result.why;
+    coverage = result.coverage!;
   } else {
     const fitted = await fitScorer(queries, d, {}, knn);
     scorer = fitted;
     scores = fitted.referenceScores;
     isAnomaly = Uint8Array.from(scores, (s) => (s > fitted.threshold ? 1 : 0));
+    coverage = featureCoverage(
+      spec,
+      records.map((r) => extractRaw(spec, r)),
+    );
   }
   lap('score');
 
@@ -169,6 +184,8 @@ export async function analyze(
     points,
     referencePoints,
     pca,
+    why,
+    coverage: { present: coverage.present, total: coverage.total, warning: coverage.warning },
     timings,
   };
 }

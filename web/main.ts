@@ -132,6 +132,10 @@ function renderSummary(a: Analysis, model: Embedder): void {
       `${anomalies.toLocaleString()} (${((100 * anomalies) / a.records.length).toFixed(1)}%)`,
     ],
     [
+      'features present',
+      `${a.coverage.present} of ${a.coverage.total}${a.coverage.warning ? ` — warning: ${a.coverage.warning}` : ''}`,
+    ],
+    [
       'time',
       `parse ${ms(a.timings.parse)}, embed ${ms(a.timings.embed)}, score ${ms(a.timings.score)}, project ${ms(a.timings.project)} — onnxruntime-web wasm, ${ort.env.wasm.numThreads ?? 1} thread(s)`,
     ],
@@ -198,7 +202,7 @@ function render(a: Analysis, model: Embedder): void {
     analysis: a,
     plot,
     layout: null,
-    rows: topRows(a.records, a.uids, a.scores, a.isAnomaly, TOP),
+    rows: topRows(a.records, a.uids, a.scores, a.isAnomaly, TOP, a.why),
     sort: { key: 'score', descending: true },
     selected: null,
   };

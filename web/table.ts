@@ -11,6 +11,8 @@ export interface TableRow {
   uid: string;
   score: number;
   anomaly: boolean;
+  /** The fields that make the event unusual (empty when nothing stands out or there is no run). */
+  why: string;
   fields: Record<string, string>;
 }
 
@@ -29,11 +31,12 @@ export interface SortState {
   descending: boolean;
 }
 
-/** The table's columns: rank, uid, score, then the key event fields. */
+/** The table's columns: rank, uid, score, why the event is unusual, then the key event fields. */
 export const COLUMNS: readonly Column[] = [
   { key: 'rank', label: '#', numeric: true, value: (r) => r.rank },
   { key: 'uid', label: 'uid', numeric: false, value: (r) => r.uid },
   { key: 'score', label: 'score', numeric: true, value: (r) => r.score },
+  { key: 'why', label: 'why unusual', numeric: false, value: (r) => r.why, maxLength: 160 },
   ...FIELD_COLUMNS.map(
     (c): Column => ({
       key: c.key,
@@ -52,6 +55,7 @@ export function topRows(
   scores: ArrayLike<number>,
   isAnomaly: ArrayLike<number>,
   limit: number,
+  why: readonly string[] = [],
 ): TableRow[] {
   const order = Array.from({ length: records.length }, (_, i) => i);
   order.sort((a, b) => scores[b]! - scores[a]! || a - b);
@@ -62,6 +66,7 @@ export function topRows(
     uid: uids[index]!,
     score: scores[index]!,
     anomaly: isAnomaly[index] === 1,
+    why: why[index] ?? '',
     fields: read(records[index]!),
   }));
 }

@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import { type ColumnSource, fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import {
+  API_SCENARIOS,
   type GenerateOptions,
   generateEvents,
   type Label,
@@ -277,7 +278,8 @@ export async function writeGenerated(opts: WriteOptions): Promise<WriteSummary> 
       ? new ParquetSink(labelsPath, LABEL_COLUMNS, labelCell, meta)
       : textSink(labelsPath);
   const byScenario: Record<string, number> = {};
-  for (const s of SCENARIOS) byScenario[s.name] = 0;
+  const names = opts.profile === 'api' ? Object.keys(API_SCENARIOS) : SCENARIOS.map((s) => s.name);
+  for (const name of names) byScenario[name] = 0;
   let count = 0;
   let anomalies = 0;
   const every = opts.progressEvery ?? 10000;

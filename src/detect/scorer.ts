@@ -106,12 +106,17 @@ export interface ScoreResult {
   scores: Float32Array;
   /** The 3 nearest reference rows per query, [q, 3], −1 where the reference has fewer. */
   neighbours: Int32Array;
+  /** The {@link CONTEXT} nearest reference rows per query, [q, CONTEXT], −1 where there are fewer (explanations). */
+  context: Int32Array;
   /** 1 where the score is above the scorer's threshold. */
   isAnomaly: Uint8Array;
 }
 
-/** Neighbours returned per query for explanations. */
+/** Nearest reference rows returned per query (`neighbours`). */
 export const EXPLAIN = 3;
+
+/** Nearest reference rows per query that explanations compare the query with (`context`). */
+export const CONTEXT = 20;
 
 const LRD_EPSILON = 1e-10;
 
@@ -353,6 +358,7 @@ export interface ScoreOptions {
 /** Component scores, with the nearest reference rows when the method found them on the way. */
 interface Scored {
   scores: Float32Array;
+  /** [q, CONTEXT] */
   neighbours?: Int32Array;
 }
 
@@ -388,10 +394,10 @@ async function sharedKnnScores(
   return { scores, neighbours: firstNeighbours(r.indices, r.k, q) };
 }
 
-function firstNeighbours(indices: Int32Array, k: number, q: number): Int32Array {
-  const out = new Int32Array(q * EXPLAIN).fill(-1);
-  const m = Math.min(k, EXPLAIN);
-  for (let i = 0; i < q; i++) for (let j = 0; j < m; j++) out[i * EXPLAIN + j] = indices[i * k + j]!;
+function firstNeighbours(indices: Int32Array, k: number, q: number, width = CONTEXT): Int32Array {
+  const out = new Int32Array(q * width).fill(-1);
+  const m = Math.min(k, width);
+  for (let i = 0; i < q; i++) for (let j = 0; j < m; j++) out[i * width + j] = indices[i * k + j]!;
   return out;
 }
 
@@ -443,7 +449,7 @@ async function componentScores(
       return { scores: combineRanks(parts, q, s.options.combine), neighbours };
     }
     default: {
-      const r = await knnScore(ref, qs, s.d, { ...knnOpts, k: s.k, explain: EXPLAIN }, runtime);
+      const r = await knnScore(ref, qs, s.d, { ...knnOpts, k: s.k, explain: CONTEXT }, runtime);
       return { scores: r.scores, neighbours: firstNeighbours(r.neighbours, r.explain, q) };
     }
   }
@@ -473,23 +479,35 @@ export async function score(
   const ref = unitRows(reference, d);
   const qs = queries === reference ? ref : normalizeRows(queries, d);
   const scored = await componentScores(scorer, ref, qs, q, excludeSelf, runtime);
-  let neighbours = scored.neighbours;
-  if (!neighbours) {
+  let context = scored.neighbours;
+  if (!context) {
     const knnOpts = {
-      k: EXPLAIN,
-      explain: EXPLAIN,
+      k: Math.min(CONTEXT, Math.max(1, n - (excludeSelf ? 1 : 0))),
+      explain: CONTEXT,
       normalized: true,
       excludeSelf,
       queryChunk: scorer.options.queryChunk,
       referenceChunk: scorer.options.referenceChunk,
     };
     const near = await knnScore(ref, qs, d, knnOpts, runtime);
-    neighbours = firstNeighbours(near.neighbours, near.explain, q);
+    context = firstNeighbours(near.neighbours, near.explain, q);
   }
-  const { scores } = scored;
+  const scores = finiteScores(scored.scores);
   const isAnomaly = new Uint8Array(q);
   for (let i = 0; i < q; i++) isAnomaly[i] = scores[i]! > scorer.threshold ? 1 : 0;
-  return { scores, neighbours, isAnomaly };
+  return { scores, neighbours: firstNeighbours(context, CONTEXT, q, EXPLAIN), context, isAnomaly };
+}
+
+/** Largest float32: what a score that came out NaN or +∞ (an embedding that is not finite) becomes. */
+const MAX_SCORE = 3.4028234663852886e38;
+
+/** Scores with NaN and +∞ replaced by the largest float32 and −∞ by its negative: no score leaves non-finite. */
+function finiteScores(scores: Float32Array): Float32Array {
+  for (let i = 0; i < scores.length; i++) {
+    const x = scores[i]!;
+    if (!Number.isFinite(x)) scores[i] = x === Number.NEGATIVE_INFINITY ? -MAX_SCORE : MAX_SCORE;
+  }
+  return scores;
 }
 
 /** A fitted scorer as plain JSON data (typed arrays become number arrays). */

@@ -245,6 +245,10 @@ export interface ScoreRow {
   is_anomaly: boolean;
   /** Uids of the nearest reference events, nearest first (up to 3). */
   nearest: string[];
+  /** The fields that make the event unusual, as one line (empty when nothing stands out). */
+  why?: string;
+  /** The same fields one by one (JSON lines only). */
+  reasons?: { field: string; value: string; reason: string }[];
 }
 
 /** Writes score rows batch by batch; `close` finishes the file. */
@@ -258,7 +262,14 @@ export interface ScoreWriter {
 export const NEAREST_COLUMNS = ['nearest_1', 'nearest_2', 'nearest_3'] as const;
 
 /** The CSV header of a scores file. */
-export const SCORE_CSV_COLUMNS = ['uid', 'score', 'threshold', 'is_anomaly', ...NEAREST_COLUMNS] as const;
+export const SCORE_CSV_COLUMNS = [
+  'uid',
+  'score',
+  'threshold',
+  'is_anomaly',
+  ...NEAREST_COLUMNS,
+  'why',
+] as const;
 
 function csvCell(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '';
@@ -286,9 +297,11 @@ class TextScoreWriter implements ScoreWriter {
           threshold: r.threshold,
           is_anomaly: r.is_anomaly,
           nearest: r.nearest,
+          why: r.why ?? '',
+          reasons: r.reasons ?? [],
         });
       }
-      return [r.uid, s, r.threshold, r.is_anomaly, ...NEAREST_COLUMNS.map((_, j) => r.nearest[j])]
+      return [r.uid, s, r.threshold, r.is_anomaly, ...NEAREST_COLUMNS.map((_, j) => r.nearest[j]), r.why]
         .map(csvCell)
         .join(',');
     });
@@ -316,12 +329,13 @@ class ParquetScoreWriter implements ScoreWriter {
       repetition_type: 'OPTIONAL',
     });
     const schema: SchemaElement[] = [
-      { name: 'root', num_children: 4 + NEAREST_COLUMNS.length },
+      { name: 'root', num_children: 5 + NEAREST_COLUMNS.length },
       optionalString('uid'),
       { name: 'score', type: 'DOUBLE', repetition_type: 'REQUIRED' },
       { name: 'threshold', type: 'DOUBLE', repetition_type: 'REQUIRED' },
       { name: 'is_anomaly', type: 'BOOLEAN', repetition_type: 'REQUIRED' },
       ...NEAREST_COLUMNS.map(optionalString),
+      optionalString('why'),
     ];
     this.writer = new ParquetWriter({
       writer: fileWriter(path),
@@ -348,6 +362,7 @@ class ParquetScoreWriter implements ScoreWriter {
         data: rows.map((r) => r.nearest[j] ?? null),
         nullable: true,
       })),
+      { name: 'why', data: rows.map((r) => r.why ?? ''), nullable: true },
     ];
     await this.writer.write({ columnData, rowGroupSize: PARQUET_ROW_GROUP });
     this.rows += rows.length;
@@ -362,7 +377,8 @@ class ParquetScoreWriter implements ScoreWriter {
 /**
  * Opens a score writer. Every format has `uid`, `score`, `threshold`, `is_anomaly`; JSON lines hold
  * `nearest` as an array of uids, CSV and Parquet as the columns `nearest_1` … `nearest_3` (empty or null
- * where the reference has fewer rows).
+ * where the reference has fewer rows); every format has `why` (the fields that make the event unusual, one
+ * line), JSON lines also `reasons` (the same fields as objects).
  */
 export function openScoreWriter(
   path: string,

@@ -54,6 +54,8 @@ export function scoreRows(s: ScoredBatch): ScoreRow[] {
     threshold: s.threshold,
     is_anomaly: s.isAnomaly[i] === 1,
     nearest: s.nearest[i]!,
+    why: s.why[i]!,
+    reasons: s.reasons[i]!.map(({ field, value, reason }) => ({ field, value, reason })),
   }));
 }
 
@@ -139,7 +141,8 @@ export class LoadedModel {
     const s = this.scoring;
     if (!s) throw new UserError('scoring needs a run directory (reference embeddings and scorer)');
     const queries = await this.embed(events, true);
-    return scoreEmbeddings(s, queries, eventUids(events, this.embedder.spec.uidPath, firstRow), this.knn);
+    const spec = this.embedder.spec;
+    return scoreEmbeddings(s, queries, eventUids(events, spec.uidPath, firstRow), this.knn, { spec, events });
   }
 
   /** Releases the ONNX Runtime sessions. */

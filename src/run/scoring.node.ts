@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { permutation } from '../dataset/dataset.ts';
+import { referenceFeatures } from '../detect/explain.ts';
 import { nodeKnnRuntime } from '../detect/knn.node.ts';
 import { releaseKnnSession } from '../detect/knn.ts';
 import { fitScorer, scorerToJSON } from '../detect/scorer.ts';
@@ -56,7 +57,11 @@ export async function writeRunScorer(
     await releaseKnnSession(knn);
   }
   const uids = eventUids(trainEvents, uidPath);
-  writeFileAtomic(join(runDir, RUN_FILES.reference), encodeReference(reference, trainEvents.length, d, uids));
+  const features = referenceFeatures(embedder.spec, trainEvents);
+  writeFileAtomic(
+    join(runDir, RUN_FILES.reference),
+    encodeReference(reference, trainEvents.length, d, uids, features),
+  );
   writeFileAtomic(join(runDir, RUN_FILES.scorer), `${JSON.stringify(scorerToJSON(scorer))}\n`);
   return {
     method: scorer.method,
@@ -92,7 +97,10 @@ export async function scoreAgainstRun(
   const queries = await embedder.embed(events, { normalized: true });
   const knn = nodeKnnRuntime(runtime);
   try {
-    return await scoreEmbeddings(state, queries, eventUids(events, embedder.spec.uidPath), knn);
+    return await scoreEmbeddings(state, queries, eventUids(events, embedder.spec.uidPath), knn, {
+      spec: embedder.spec,
+      events,
+    });
   } finally {
     await releaseKnnSession(knn);
   }

@@ -3,14 +3,26 @@
 // and anomaly scores with the nearest reference events.
 import { UserError } from '../core/errors.ts';
 import { compilePathGetter } from '../data/flatten.ts';
+import {
+  explainEvent,
+  type FieldReason,
+  featureCoverage,
+  formatReasons,
+  type ReferenceFeatures,
+  referenceCoverage,
+  type SchemaCoverage,
+} from '../detect/explain.ts';
 import type { KnnRuntime } from '../detect/knn.ts';
 import {
+  CONTEXT,
   EXPLAIN,
   type FittedScorer,
   type FittedScorerJSON,
   score,
   scorerFromJSON,
 } from '../detect/scorer.ts';
+import { extractRaw } from '../features/encode.ts';
+import type { FittedSpec } from '../features/types.ts';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
 import { RUN_FILES } from './layout.ts';
 
@@ -21,6 +33,10 @@ export interface RunScoringState {
   reference: Float32Array;
   referenceUids: string[];
   d: number;
+  /** Stage-1 features of the reference events (runs written before explanations have none). */
+  features: ReferenceFeatures | null;
+  /** Fewest features a reference event carries (1st percentile; 0 without reference features). */
+  expectedCoverage?: number;
 }
 
 /** Anomaly scores of a batch of events. */
@@ -33,6 +49,12 @@ export interface ScoredBatch {
   /** Uids of the nearest reference events, nearest first, per event. */
   nearest: string[][];
   threshold: number;
+  /** Per event: the fields that make it unusual among its nearest reference events (empty without a spec). */
+  reasons: FieldReason[][];
+  /** Per event: `reasons` as one line, e.g. `http_response.code 504 (never among neighbours), duration 5,012 (z 14)`. */
+  why: string[];
+  /** How many of the spec's features the events carry; null when no spec was given. */
+  coverage: SchemaCoverage | null;
 }
 
 /** Each record's uid at `uidPath`, or `#n` (its 1-based row, counting from `firstRow`) when it has none. */
@@ -50,13 +72,18 @@ export function encodeReference(
   rows: number,
   d: number,
   uids: readonly string[],
+  features?: ReferenceFeatures,
 ): Uint8Array {
-  return encodeSafetensors(
-    new Map([['embeddings', { dtype: 'float32', dims: [rows, d], data: embeddings }]]),
-    {
-      uids: JSON.stringify(uids),
-    },
-  );
+  const tensors: Parameters<typeof encodeSafetensors>[0] = new Map([
+    ['embeddings', { dtype: 'float32', dims: [rows, d], data: embeddings }],
+  ]);
+  if (features && features.rows === rows) {
+    const fn = features.numerical.length / Math.max(1, rows);
+    const fc = features.categorical.length / Math.max(1, rows);
+    tensors.set('features.numerical', { dtype: 'float32', dims: [rows, fn], data: features.numerical });
+    tensors.set('features.categorical', { dtype: 'int32', dims: [rows, fc], data: features.categorical });
+  }
+  return encodeSafetensors(tensors, { uids: JSON.stringify(uids) });
 }
 
 /** Names of the two files in messages (a path on disk, a file the user picked in the browser). */
@@ -106,20 +133,53 @@ export function decodeRunScoring(
     );
   }
   const uids = JSON.parse(decoded.metadata.uids ?? '[]') as string[];
-  return { scorer, reference: t.data as Float32Array, referenceUids: uids, d };
+  const num = decoded.tensors.get('features.numerical');
+  const cat = decoded.tensors.get('features.categorical');
+  const features =
+    num?.dtype === 'float32' && cat?.dtype === 'int32' && num.dims[0] === rows && cat.dims[0] === rows
+      ? { rows, numerical: num.data as Float32Array, categorical: cat.data as Int32Array }
+      : null;
+  return { scorer, reference: t.data as Float32Array, referenceUids: uids, d, features };
+}
+
+/** The events behind the query embeddings and the spec that encoded them, for explanations and coverage. */
+export interface ScoredEvents {
+  spec: FittedSpec;
+  events: readonly object[];
 }
 
 /**
  * Scores unit-length query embeddings [events, d] against the run: scores, flags, and the uids of the
- * nearest reference events. `uids` are the events' own uids (see {@link eventUids}).
+ * nearest reference events. `uids` are the events' own uids (see {@link eventUids}). With `source` (the
+ * events and the model's spec) each event also gets the fields that make it unusual among its nearest
+ * reference events, and the batch its schema coverage.
  */
 export async function scoreEmbeddings(
   state: RunScoringState,
   queries: Float32Array,
   uids: string[],
   knn: KnnRuntime,
+  source?: ScoredEvents,
 ): Promise<ScoredBatch> {
   const result = await score(state.scorer, state.reference, queries, state.d, knn);
+  const reasons: FieldReason[][] = uids.map(() => []);
+  let coverage: SchemaCoverage | null = null;
+  if (source) {
+    const raws = source.events.map((e) => extractRaw(source.spec, e));
+    const features = state.features;
+    const fits =
+      features !== null && features.numerical.length === features.rows * source.spec.numerical.length;
+    if (fits && state.expectedCoverage === undefined) {
+      state.expectedCoverage = referenceCoverage(source.spec, features);
+    }
+    coverage = featureCoverage(source.spec, raws, fits ? state.expectedCoverage : 0);
+    if (fits) {
+      raws.forEach((raw, i) => {
+        const near = result.context.subarray(i * CONTEXT, (i + 1) * CONTEXT);
+        reasons[i] = explainEvent(source.spec, raw, features, near);
+      });
+    }
+  }
   const nearest: string[][] = [];
   for (let i = 0; i < uids.length; i++) {
     const row: string[] = [];
@@ -135,5 +195,8 @@ export async function scoreEmbeddings(
     isAnomaly: result.isAnomaly,
     nearest,
     threshold: state.scorer.threshold,
+    reasons,
+    why: reasons.map(formatReasons),
+    coverage,
   };
 }

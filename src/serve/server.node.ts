@@ -2,10 +2,12 @@
 // GET /metrics over one loaded model; bodies as JSON, JSON arrays or JSON lines, optionally gzip-compressed,
 // with body limits, field-level validation errors, micro-batching of concurrent requests, Prometheus
 // metrics and graceful shutdown.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { coverageWarning, type SchemaCoverage } from '../detect/explain.ts';
 import { float32Number } from '../io/writers.node.ts';
 import type { LoadedModel } from '../run/model.node.ts';
 import { type BatchRunner, directRunner, MicroBatcher } from './batcher.ts';
@@ -63,6 +65,27 @@ export interface ScoreResult {
   threshold: number;
   is_anomaly: boolean;
   nearest: string[];
+  /** The fields that make the event unusual, as one line. */
+  why: string;
+  /** The same fields one by one. */
+  reasons: { field: string; value: string; reason: string }[];
+  /** Features of the model's spec that the event carries, e.g. `31 of 84`. */
+  features: string;
+  /** Set when the event carries too few of the spec's features for its score to mean much. */
+  warning?: string;
+}
+
+/** The coverage warning of event `i` alone (requests are batched together, so each event carries its own). */
+function eventWarning(c: SchemaCoverage, i: number, expected: number): { warning?: string } {
+  const n = c.perEvent[i]!;
+  const warning = coverageWarning(n, c.total, [n], expected);
+  return warning ? { warning } : {};
+}
+
+/** One warning for a request whose events all carry too few features, or null. */
+function batchWarning(results: readonly ScoreResult[]): string | null {
+  if (results.length === 0 || results.some((r) => !r.warning)) return null;
+  return results[0]!.warning!;
 }
 
 /** One embedded event as the service answers it. */
@@ -208,6 +231,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       threshold: s.threshold,
       is_anomaly: s.isAnomaly[i] === 1,
       nearest: s.nearest[i]!,
+      why: s.why[i]!,
+      reasons: s.reasons[i]!.map(({ field, value, reason }) => ({ field, value, reason })),
+      features: `${s.coverage?.perEvent[i] ?? 0} of ${s.coverage?.total ?? 0}`,
+      ...(s.coverage && eventWarning(s.coverage, i, model.scoring?.expectedCoverage ?? 0)),
     }));
   }, 'score');
   const embedBatcher = (normalized: boolean) =>
@@ -329,7 +356,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     });
     if (route === '/score') {
       const { results, flagged } = await scoreEvents(parsed.events);
-      send(res, 200, parsed.single ? results[0] : { count: results.length, flagged, results });
+      const warning = batchWarning(results);
+      send(
+        res,
+        200,
+        parsed.single ? results[0] : { count: results.length, flagged, ...(warning && { warning }), results },
+      );
       return;
     }
     const results =

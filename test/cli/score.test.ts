@@ -21,6 +21,7 @@ interface Row {
   threshold: number;
   is_anomaly: boolean;
   nearest: string[];
+  why: string;
 }
 
 let fx: RunFixture;
@@ -147,6 +148,7 @@ test('CSV and Parquet hold the same rows as JSON lines', async () => {
     'nearest_1',
     'nearest_2',
     'nearest_3',
+    'why',
   ]);
   const buf = readFileSync(parquetPath);
   const parquet = (await parquetReadObjects({
@@ -157,8 +159,8 @@ test('CSV and Parquet hold the same rows as JSON lines', async () => {
   jsonl.forEach((row, i) => {
     const c = csv[i]!;
     assert.deepEqual(
-      [c[0], Number(c[1]), Number(c[2]), c[3] === 'true', c.slice(4).filter(Boolean)],
-      [row.uid, row.score, row.threshold, row.is_anomaly, row.nearest],
+      [c[0], Number(c[1]), Number(c[2]), c[3] === 'true', c.slice(4, 7).filter(Boolean), c[7] ?? ''],
+      [row.uid, row.score, row.threshold, row.is_anomaly, row.nearest, row.why],
     );
     const p = parquet[i]!;
     assert.equal(p.uid, row.uid);
@@ -169,6 +171,7 @@ test('CSV and Parquet hold the same rows as JSON lines', async () => {
       [p.nearest_1, p.nearest_2, p.nearest_3].filter((x) => x !== null),
       row.nearest,
     );
+    assert.equal(p.why, row.why);
   });
 });
 

@@ -13,7 +13,15 @@ test('time features are dropped on a 2-hour window, with the reason in the spec 
   const { events } = generate({ events: 3000, seed: 5, hours: 2 });
   const spec = fitSpec(events);
   const kept = names(spec);
-  for (const part of ['hour', 'hour_sin', 'hour_cos', 'is_business_hours', 'day_of_week', 'dow_sin', 'is_weekend']) {
+  for (const part of [
+    'hour',
+    'hour_sin',
+    'hour_cos',
+    'is_business_hours',
+    'day_of_week',
+    'dow_sin',
+    'is_weekend',
+  ]) {
     assert.equal(kept.has(`time:${part}`), false, `time:${part} dropped`);
   }
   assert.match(reasons(spec).get('time:hour')!, /covers 2 of the 24 hours of the day/);

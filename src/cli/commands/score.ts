@@ -150,13 +150,21 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
       }
     : null;
   let flagged = 0;
+  let rowsSeen = 0;
+  let warned = false;
   let summary: Awaited<ReturnType<typeof streamEventChunks>>;
   try {
     summary = await streamEventChunks(
       a.inputs,
       { size: a['batch-size'], rejectsPath, spec: model.embedder.spec },
       async (events) => {
-        const rows = scoreRows(await model.score(events));
+        const scored = await model.score(events, rowsSeen);
+        rowsSeen += events.length;
+        if (scored.coverage?.warning && !warned) {
+          warned = true;
+          console.error(`warning: ${scored.coverage.warning}`);
+        }
+        const rows = scoreRows(scored);
         const now = Date.now();
         const lines: string[] = [];
         rows.forEach((r, i) => {

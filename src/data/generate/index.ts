@@ -1,4 +1,5 @@
 // Synthetic OCSF event generator (portable): a small multi-service application with labelled anomaly scenarios.
+import { apiServiceEvents } from './api-service.ts';
 import { sampleNormal } from './events.ts';
 import type { OcsfEvent } from './ocsf.ts';
 import { hashInts, Rng, splitmix32 } from './rng.ts';
@@ -6,9 +7,20 @@ import { AnomalyPlanner, type Episode, expandEpisode, planRoutine } from './scen
 import { LoadCurve, TimeQueue } from './timeline.ts';
 import { buildWorld, slotOf } from './world.ts';
 
+export { API_SCENARIOS } from './api-service.ts';
 export type { OcsfEvent } from './ocsf.ts';
 export { CLASSES, OCSF_VERSION } from './ocsf.ts';
 export { SCENARIOS, type ScenarioInfo } from './scenarios.ts';
+
+/**
+ * Shapes of generated data: `ocsf` (the default) is a multi-service application with many OCSF classes
+ * and fields; `api` is a plain API-service log with few fields (endpoint, status, latency, level,
+ * message, a handful of users) and latency and error episodes as anomalies.
+ */
+export const PROFILES = ['ocsf', 'api'] as const;
+
+/** A generator profile. */
+export type Profile = (typeof PROFILES)[number];
 
 /** Default start of the generated window, so that output is reproducible without options. */
 export const DEFAULT_START = '2026-01-05T00:00:00Z';
@@ -33,6 +45,8 @@ export interface GenerateOptions {
   hours?: number;
   /** Fraction of events that are anomalous, 0 to 0.5. Default 0.02. */
   anomalyRate?: number;
+  /** Shape of the data (default `ocsf`). */
+  profile?: Profile;
 }
 
 /** Options after defaults and validation. */
@@ -42,6 +56,7 @@ export interface ResolvedOptions {
   start: number;
   hours: number;
   anomalyRate: number;
+  profile: Profile;
 }
 
 /** Ground truth for one event, joined to it by `uid` (= the event's `metadata.uid`). */
@@ -75,7 +90,10 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
   const anomalyRate = opts.anomalyRate ?? DEFAULT_ANOMALY_RATE;
   if (!Number.isFinite(anomalyRate) || anomalyRate < 0 || anomalyRate > MAX_ANOMALY_RATE)
     throw new RangeError(`anomalyRate must be between 0 and ${MAX_ANOMALY_RATE}, got ${anomalyRate}`);
-  return { events, seed, start: Math.floor(start), hours, anomalyRate };
+  const profile = opts.profile ?? 'ocsf';
+  if (!PROFILES.includes(profile))
+    throw new RangeError(`profile must be one of ${PROFILES.join(', ')}, got ${String(profile)}`);
+  return { events, seed, start: Math.floor(start), hours, anomalyRate, profile };
 }
 
 /** Number of anomalous events a run with these options produces (exact). */
@@ -111,6 +129,16 @@ interface Pending {
  */
 export function* generateEvents(opts: GenerateOptions): Generator<LabelledEvent> {
   const o = resolveOptions(opts);
+  if (o.profile === 'api') {
+    const nAnomalies = Math.min(o.events, Math.round(o.events * o.anomalyRate));
+    let index = 0;
+    for (const { event, scenario } of apiServiceEvents(o.seed, o.events, o.start, o.hours, nAnomalies)) {
+      const uid = eventUid(o.seed, index++);
+      event.metadata.uid = uid;
+      yield { event, label: { uid, is_anomaly: scenario !== null, scenario } };
+    }
+    return;
+  }
   const world = buildWorld(new Rng(o.seed, 1));
   const curve = new LoadCurve(world, new Rng(o.seed, 2), o.start, o.hours);
   const nAnomalies = Math.min(o.events, Math.round(o.events * o.anomalyRate));

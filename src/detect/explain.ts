@@ -1,0 +1,276 @@
+// Explanations of anomaly scores: which fields make an event unusual compared with its nearest normal
+// reference events (a categorical value rare among them, a numeric robust z-score against them), and how
+// many of the spec's features a batch of events carries at all (schema coverage). Portable: the CLI, the
+// service and the browser share it.
+import { extractRaw } from '../features/encode.ts';
+import type { FittedSpec, RawFeatures } from '../features/types.ts';
+import { MISSING_ID, UNKNOWN_ID, VOCAB_OFFSET } from '../features/types.ts';
+
+/** Stage-1 features of the reference events, kept with the reference embeddings to explain scores. */
+export interface ReferenceFeatures {
+  rows: number;
+  /** Stage-1 numbers [rows, numerical features] (after log1p where the spec sets it), NaN when missing. */
+  numerical: Float32Array;
+  /** Categorical ids [rows, categorical features]: 0 missing, 1 unknown, 2… vocabulary. */
+  categorical: Int32Array;
+}
+
+/** One field that makes an event unusual. */
+export interface FieldReason {
+  /** Feature name (the OCSF path, or `time:hour`-style derived names). */
+  field: string;
+  /** The event's value as text (numbers in their original units). */
+  value: string;
+  /** Why it stands out, e.g. `never among neighbours`, `z 14`. */
+  reason: string;
+  /** How strongly (comparable across fields; higher first). */
+  strength: number;
+}
+
+/** Options of {@link explainEvent}. */
+export interface ExplainOptions {
+  /** Fields reported at most (default 3). */
+  maxFields?: number;
+  /** Smallest robust |z| reported for a numeric field (default 3). */
+  minZ?: number;
+  /** Largest share of neighbours holding the same categorical value for it to count as rare (default 0.1). */
+  maxShare?: number;
+}
+
+const vocabularyMaps = new WeakMap<FittedSpec, Map<string, number>[]>();
+
+function vocabularies(spec: FittedSpec): Map<string, number>[] {
+  let maps = vocabularyMaps.get(spec);
+  if (!maps) {
+    maps = spec.categorical.map((c) => new Map(c.vocabulary.map((v, i) => [v, i + VOCAB_OFFSET])));
+    vocabularyMaps.set(spec, maps);
+  }
+  return maps;
+}
+
+function categoricalId(spec: FittedSpec, j: number, v: string | null): number {
+  if (v === null) return MISSING_ID;
+  return vocabularies(spec)[j]!.get(v) ?? UNKNOWN_ID;
+}
+
+/** Stage-1 features of `events` under `spec`, row-major, for {@link explainEvent}. */
+export function referenceFeatures(spec: FittedSpec, events: readonly object[]): ReferenceFeatures {
+  const fn = spec.numerical.length;
+  const fc = spec.categorical.length;
+  const numerical = new Float32Array(events.length * fn);
+  const categorical = new Int32Array(events.length * fc);
+  events.forEach((e, i) => {
+    const raw = extractRaw(spec, e);
+    for (let j = 0; j < fn; j++) numerical[i * fn + j] = raw.num[j]!;
+    for (let j = 0; j < fc; j++) categorical[i * fc + j] = categoricalId(spec, j, raw.cat[j]!);
+  });
+  return { rows: events.length, numerical, categorical };
+}
+
+function median(sorted: number[]): number {
+  const n = sorted.length;
+  const m = n >> 1;
+  return n % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+function originalUnits(x: number, log1p: boolean): number {
+  return log1p ? Math.sign(x) * Math.expm1(Math.abs(x)) : x;
+}
+
+function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 1 ? 2 : 4;
+  return x.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+function formatZ(z: number): string {
+  const a = Math.abs(z);
+  return `z ${z < 0 ? '-' : ''}${a >= 10 ? Math.round(a) : a.toFixed(1)}`;
+}
+
+/**
+ * The fields that make one event unusual among its nearest reference events (`neighbours`: reference row
+ * indices, −1 for none), strongest first: a categorical value never (or rarely) held by the neighbours,
+ * or unseen in training; a numeric value whose robust z-score against the neighbours' median and MAD
+ * (floored at a tenth of the training std) is at least `minZ`; a value missing where the neighbours have
+ * one. Empty when nothing stands out or there are fewer than 3 neighbours.
+ */
+export function explainEvent(
+  spec: FittedSpec,
+  raw: RawFeatures,
+  reference: ReferenceFeatures,
+  neighbours: ArrayLike<number>,
+  options: ExplainOptions = {},
+): FieldReason[] {
+  const { maxFields = 3, minZ = 3, maxShare = 0.1 } = options;
+  const rows: number[] = [];
+  for (let i = 0; i < neighbours.length; i++) {
+    const r = neighbours[i]!;
+    if (r >= 0 && r < reference.rows) rows.push(r);
+  }
+  const m = rows.length;
+  if (m < 3) return [];
+  const out: FieldReason[] = [];
+  const fc = spec.categorical.length;
+  for (let j = 0; j < fc; j++) {
+    const f = spec.categorical[j]!;
+    const v = raw.cat[j] ?? null;
+    const id = categoricalId(spec, j, v);
+    let same = 0;
+    let present = 0;
+    for (const r of rows) {
+      const other = reference.categorical[r * fc + j]!;
+      if (other === id) same++;
+      if (other !== MISSING_ID) present++;
+    }
+    if (same / m > maxShare) continue;
+    const strength = 2 * Math.log((m + 1) / (same + 0.5));
+    if (v === null) {
+      out.push({
+        field: f.name,
+        value: '(missing)',
+        reason: `present in ${present} of ${m} neighbours`,
+        strength,
+      });
+    } else if (id === UNKNOWN_ID) {
+      out.push({ field: f.name, value: v, reason: 'never seen in training', strength: strength + 2 });
+    } else {
+      const reason = same === 0 ? 'never among neighbours' : `${same} of ${m} neighbours`;
+      out.push({ field: f.name, value: v, reason, strength });
+    }
+  }
+  const fn = spec.numerical.length;
+  for (let j = 0; j < fn; j++) {
+    const f = spec.numerical[j]!;
+    const x = raw.num[j]!;
+    const values: number[] = [];
+    for (const r of rows) {
+      const y = reference.numerical[r * fn + j]!;
+      if (!Number.isNaN(y)) values.push(y);
+    }
+    if (Number.isNaN(x)) {
+      if (values.length / m > 1 - maxShare) {
+        const strength = 2 * Math.log((m + 1) / (m - values.length + 0.5));
+        out.push({
+          field: f.name,
+          value: '(missing)',
+          reason: `present in ${values.length} of ${m} neighbours`,
+          strength,
+        });
+      }
+      continue;
+    }
+    if (values.length < 3) {
+      if (values.length / m <= maxShare) {
+        const strength = 2 * Math.log((m + 1) / (values.length + 0.5));
+        const value = formatNumber(originalUnits(x, f.log1p));
+        out.push({
+          field: f.name,
+          value,
+          reason: `missing in ${m - values.length} of ${m} neighbours`,
+          strength,
+        });
+      }
+      continue;
+    }
+    values.sort((a, b) => a - b);
+    const med = median(values);
+    const mad = median(values.map((y) => Math.abs(y - med)).sort((a, b) => a - b));
+    const floor = 0.1 * (f.stats.fittedStd > 0 ? f.stats.fittedStd : 1);
+    const z = (x - med) / Math.max(1.4826 * mad, floor);
+    if (!(Math.abs(z) >= minZ)) continue;
+    const value = formatNumber(originalUnits(x, f.log1p));
+    out.push({ field: f.name, value, reason: formatZ(z), strength: Math.min(Math.abs(z), 1e6) });
+  }
+  out.sort((a, b) => b.strength - a.strength || (a.field < b.field ? -1 : 1));
+  return out.slice(0, maxFields);
+}
+
+/** One line for people: `http_response.code 504 (never among neighbours), duration 5,012 (z 14)`. */
+export function formatReasons(reasons: readonly FieldReason[]): string {
+  return reasons.map((r) => `${r.field} ${r.value} (${r.reason})`).join(', ');
+}
+
+/** How many of the spec's features a batch of events carries. */
+export interface SchemaCoverage {
+  /** Features with a value in at least one event. */
+  present: number;
+  /** Features of the spec (categorical + numerical, indicators not counted). */
+  total: number;
+  /** Per event: its features with a value. */
+  perEvent: Int32Array;
+  /** A sentence for people when the events carry too few of the features, else null. */
+  warning: string | null;
+}
+
+/** Share of the spec's features below which {@link featureCoverage} warns about a batch. */
+export const COVERAGE_WARNING = 0.5;
+
+/** Features with a value in each reference row; its low percentile is what a normal event carries at least. */
+export function referenceCoverage(spec: FittedSpec, reference: ReferenceFeatures): number {
+  const fn = spec.numerical.length;
+  const fc = spec.categorical.length;
+  const counts: number[] = [];
+  for (let r = 0; r < reference.rows; r++) {
+    let n = 0;
+    for (let j = 0; j < fc; j++) if (reference.categorical[r * fc + j] !== MISSING_ID) n++;
+    for (let j = 0; j < fn; j++) if (!Number.isNaN(reference.numerical[r * fn + j]!)) n++;
+    counts.push(n);
+  }
+  counts.sort((a, b) => a - b);
+  return counts.length > 0 ? counts[Math.floor(0.01 * (counts.length - 1))]! : 0;
+}
+
+/** The warning for events carrying `perEvent` features each (`present` of `total` in all), or null. */
+export function coverageWarning(
+  present: number,
+  total: number,
+  perEvent: ArrayLike<number>,
+  expected = 0,
+): string | null {
+  if (perEvent.length === 0 || total === 0) return null;
+  let sum = 0;
+  for (let i = 0; i < perEvent.length; i++) sum += perEvent[i]!;
+  const mean = sum / perEvent.length;
+  const few = present / total < COVERAGE_WARNING || mean < expected / 2 || present === 0;
+  if (!few) return null;
+  const typical = expected > 0 ? `; training events carry at least ${expected}` : '';
+  return `the events carry ${present} of ${total} features of the model's spec (${mean.toFixed(1)} per event${typical}): they do not look like the training events and their scores say little; check that they are the same kind of OCSF events`;
+}
+
+/**
+ * Which of the spec's features the events carry (stage-1 values that are not missing). Events that carry
+ * few of them are not like the training data and their scores say little: `warning` says so, e.g.
+ * `the events carry 0 of 84 features of the model's spec …`. `expected` is the fewest features a training
+ * event carries (see {@link referenceCoverage}); a batch averaging under half of it is warned about too.
+ */
+export function featureCoverage(
+  spec: FittedSpec,
+  raws: readonly RawFeatures[],
+  expected = 0,
+): SchemaCoverage {
+  const fc = spec.categorical.length;
+  const fn = spec.numerical.length;
+  const total = fc + fn;
+  const seen = new Uint8Array(total);
+  const perEvent = new Int32Array(raws.length);
+  raws.forEach((raw, i) => {
+    let n = 0;
+    for (let j = 0; j < fc; j++) {
+      if (raw.cat[j] !== null) {
+        n++;
+        seen[j] = 1;
+      }
+    }
+    for (let j = 0; j < fn; j++) {
+      if (!Number.isNaN(raw.num[j]!)) {
+        n++;
+        seen[fc + j] = 1;
+      }
+    }
+    perEvent[i] = n;
+  });
+  let present = 0;
+  for (const s of seen) present += s;
+  return { present, total, perEvent, warning: coverageWarning(present, total, perEvent, expected) };
+}
