@@ -8,17 +8,20 @@
 // trained on its first 60% by time, the rest scored), `week` (7 days → the 8th day).
 // Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives contrastive,mfp,both]
 //          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf] [--out runs/study]
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveTrainingConfig } from '../graphs/config.ts';
-import { DEFAULT_START, generate, type Label } from '../src/data/generate/index.ts';
+import { DEFAULT_START, generate, type Label, type Profile } from '../src/data/generate/index.ts';
 import { encodeDataset, permutation } from '../src/dataset/dataset.ts';
+import { neighbourSurprise, referenceFeatures } from '../src/detect/explain.ts';
 import { nodeKnnRuntime } from '../src/detect/knn.node.ts';
 import { releaseKnnSession } from '../src/detect/knn.ts';
 import { averagePrecision, rocAuc } from '../src/detect/metrics.ts';
-import { fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
+import { CONTEXT, fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
+import { ecdfRank, percentile, sortedCopy } from '../src/detect/threshold.ts';
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
+import { extractRaw } from '../src/features/encode.ts';
 import { fitSpec } from '../src/features/spec.ts';
 import type { FittedSpec } from '../src/features/types.ts';
 import { MAX_REFERENCE_ROWS } from '../src/run/scoring.node.ts';
@@ -52,7 +55,7 @@ interface Split {
 }
 
 function generated(events: number, seed: number, hours: number, start: number) {
-  return generate({ events, seed, hours, start });
+  return generate({ events, seed, hours, start, profile: args.profile as Profile });
 }
 
 function makeSplit(protocol: string): Split {
@@ -189,6 +192,55 @@ const EMBEDDING_SCORERS: [string, ScorerOptions][] = [
   ['knn k=20', { method: 'knn' }],
 ];
 
+/**
+ * Scores relative to the event's own kind: the field surprise of each event among its 20 nearest
+ * reference events in embedding space (numeric robust z, categorical rarity), with the k-NN rank as the
+ * tie-break; thresholds from the reference rows scored the same way, each left out of its neighbours.
+ */
+async function conditional(
+  spec: FittedSpec,
+  referenceEvents: object[],
+  reference: Float32Array,
+  queries: Float32Array,
+  d: number,
+  split: Split,
+): Promise<[string, Cell][]> {
+  const features = referenceFeatures(spec, referenceEvents);
+  const fitted = await fitScorer(reference, d, { method: 'knn' }, runtime);
+  const ref = await score(fitted, reference, reference, d, runtime);
+  const q = await score(fitted, reference, queries, d, runtime);
+  const refRaw = referenceEvents.map((e) => extractRaw(spec, e));
+  const qRaw = split.test.map((e) => extractRaw(spec, e));
+  const out: [string, Cell][] = [];
+  const sortedRef = sortedCopy(ref.scores);
+  for (const [name, fields, minZ] of [
+    ['conditional top-3', 3, 3],
+    ['conditional top-1', 1, 3],
+    ['conditional top-3 z2', 3, 2],
+  ] as const) {
+    const s = (raws: typeof qRaw, ctx: Int32Array, knn: Float32Array) =>
+      Float32Array.from(raws, (raw, i) => {
+        const near = ctx.subarray(i * CONTEXT, (i + 1) * CONTEXT);
+        return (
+          neighbourSurprise(spec, raw, features, near, fields, minZ) +
+          Math.min(ecdfRank(sortedRef, knn[i]!), 2)
+        );
+      });
+    const refScores = s(refRaw, ref.context, ref.scores);
+    const qScores = s(qRaw, q.context, q.scores);
+    const threshold = percentile(refScores, 95);
+    out.push([
+      name,
+      evaluate(
+        qScores,
+        Uint8Array.from(qScores, (x) => (x > threshold ? 1 : 0)),
+        split.labels,
+      ),
+    ]);
+  }
+  return out;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -256,6 +308,7 @@ for (const protocol of args.protocols!.split(',')) {
     for (const seed of SEEDS) {
       const runDir = join(dir, `${objective}-seed${seed}`);
       const started = performance.now();
+      rmSync(runDir, { recursive: true, force: true });
       const run = await trainRun({
         inputs: [trainPath],
         out: runDir,
@@ -279,6 +332,15 @@ for (const protocol of args.protocols!.split(',')) {
           await scoreWith(options, reference, queries, embedder.dimension, split.labels),
         );
       }
+      const cond = await conditional(
+        run.spec,
+        referenceEvents,
+        reference,
+        queries,
+        embedder.dimension,
+        split,
+      );
+      for (const [label, cell] of cond) add(`${objective}, ${label}`, cell);
       await embedder.release();
       console.log(
         `  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s, best val loss ${run.position.best?.valLoss.toFixed(3)})`,

@@ -2,7 +2,7 @@
 // it against a run's reference embeddings (or against itself, self excluded), and project it to 2-D.
 import { parseEventBytes } from '../src/data/parse.ts';
 import type { Reject } from '../src/data/records.ts';
-import { featureCoverage, type SchemaCoverage } from '../src/detect/explain.ts';
+import { featureCoverage, referenceFeatures, type SchemaCoverage } from '../src/detect/explain.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { type FittedScorer, fitScorer } from '../src/detect/scorer.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
@@ -148,7 +148,10 @@ export async function analyze(
     why = result.why;
     coverage = result.coverage!;
   } else {
-    const fitted = await fitScorer(queries, d, {}, knn);
+    const fitted = await fitScorer(queries, d, {}, knn, {
+      spec,
+      reference: referenceFeatures(spec, records),
+    });
     scorer = fitted;
     scores = fitted.referenceScores;
     isAnomaly = Uint8Array.from(scores, (s) => (s > fitted.threshold ? 1 : 0));

@@ -67,6 +67,27 @@ export function referenceFeatures(spec: FittedSpec, events: readonly object[]): 
   return { rows: events.length, numerical, categorical };
 }
 
+/** Reference row `row` back as stage-1 features (values outside the vocabulary come back as unseen). */
+export function referenceRaw(spec: FittedSpec, reference: ReferenceFeatures, row: number): RawFeatures {
+  const fn = spec.numerical.length;
+  const fc = spec.categorical.length;
+  const cat: (string | null)[] = [];
+  for (let j = 0; j < fc; j++) {
+    const id = reference.categorical[row * fc + j]!;
+    cat.push(
+      id === MISSING_ID
+        ? null
+        : id === UNKNOWN_ID
+          ? UNSEEN
+          : spec.categorical[j]!.vocabulary[id - VOCAB_OFFSET]!,
+    );
+  }
+  return { cat, num: Array.from(reference.numerical.subarray(row * fn, (row + 1) * fn)) };
+}
+
+/** A stage-1 string no vocabulary holds (stage 1 never produces a NUL character). */
+const UNSEEN = '\u0000unseen';
+
 function median(sorted: number[]): number {
   const n = sorted.length;
   const m = n >> 1;
@@ -184,6 +205,26 @@ export function explainEvent(
   }
   out.sort((a, b) => b.strength - a.strength || (a.field < b.field ? -1 : 1));
   return out.slice(0, maxFields);
+}
+
+/**
+ * How unusual an event is among its nearest reference events, field by field: the summed strength of
+ * its `fields` most unusual fields (see {@link explainEvent}; numeric fields count from |z| ≥ `minZ`).
+ * 0 when nothing stands out. This scores an event relative to its own kind (its neighbours) rather than
+ * to the whole event space, and counts numeric extremes.
+ */
+export function neighbourSurprise(
+  spec: FittedSpec,
+  raw: RawFeatures,
+  reference: ReferenceFeatures,
+  neighbours: ArrayLike<number>,
+  fields = 3,
+  minZ = 3,
+): number {
+  let sum = 0;
+  for (const r of explainEvent(spec, raw, reference, neighbours, { maxFields: fields, minZ }))
+    sum += r.strength;
+  return sum;
 }
 
 /** One line for people: `http_response.code 504 (never among neighbours), duration 5,012 (z 14)`. */

@@ -1,6 +1,9 @@
 // The anomaly scorer: fits one of the scoring methods (k-NN, relative k-NN, LOF, isolation forest, rank
 // ensemble) on reference embeddings, sets the threshold from the reference's own scores, scores queries,
 // and converts the fitted state to and from JSON (the reference embeddings are kept separately).
+
+import type { FittedSpec, RawFeatures } from '../features/types.ts';
+import { neighbourSurprise, type ReferenceFeatures, referenceRaw } from './explain.ts';
 import {
   fitIsolationForest,
   type IsolationForest,
@@ -19,14 +22,28 @@ import { ecdfRank, percentile, sortedCopy } from './threshold.ts';
  *   near-identical rows smaller than k cannot be each other's only neighbours.
  * - `lof`: local outlier factor: the row's local reachability density relative to its neighbours'.
  * - `iforest`: isolation forest (100 trees, 256 rows each); a burst is isolated as a whole.
- * - `ensemble` (the default): the components' scores, each mapped to its rank among its own reference
- *   scores, then combined by their maximum (default) or their mean (`combine: 'mean'`, rank average).
- *   Default members: `knn` and `knn-relative`.
+ * - `ensemble`: the components' scores, each mapped to its rank among its own reference scores, then
+ *   combined by their maximum (default) or their mean (`combine: 'mean'`, rank average). Default members:
+ *   `knn` and `knn-relative`.
+ * - `conditional`: the event scored relative to its own kind: how unusual its fields are among its 20
+ *   nearest reference events (categorical values they never hold, numeric robust z-scores against them;
+ *   see `neighbourSurprise`), plus its `knn` rank (at most 2) so that events with nothing unusual still
+ *   rank by distance. Needs the events' fields (`FieldContext`).
  */
-export type ScoringMethod = 'knn' | 'knn-relative' | 'lof' | 'iforest' | 'ensemble';
+export type ScoringMethod = 'knn' | 'knn-relative' | 'lof' | 'iforest' | 'ensemble' | 'conditional';
 
 /** The methods an ensemble can combine. */
-export type ComponentMethod = Exclude<ScoringMethod, 'ensemble'>;
+export type ComponentMethod = Exclude<ScoringMethod, 'ensemble' | 'conditional'>;
+
+/**
+ * The events' fields, for `conditional` scoring: the spec, the reference rows' stage-1 features (same
+ * rows and order as the reference embeddings) and, when scoring, the queries' stage-1 features.
+ */
+export interface FieldContext {
+  spec: FittedSpec;
+  reference: ReferenceFeatures;
+  queries?: readonly RawFeatures[];
+}
 
 /** The default method, chosen by measurement (docs/scoring.md). */
 export const DEFAULT_METHOD: ScoringMethod = 'ensemble';
@@ -123,7 +140,7 @@ const LRD_EPSILON = 1e-10;
 /** Fills in the defaults for `opts`. */
 export function resolveOptions(opts: ScorerOptions = {}): ResolvedScorerOptions {
   const method = opts.method ?? DEFAULT_METHOD;
-  const methods: ScoringMethod[] = ['knn', 'knn-relative', 'lof', 'iforest', 'ensemble'];
+  const methods: ScoringMethod[] = ['knn', 'knn-relative', 'lof', 'iforest', 'ensemble', 'conditional'];
   if (!methods.includes(method)) {
     throw new RangeError(`unknown scoring method '${String(method)}': use one of ${methods.join(', ')}`);
   }
@@ -153,7 +170,11 @@ export function resolveOptions(opts: ScorerOptions = {}): ResolvedScorerOptions 
     if (resolved.components.length === 0)
       throw new RangeError('an ensemble needs at least one component method');
     for (const c of resolved.components) {
-      if (!methods.includes(c) || (c as ScoringMethod) === 'ensemble') {
+      if (
+        !methods.includes(c) ||
+        (c as ScoringMethod) === 'ensemble' ||
+        (c as ScoringMethod) === 'conditional'
+      ) {
         throw new RangeError(
           `ensemble components must be among knn, knn-relative, lof, iforest; got '${String(c)}'`,
         );
@@ -286,13 +307,31 @@ export async function fitScorer(
   d: number,
   opts: ScorerOptions,
   runtime: KnnRuntime,
+  fields?: FieldContext,
 ): Promise<FittedScorer> {
   const options = resolveOptions(opts);
   const n = rowCount(reference, d, 'reference');
   if (n < 2) throw new RangeError(`fitting a scorer needs at least 2 reference rows, got ${n}`);
   const ref = unitRows(reference, d);
   let fitted: Omit<FittedScorer, 'threshold'>;
-  if (options.method === 'ensemble') {
+  if (options.method === 'conditional') {
+    const f = checkFields(fields, n, n, false);
+    const knnOptions = { ...options, method: 'knn' as const, kFraction: 0 };
+    const k = effectiveK(knnOptions, n);
+    const found = await conditionalSearch(ref, ref, d, k, true, options, runtime);
+    const base: FittedScorer = {
+      method: 'knn',
+      options: knnOptions,
+      n,
+      d,
+      k,
+      referenceScores: found.knn,
+      threshold: percentile(found.knn, options.thresholdPercentile),
+    };
+    const raws = Array.from({ length: n }, (_, i) => referenceRaw(f.spec, f.reference, i));
+    const referenceScores = conditionalScores(f, raws, found, sortedScores(base));
+    fitted = { method: 'conditional', options, n, d, k: 0, referenceScores, components: [base] };
+  } else if (options.method === 'ensemble') {
     const components: FittedScorer[] = [];
     if (allKnn(options.components)) {
       const members = options.components.map((c) => {
@@ -346,6 +385,67 @@ export async function fitScorer(
   return { ...fitted, threshold: percentile(fitted.referenceScores, options.thresholdPercentile) };
 }
 
+function checkFields(fields: FieldContext | undefined, n: number, q: number, scoring: boolean): FieldContext {
+  if (!fields) throw new RangeError("conditional scoring needs the events' fields (a FieldContext)");
+  if (fields.reference.rows !== n) {
+    throw new RangeError(`the reference features hold ${fields.reference.rows} rows; the reference has ${n}`);
+  }
+  if (scoring && fields.queries?.length !== q) {
+    throw new RangeError(
+      `conditional scoring needs the ${q} queries' features, got ${fields.queries?.length ?? 0}`,
+    );
+  }
+  return fields;
+}
+
+/** One k-NN search for `conditional`: mean distance to the k nearest, and the CONTEXT nearest per query. */
+async function conditionalSearch(
+  ref: Float32Array,
+  qs: Float32Array,
+  d: number,
+  k: number,
+  excludeSelf: boolean,
+  options: ResolvedScorerOptions,
+  runtime: KnnRuntime,
+): Promise<{ knn: Float32Array; context: Int32Array }> {
+  const r = await knnSearch(
+    ref,
+    qs,
+    d,
+    {
+      k: Math.max(k, CONTEXT),
+      normalized: true,
+      excludeSelf,
+      queryChunk: options.queryChunk,
+      referenceChunk: options.referenceChunk,
+    },
+    runtime,
+  );
+  const q = qs.length / d;
+  const knn = new Float32Array(q);
+  const kk = Math.min(k, r.k);
+  for (let i = 0; i < q; i++) {
+    let sum = 0;
+    for (let j = 0; j < kk; j++) sum += r.distances[i * r.k + j]!;
+    knn[i] = kk > 0 ? sum / kk : 0;
+  }
+  return { knn, context: firstNeighbours(r.indices, r.k, q) };
+}
+
+/** Field surprise among the CONTEXT nearest reference rows plus the k-NN rank (at most 2). */
+function conditionalScores(
+  f: FieldContext,
+  raws: readonly RawFeatures[],
+  found: { knn: Float32Array; context: Int32Array },
+  sortedKnn: Float64Array,
+): Float32Array {
+  return Float32Array.from(raws, (raw, i) => {
+    const near = found.context.subarray(i * CONTEXT, (i + 1) * CONTEXT);
+    const rank = Math.min(ecdfRank(sortedKnn, found.knn[i]!), 2);
+    return neighbourSurprise(f.spec, raw, f.reference, near) + rank;
+  });
+}
+
 /** Options for `score`. */
 export interface ScoreOptions {
   /**
@@ -353,6 +453,8 @@ export interface ScoreOptions {
    * Implied when `queries` is the very array passed as `reference`.
    */
   excludeSelf?: boolean;
+  /** The events' fields; `conditional` scorers need them (with `queries`). */
+  fields?: FieldContext;
 }
 
 /** Component scores, with the nearest reference rows when the method found them on the way. */
@@ -478,7 +580,16 @@ export async function score(
   const excludeSelf = options.excludeSelf ?? queries === reference;
   const ref = unitRows(reference, d);
   const qs = queries === reference ? ref : normalizeRows(queries, d);
-  const scored = await componentScores(scorer, ref, qs, q, excludeSelf, runtime);
+  let scored: Scored;
+  if (scorer.method === 'conditional') {
+    const f = checkFields(options.fields, n, q, true);
+    const base = scorer.components![0]!;
+    const found = await conditionalSearch(ref, qs, d, base.k, excludeSelf, scorer.options, runtime);
+    scored = {
+      scores: conditionalScores(f, f.queries!, found, sortedScores(base)),
+      neighbours: found.context,
+    };
+  } else scored = await componentScores(scorer, ref, qs, q, excludeSelf, runtime);
   let context = scored.neighbours;
   if (!context) {
     const knnOpts = {

@@ -49,15 +49,15 @@ export async function writeRunScorer(
     trainEvents = Array.from(keep, (i) => trainEvents[i]!);
   }
   const reference = await embedder.embed(trainEvents, { normalized: true });
+  const features = referenceFeatures(embedder.spec, trainEvents);
   const knn = nodeKnnRuntime(runtime);
   let scorer: Awaited<ReturnType<typeof fitScorer>>;
   try {
-    scorer = await fitScorer(reference, d, {}, knn);
+    scorer = await fitScorer(reference, d, {}, knn, { spec: embedder.spec, reference: features });
   } finally {
     await releaseKnnSession(knn);
   }
   const uids = eventUids(trainEvents, uidPath);
-  const features = referenceFeatures(embedder.spec, trainEvents);
   writeFileAtomic(
     join(runDir, RUN_FILES.reference),
     encodeReference(reference, trainEvents.length, d, uids, features),

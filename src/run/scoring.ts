@@ -161,12 +161,19 @@ export async function scoreEmbeddings(
   knn: KnnRuntime,
   source?: ScoredEvents,
 ): Promise<ScoredBatch> {
-  const result = await score(state.scorer, state.reference, queries, state.d, knn);
+  const raws = source?.events.map((e) => extractRaw(source.spec, e));
+  const features = state.features;
+  if (state.scorer.method === 'conditional' && !(source && features)) {
+    throw new UserError(
+      "this run's scorer compares fields with the reference events': score the events themselves (ocsf-embed score, serve or the page), with the run's reference file written by this version",
+    );
+  }
+  const fields =
+    source && features && raws ? { spec: source.spec, reference: features, queries: raws } : undefined;
+  const result = await score(state.scorer, state.reference, queries, state.d, knn, { fields });
   const reasons: FieldReason[][] = uids.map(() => []);
   let coverage: SchemaCoverage | null = null;
-  if (source) {
-    const raws = source.events.map((e) => extractRaw(source.spec, e));
-    const features = state.features;
+  if (source && raws) {
     const fits =
       features !== null && features.numerical.length === features.rows * source.spec.numerical.length;
     if (fits && state.expectedCoverage === undefined) {
