@@ -7,8 +7,9 @@
 // Protocols: `day` (day 1 → day 2: a day of events, the next day scored), `short` (a 2-hour capture,
 // trained on its first 60% by time, the rest scored), `week` (7 days → the 8th day).
 // Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives contrastive,mfp,both]
-//          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf] [--out runs/study]
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+//          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf|api] [--out runs/study] [--reuse]
+// (--reuse scores the models of an earlier run of the same command instead of training them again)
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveTrainingConfig } from '../graphs/config.ts';
@@ -22,7 +23,7 @@ import { CONTEXT, fitScorer, type ScorerOptions, score } from '../src/detect/sco
 import { ecdfRank, percentile, sortedCopy } from '../src/detect/threshold.ts';
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
 import { extractRaw } from '../src/features/encode.ts';
-import { fitSpec } from '../src/features/spec.ts';
+import { fitSpec, parseSpec } from '../src/features/spec.ts';
 import type { FittedSpec } from '../src/features/types.ts';
 import { MAX_REFERENCE_ROWS } from '../src/run/scoring.node.ts';
 import { FIT_DEFAULTS, trainRun } from '../src/train/run.node.ts';
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '30000' },
     profile: { type: 'string', default: 'ocsf' },
     out: { type: 'string', default: join('runs', 'study') },
+    reuse: { type: 'boolean', default: false },
   },
 });
 const SEEDS = Array.from({ length: Number(args.seeds) }, (_, i) => i + 1);
@@ -213,21 +215,10 @@ async function conditional(
   const qRaw = split.test.map((e) => extractRaw(spec, e));
   const out: [string, Cell][] = [];
   const sortedRef = sortedCopy(ref.scores);
-  for (const [name, fields, minZ] of [
-    ['conditional top-3', 3, 3],
-    ['conditional top-1', 1, 3],
-    ['conditional top-3 z2', 3, 2],
-  ] as const) {
-    const s = (raws: typeof qRaw, ctx: Int32Array, knn: Float32Array) =>
-      Float32Array.from(raws, (raw, i) => {
-        const near = ctx.subarray(i * CONTEXT, (i + 1) * CONTEXT);
-        return (
-          neighbourSurprise(spec, raw, features, near, fields, minZ) +
-          Math.min(ecdfRank(sortedRef, knn[i]!), 2)
-        );
-      });
-    const refScores = s(refRaw, ref.context, ref.scores);
-    const qScores = s(qRaw, q.context, q.scores);
+  const knnRank = (x: Float32Array) => Float64Array.from(x, (v) => Math.min(ecdfRank(sortedRef, v), 2));
+  const refKnn = knnRank(ref.scores);
+  const qKnn = knnRank(q.scores);
+  const push = (name: string, refScores: ArrayLike<number>, qScores: Float32Array) => {
     const threshold = percentile(refScores, 95);
     out.push([
       name,
@@ -237,6 +228,28 @@ async function conditional(
         split.labels,
       ),
     ]);
+  };
+  for (const fields of [3, 1]) {
+    const surprise = (raws: typeof qRaw, ctx: Int32Array) =>
+      Float64Array.from(raws, (raw, i) =>
+        neighbourSurprise(spec, raw, features, ctx.subarray(i * CONTEXT, (i + 1) * CONTEXT), fields, 3),
+      );
+    const refS = surprise(refRaw, ref.context);
+    const qS = surprise(qRaw, q.context);
+    const sortedS = sortedCopy(refS);
+    const rankS = (x: Float64Array) => Float64Array.from(x, (v) => Math.min(ecdfRank(sortedS, v), 2));
+    const refRankS = rankS(refS);
+    const qRankS = rankS(qS);
+    const combine = (f: (a: number, b: number) => number, a: Float64Array, b: Float64Array) =>
+      Float32Array.from(a, (v, i) => f(v, b[i]!));
+    const sum = (a: number, b: number) => a + b;
+    push(`conditional top-${fields} sum`, combine(sum, refS, refKnn), combine(sum, qS, qKnn));
+    push(
+      `conditional top-${fields} max-rank`,
+      combine(Math.max, refRankS, refKnn),
+      combine(Math.max, qRankS, qKnn),
+    );
+    push(`conditional top-${fields} mean-rank`, combine(sum, refRankS, refKnn), combine(sum, qRankS, qKnn));
   }
   return out;
 }
@@ -308,21 +321,24 @@ for (const protocol of args.protocols!.split(',')) {
     for (const seed of SEEDS) {
       const runDir = join(dir, `${objective}-seed${seed}`);
       const started = performance.now();
-      rmSync(runDir, { recursive: true, force: true });
-      const run = await trainRun({
-        inputs: [trainPath],
-        out: runDir,
-        config: resolveTrainingConfig({
-          model: { numNumerical: 1, cardinalities: [], dModel: 64, numBlocks: 2, dropout: 0.1 },
-          objective: { kind: objective },
-        }),
-        fit: { ...FIT_DEFAULTS, epochs: EPOCHS },
-        batchSize: 256,
-        valFraction: 0.1,
-        seed,
-        device: 'cpu',
-        verbose: false,
-      });
+      const reuse = args.reuse && existsSync(join(runDir, 'model.onnx'));
+      if (!reuse) rmSync(runDir, { recursive: true, force: true });
+      const run = reuse
+        ? { spec: parseSpec(readFileSync(join(runDir, 'spec.json'), 'utf8')), position: { best: null } }
+        : await trainRun({
+            inputs: [trainPath],
+            out: runDir,
+            config: resolveTrainingConfig({
+              model: { numNumerical: 1, cardinalities: [], dModel: 64, numBlocks: 2, dropout: 0.1 },
+              objective: { kind: objective },
+            }),
+            fit: { ...FIT_DEFAULTS, epochs: EPOCHS },
+            batchSize: 256,
+            valFraction: 0.1,
+            seed,
+            device: 'cpu',
+            verbose: false,
+          });
       const { embedder } = await loadEmbedder(join(runDir, 'model.onnx'));
       const reference = await embedder.embed(referenceEvents, { normalized: true });
       const queries = await embedder.embed(split.test, { normalized: true });

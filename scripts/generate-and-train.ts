@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     heldOut: {
       events: heldOut.events,
       labels: new Map(heldOut.labels.map((l) => [l.uid, l.is_anomaly])),
+      scenarios: new Map(heldOut.labels.flatMap((l) => (l.scenario ? [[l.uid, l.scenario] as const] : []))),
       name: `${HELD_OUT} held-out events of day 2`,
     },
   });

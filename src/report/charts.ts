@@ -46,6 +46,8 @@ export interface CurveChartOptions {
    * (chance level of a precision–recall curve, the positive rate), or `'none'`.
    */
   reference?: 'diagonal' | 'none' | { y: number; label?: string };
+  /** An operating point to mark (e.g. the scorer's threshold), drawn as a ring with its label. */
+  point?: { x: number; y: number; label: string };
 }
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#4b5563'];
@@ -136,6 +138,7 @@ export function curveChartSvg(curves: Series[], options: CurveChartOptions): str
     markers: [],
     empty,
     referenceLine,
+    ...(options.point && { point: options.point }),
   });
 }
 
@@ -157,6 +160,8 @@ interface Layout {
   y: Axis;
   usable: (p: { x: number; y: number }) => boolean;
   markers: { x: number; label: string }[];
+  /** An operating point drawn as a ring with its label. */
+  point?: { x: number; y: number; label: string };
   empty: boolean;
   referenceLine?: { x1: number; y1: number; x2: number; y2: number; label?: string };
 }
@@ -252,6 +257,17 @@ function renderChart(series: Series[], L: Layout): string {
     const nearRight = px(m.x) > left + plotW - m.label.length * CHAR_W - 8;
     out.push(
       `<text x="${fx(nearRight ? px(m.x) - 4 : px(m.x) + 4)}" y="${fx(top + 12)}" text-anchor="${nearRight ? 'end' : 'start'}" font-size="11" fill="${MUTED}">${escapeXml(m.label)}</text>`,
+    );
+  }
+
+  const op = L.point;
+  if (op && Number.isFinite(op.x) && Number.isFinite(op.y)) {
+    const cx = px(clamp01(op.x));
+    const cy = py(clamp01(op.y));
+    out.push(`<circle cx="${fx(cx)}" cy="${fx(cy)}" r="5" fill="none" stroke="${INK}" stroke-width="2"/>`);
+    const nearRight = cx > left + plotW - op.label.length * CHAR_W - 12;
+    out.push(
+      `<text x="${fx(nearRight ? cx - 8 : cx + 8)}" y="${fx(cy + 16)}" text-anchor="${nearRight ? 'end' : 'start'}" font-size="11" fill="${INK}">${escapeXml(op.label)}</text>`,
     );
   }
 

@@ -2,7 +2,7 @@
 // quality when labels are given, and the report (HTML + SVG charts) in the run directory.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Evaluation, evaluate } from '../detect/metrics.ts';
+import { type Evaluation, evaluate, rocAuc } from '../detect/metrics.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import { specTable } from '../features/spec.ts';
 import { writeFileAtomic } from '../io/atomic.node.ts';
@@ -16,15 +16,29 @@ import type { RunResult } from './run.node.ts';
 export interface FinishOptions {
   /** Labels (uid → is_anomaly, see `readLabels`) for detection quality on the validation events. */
   labels?: Map<string, boolean>;
+  /** uid → anomaly scenario, for per-scenario figures (see `readLabelsFile`). */
+  scenarios?: Map<string, string>;
   /** Held-out events to score and evaluate instead of the validation split. */
-  heldOut?: { events: object[]; labels: Map<string, boolean>; name: string };
+  heldOut?: { events: object[]; labels: Map<string, boolean>; name: string; scenarios?: Map<string, string> };
   verbose?: boolean;
 }
+
+/** Detection quality on the evaluated events, with what the report shows beside the curves. */
+export type Detection = Evaluation & {
+  on: string;
+  /** Share of the evaluated events above the threshold, and the share the threshold percentile intends. */
+  flagged: number;
+  intended: number;
+  /** Per anomaly scenario: events, ROC-AUC against the normal events, recall at the threshold. */
+  scenarios: { scenario: string; events: number; rocAuc: number; recall: number }[];
+  /** The highest-scoring events with the fields that make them unusual. */
+  top: { uid: string; score: number; label: string; why: string }[];
+};
 
 export interface FinishSummary {
   reportPath: string;
   scoring: RunScoring | null;
-  detection: (Evaluation & { on: string }) | null;
+  detection: Detection | null;
 }
 
 function readMetrics(runDir: string): MetricRecord[] {
@@ -48,12 +62,19 @@ export function detectionLine(e: Evaluation & { on: string }): string {
   return `detection on ${e.on} (${e.anomalies} anomalies): ROC-AUC ${pct(e.rocAuc)}, PR-AUC ${pct(e.prAuc)}${atText}`;
 }
 
-/** Detection quality as an HTML section with ROC and PR curves. */
-function detectionSection(e: Evaluation & { on: string }): { title: string; html: string } {
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Detection quality as an HTML section: figures, ROC and PR curves with the operating point, per-scenario figures, top anomalies. */
+function detectionSection(e: Detection): { title: string; html: string } {
   const at = e.atThreshold;
   const rows = [
     ['evaluated on', e.on],
     ['events / anomalies', `${e.rows} / ${e.anomalies}`],
+    [
+      'flagged at the threshold',
+      `${(100 * e.flagged).toFixed(1)}% (intended ${(100 * e.intended).toFixed(0)}%)`,
+    ],
     ['ROC-AUC', pct(e.rocAuc)],
     ['PR-AUC (average precision)', pct(e.prAuc)],
     ...(at
@@ -67,18 +88,90 @@ function detectionSection(e: Evaluation & { on: string }): { title: string; html
     ...e.precisionAtK.map((p) => [`precision@${p.k}`, pct(p.precision)]),
   ];
   const table = `<table>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`;
+  const label = at ? `threshold (${(100 * e.flagged).toFixed(1)}% flagged)` : '';
   const roc = curveChartSvg([{ name: 'ROC', points: e.roc.map((p) => ({ x: p.fpr, y: p.tpr })) }], {
     title: 'ROC curve',
     xLabel: 'false positive rate',
     yLabel: 'true positive rate',
+    ...(at && { point: { x: at.fp / Math.max(1, at.fp + at.tn), y: at.recall, label } }),
   });
   const pr = curveChartSvg([{ name: 'PR', points: e.pr.map((p) => ({ x: p.recall, y: p.precision })) }], {
     title: 'Precision–recall curve',
     xLabel: 'recall',
     yLabel: 'precision',
     reference: { y: e.anomalies / Math.max(1, e.rows), label: 'anomaly rate' },
+    ...(at && { point: { x: at.recall, y: at.precision, label } }),
   });
-  return { title: 'Detection quality', html: `${table}<div class="charts">${roc}${pr}</div>` };
+  const scenarios = e.scenarios.length
+    ? `<h3>Per scenario</h3><table><tr><th>scenario</th><th>events</th><th>ROC-AUC</th><th>recall at the threshold</th></tr>${e.scenarios
+        .map(
+          (x) =>
+            `<tr><td>${esc(x.scenario)}</td><td>${x.events}</td><td>${pct(x.rocAuc)}</td><td>${pct(x.recall)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+  const top = e.top.length
+    ? `<h3>Top anomalies</h3><table><tr><th>#</th><th>uid</th><th>score</th><th>label</th><th>why unusual</th></tr>${e.top
+        .map(
+          (x, i) =>
+            `<tr><td>${i + 1}</td><td>${esc(x.uid)}</td><td>${x.score.toFixed(4)}</td><td>${esc(x.label)}</td><td>${esc(x.why)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+  return {
+    title: 'Detection quality',
+    html: `${table}<div class="charts">${roc}${pr}</div>${scenarios}${top}`,
+  };
+}
+
+/** Top anomalies shown in the report. */
+const TOP_ANOMALIES = 20;
+
+/** Evaluates scored events against labels (and scenarios) for the report. */
+function detectionOf(
+  scored: Awaited<ReturnType<typeof scoreAgainstRun>>,
+  labels: Map<string, boolean>,
+  scenarioOf: Map<string, string>,
+  threshold: number,
+  intended: number,
+  on: string,
+): Detection | null {
+  const y: number[] = [];
+  const s: number[] = [];
+  const names: (string | undefined)[] = [];
+  const rows: number[] = [];
+  scored.uids.forEach((uid, i) => {
+    const label = labels.get(uid);
+    if (label === undefined) return;
+    y.push(label ? 1 : 0);
+    s.push(scored.scores[i]!);
+    names.push(label ? scenarioOf.get(uid) : undefined);
+    rows.push(i);
+  });
+  if (y.length === 0) return null;
+  let flagged = 0;
+  for (const x of s) if (x > threshold) flagged++;
+  const scenarios = [...new Set(names.filter((x): x is string => x !== undefined))].sort().map((scenario) => {
+    const idx = y.map((v, i) => (v === 0 || names[i] === scenario ? i : -1)).filter((i) => i >= 0);
+    const members = idx.filter((i) => y[i] === 1);
+    return {
+      scenario,
+      events: members.length,
+      rocAuc: rocAuc(
+        idx.map((i) => s[i]!),
+        idx.map((i) => y[i]!),
+      ),
+      recall: members.filter((i) => s[i]! > threshold).length / members.length,
+    };
+  });
+  const order = s.map((_, i) => i).sort((a, b) => s[b]! - s[a]! || a - b);
+  const top = order.slice(0, TOP_ANOMALIES).map((i) => ({
+    uid: scored.uids[rows[i]!]!,
+    score: s[i]!,
+    label: y[i] ? (names[i] ?? 'anomaly') : 'normal',
+    why: scored.why[rows[i]!]!,
+  }));
+  return { ...evaluate(s, y, { threshold }), on, flagged: flagged / y.length, intended, scenarios, top };
 }
 
 /** Writes the reference embeddings, scorer, detection quality and report of a finished run. */
@@ -87,7 +180,7 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
     if (o.verbose !== false) console.log(line);
   };
   let scoring: RunScoring | null = null;
-  let detection: (Evaluation & { on: string }) | null = null;
+  let detection: Detection | null = null;
   if (r.modelPath) {
     const runtime = { device: 'cpu' as const, threads: r.threads };
     const { embedder } = await loadEmbedder(r.modelPath, runtime);
@@ -97,29 +190,25 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
       `scorer: ${scoring.method}, threshold ${scoring.threshold.toFixed(4)} (${scoring.thresholdPercentile}th percentile over ${scoring.referenceRows} of ${trainEvents.length} training events)`,
     );
     let labels: Map<string, boolean> | null = null;
+    let scenarioOf = new Map<string, string>();
     let events: object[] = [];
     let on = '';
     if (o.heldOut) {
       labels = o.heldOut.labels;
+      scenarioOf = o.heldOut.scenarios ?? scenarioOf;
       events = o.heldOut.events;
       on = o.heldOut.name;
     } else if (o.labels) {
       labels = o.labels;
+      scenarioOf = o.scenarios ?? scenarioOf;
       events = Array.from(r.valIndices, (i) => r.events[i]!);
       on = `${events.length} validation events`;
     }
     if (labels && events.length) {
       const scored = await scoreAgainstRun(r.runDir, embedder, events, runtime);
-      const y: number[] = [];
-      const s: number[] = [];
-      scored.uids.forEach((uid, i) => {
-        const label = labels!.get(uid);
-        if (label === undefined) return;
-        y.push(label ? 1 : 0);
-        s.push(scored.scores[i]!);
-      });
-      if (y.length) {
-        detection = { ...evaluate(s, y, { threshold: scoring.threshold }), on };
+      const intended = 1 - scoring.thresholdPercentile / 100;
+      detection = detectionOf(scored, labels, scenarioOf, scoring.threshold, intended, on);
+      if (detection) {
         writeFileSync(join(r.runDir, RUN_FILES.detection), `${JSON.stringify(detection, null, 2)}\n`);
         say(detectionLine(detection));
       } else say('note: no scored event has a label (labels are matched by metadata.uid)');

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
-import { readLabels } from '../../detect/labels.node.ts';
-import { type Evaluation, evaluate } from '../../detect/metrics.ts';
+import { readLabelsFile } from '../../detect/labels.node.ts';
+import { type Evaluation, evaluate, rocAuc } from '../../detect/metrics.ts';
 import { formatFromPath } from '../../io/writers.node.ts';
 import { curveChartSvg } from '../../report/charts.ts';
 import { SHARED_OPTIONS } from '../options.ts';
@@ -161,16 +161,26 @@ export interface ScoresEvaluation extends Evaluation {
   unlabelled: number;
   /** Labels with no scored event. */
   labelsUnused: number;
+  /** Per anomaly scenario (from the labels' `scenario`): events, ROC-AUC against the normal events, recall at the threshold. */
+  scenarios: { scenario: string; events: number; rocAuc: number; recall: number | null }[];
 }
 
 /** Matches scores to labels by uid and evaluates them; no match at all is a {@link UserError}. */
 export function evaluateScores(
   file: ScoresFile,
   labels: Map<string, boolean>,
-  options: { threshold?: number; ks?: number[]; scoresPath?: string; labelsPath?: string } = {},
+  options: {
+    threshold?: number;
+    ks?: number[];
+    scoresPath?: string;
+    labelsPath?: string;
+    /** uid → anomaly scenario, for per-scenario figures. */
+    scenarios?: Map<string, string>;
+  } = {},
 ): ScoresEvaluation {
   const y: number[] = [];
   const s: number[] = [];
+  const scenarioOf: (string | undefined)[] = [];
   const seen = new Set<string>();
   file.uids.forEach((uid, i) => {
     if (uid === null) return;
@@ -178,6 +188,7 @@ export function evaluateScores(
     if (label === undefined) return;
     y.push(label ? 1 : 0);
     s.push(file.scores[i]!);
+    scenarioOf.push(label ? options.scenarios?.get(uid) : undefined);
     seen.add(uid);
   });
   if (y.length === 0) {
@@ -195,27 +206,48 @@ export function evaluateScores(
     ...(threshold !== undefined ? { threshold } : {}),
     ...(options.ks ? { ks: options.ks } : {}),
   });
+  const names = [...new Set(scenarioOf.filter((x): x is string => x !== undefined))].sort();
+  const scenarios = names.map((scenario) => {
+    const idx = y.map((v, i) => (v === 0 || scenarioOf[i] === scenario ? i : -1)).filter((i) => i >= 0);
+    const members = idx.filter((i) => y[i] === 1);
+    const recall =
+      threshold === undefined ? null : members.filter((i) => s[i]! > threshold).length / members.length;
+    return {
+      scenario,
+      events: members.length,
+      rocAuc: rocAuc(
+        idx.map((i) => s[i]!),
+        idx.map((i) => y[i]!),
+      ),
+      recall,
+    };
+  });
   return {
     ...e,
     matched: y.length,
     unlabelled: file.scores.length - y.length,
     labelsUnused: labels.size - seen.size,
+    scenarios,
   };
 }
 
 /** ROC and PR curves of an evaluation as standalone SVG documents. */
 export function evaluationCharts(e: Evaluation): { roc: string; pr: string } {
+  const at = e.atThreshold;
+  const label = at ? `threshold ${at.threshold.toPrecision(4)}` : '';
   return {
     roc: curveChartSvg([{ name: 'ROC', points: e.roc.map((p) => ({ x: p.fpr, y: p.tpr })) }], {
       title: `ROC curve (AUC ${Number.isFinite(e.rocAuc) ? e.rocAuc.toFixed(3) : 'n/a'})`,
       xLabel: 'false positive rate',
       yLabel: 'true positive rate',
+      ...(at && { point: { x: at.fp / Math.max(1, at.fp + at.tn), y: at.recall, label } }),
     }),
     pr: curveChartSvg([{ name: 'PR', points: e.pr.map((p) => ({ x: p.recall, y: p.precision })) }], {
       title: `Precision–recall curve (AP ${Number.isFinite(e.prAuc) ? e.prAuc.toFixed(3) : 'n/a'})`,
       xLabel: 'recall',
       yLabel: 'precision',
       reference: { y: e.anomalies / Math.max(1, e.rows), label: 'anomaly rate' },
+      ...(at && { point: { x: at.recall, y: at.precision, label } }),
     }),
   };
 }
@@ -252,6 +284,14 @@ export function formatEvaluation(e: ScoresEvaluation): string {
         ? ` (${Math.round(p.precision * p.rows)} of ${p.rows}${p.rows > p.k ? `: ${p.rows - p.k} more tie with the ${p.k}th score` : ''})`
         : '';
     lines.push(`precision@${p.k}`.padEnd(21) + fmt(p.precision) + over);
+  }
+  if (e.scenarios.length > 0) {
+    lines.push('per scenario         events  ROC-AUC  recall at the threshold');
+    for (const x of e.scenarios) {
+      lines.push(
+        `  ${x.scenario.padEnd(19)}${String(x.events).padStart(6)}  ${fmt(x.rocAuc).padStart(7)}  ${x.recall === null ? 'n/a' : fmt(x.recall)}`,
+      );
+    }
   }
   for (const n of e.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
@@ -301,8 +341,9 @@ export const evalScoresCommand: CommandModule<object, EvalScoresArgs> = {
       }),
   handler: async (a) => {
     const file = await readScoresFile(a.scores);
-    const labels = await readLabels(a.labels!);
+    const { labels, scenarios } = await readLabelsFile(a.labels!);
     const e = evaluateScores(file, labels, {
+      scenarios,
       threshold: a.threshold,
       ks: parseKs(a.k),
       scoresPath: a.scores,

@@ -10,7 +10,7 @@ import {
 } from '../../../graphs/config.ts';
 import { MODEL_DEFAULTS } from '../../../graphs/models/tabular-resnet.ts';
 import { UserError } from '../../core/errors.ts';
-import { readLabels } from '../../detect/labels.node.ts';
+import { readLabelsFile } from '../../detect/labels.node.ts';
 import { RUN_FILE_ROLES, RUN_FILES } from '../../run/layout.ts';
 import type { Device } from '../../runtime/session.ts';
 import { type FinishSummary, finishRun } from '../../train/finish.node.ts';
@@ -420,7 +420,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const explicit = explicitFlags(process.argv.slice(2));
     const options = runOptionsFrom(a, explicit);
     // Read the labels first: a bad labels file should not cost a training run.
-    const labels = a.labels ? await readLabels(a.labels) : undefined;
+    const read = a.labels ? await readLabelsFile(a.labels) : undefined;
     const interrupt = interruptOnSigint(options.verbose !== false);
     let result: RunResult;
     try {
@@ -428,7 +428,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     } finally {
       interrupt.dispose();
     }
-    const finished = await finishRun(result, { labels, verbose: options.verbose });
+    const finished = await finishRun(result, {
+      labels: read?.labels,
+      scenarios: read?.scenarios,
+      verbose: options.verbose,
+    });
     if (a.json) console.log(JSON.stringify(trainSummary(result, finished)));
   },
 };
