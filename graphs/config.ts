@@ -49,12 +49,14 @@ export interface ObjectiveConfig {
 }
 
 /**
- * Product defaults (docs/decisions.md, "Objective defaults"): a warmer temperature and sparser
+ * Product defaults (docs/decisions.md, "Objective defaults"): masked feature prediction, chosen on the
+ * deployment protocol (train on an earlier window, score the later one) across data shapes; for the
+ * contrastive objective a warmer temperature and sparser
  * swaps drawn from each column's frequencies keep rare values rare in embedding space. The
  * reference's settings are τ 0.07, swapProb 0.2, uniform swaps (`REFERENCE_OBJECTIVE`).
  */
 export const OBJECTIVE_DEFAULTS: ObjectiveConfig = {
-  kind: 'contrastive',
+  kind: 'mfp',
   temperature: 0.2,
   noiseLevel: 0.1,
   swapProb: 0.1,

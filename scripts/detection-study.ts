@@ -6,21 +6,20 @@
 //
 // Protocols: `day` (day 1 → day 2: a day of events, the next day scored), `short` (a 2-hour capture,
 // trained on its first 60% by time, the rest scored), `week` (7 days → the 8th day).
-// Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives contrastive,mfp,both]
+// Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives mfp,contrastive,both]
 //          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf|api] [--out runs/study] [--reuse]
 // (--reuse scores the models of an earlier run of the same command instead of training them again)
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveTrainingConfig } from '../graphs/config.ts';
+import { resolveTrainingChoices } from '../graphs/config.ts';
 import { DEFAULT_START, generate, type Label, type Profile } from '../src/data/generate/index.ts';
 import { encodeDataset, permutation } from '../src/dataset/dataset.ts';
-import { neighbourSurprise, referenceFeatures } from '../src/detect/explain.ts';
+import { referenceFeatures } from '../src/detect/explain.ts';
 import { nodeKnnRuntime } from '../src/detect/knn.node.ts';
 import { releaseKnnSession } from '../src/detect/knn.ts';
 import { averagePrecision, rocAuc } from '../src/detect/metrics.ts';
-import { CONTEXT, fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
-import { ecdfRank, percentile, sortedCopy } from '../src/detect/threshold.ts';
+import { type FieldContext, fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
 import { extractRaw } from '../src/features/encode.ts';
 import { fitSpec, parseSpec } from '../src/features/spec.ts';
@@ -31,7 +30,7 @@ import { FIT_DEFAULTS, trainRun } from '../src/train/run.node.ts';
 const { values: args } = parseArgs({
   options: {
     protocols: { type: 'string', default: 'day,short' },
-    objectives: { type: 'string', default: 'contrastive,mfp,both' },
+    objectives: { type: 'string', default: 'mfp,contrastive' },
     seeds: { type: 'string', default: '3' },
     epochs: { type: 'string', default: '3' },
     events: { type: 'string', default: '30000' },
@@ -182,77 +181,25 @@ async function scoreWith(
   queries: Float32Array,
   d: number,
   labels: Label[],
+  fields?: FieldContext,
 ): Promise<Cell> {
-  const fitted = await fitScorer(reference, d, options, runtime);
-  const s = await score(fitted, reference, queries, d, runtime);
+  const fitted = await fitScorer(
+    reference,
+    d,
+    options,
+    runtime,
+    fields && { spec: fields.spec, reference: fields.reference },
+  );
+  const s = await score(fitted, reference, queries, d, runtime, { fields });
   return evaluate(s.scores, s.isAnomaly, labels);
 }
 
-/** Embedding scorers compared on every run. */
-const EMBEDDING_SCORERS: [string, ScorerOptions][] = [
-  ['default scorer', {}],
-  ['knn k=20', { method: 'knn' }],
+/** Embedding scorers compared on every run; `fields` scorers also read the events' fields. */
+const EMBEDDING_SCORERS: [string, ScorerOptions, boolean][] = [
+  ['default scorer (conditional)', {}, true],
+  ['ensemble (previous default)', { method: 'ensemble' }, false],
+  ['knn k=20', { method: 'knn' }, false],
 ];
-
-/**
- * Scores relative to the event's own kind: the field surprise of each event among its 20 nearest
- * reference events in embedding space (numeric robust z, categorical rarity), with the k-NN rank as the
- * tie-break; thresholds from the reference rows scored the same way, each left out of its neighbours.
- */
-async function conditional(
-  spec: FittedSpec,
-  referenceEvents: object[],
-  reference: Float32Array,
-  queries: Float32Array,
-  d: number,
-  split: Split,
-): Promise<[string, Cell][]> {
-  const features = referenceFeatures(spec, referenceEvents);
-  const fitted = await fitScorer(reference, d, { method: 'knn' }, runtime);
-  const ref = await score(fitted, reference, reference, d, runtime);
-  const q = await score(fitted, reference, queries, d, runtime);
-  const refRaw = referenceEvents.map((e) => extractRaw(spec, e));
-  const qRaw = split.test.map((e) => extractRaw(spec, e));
-  const out: [string, Cell][] = [];
-  const sortedRef = sortedCopy(ref.scores);
-  const knnRank = (x: Float32Array) => Float64Array.from(x, (v) => Math.min(ecdfRank(sortedRef, v), 2));
-  const refKnn = knnRank(ref.scores);
-  const qKnn = knnRank(q.scores);
-  const push = (name: string, refScores: ArrayLike<number>, qScores: Float32Array) => {
-    const threshold = percentile(refScores, 95);
-    out.push([
-      name,
-      evaluate(
-        qScores,
-        Uint8Array.from(qScores, (x) => (x > threshold ? 1 : 0)),
-        split.labels,
-      ),
-    ]);
-  };
-  for (const fields of [3, 1]) {
-    const surprise = (raws: typeof qRaw, ctx: Int32Array) =>
-      Float64Array.from(raws, (raw, i) =>
-        neighbourSurprise(spec, raw, features, ctx.subarray(i * CONTEXT, (i + 1) * CONTEXT), fields, 3),
-      );
-    const refS = surprise(refRaw, ref.context);
-    const qS = surprise(qRaw, q.context);
-    const sortedS = sortedCopy(refS);
-    const rankS = (x: Float64Array) => Float64Array.from(x, (v) => Math.min(ecdfRank(sortedS, v), 2));
-    const refRankS = rankS(refS);
-    const qRankS = rankS(qS);
-    const combine = (f: (a: number, b: number) => number, a: Float64Array, b: Float64Array) =>
-      Float32Array.from(a, (v, i) => f(v, b[i]!));
-    const sum = (a: number, b: number) => a + b;
-    push(`conditional top-${fields} sum`, combine(sum, refS, refKnn), combine(sum, qS, qKnn));
-    push(
-      `conditional top-${fields} max-rank`,
-      combine(Math.max, refRankS, refKnn),
-      combine(Math.max, qRankS, qKnn),
-    );
-    push(`conditional top-${fields} mean-rank`, combine(sum, refRankS, refKnn), combine(sum, qRankS, qKnn));
-  }
-  return out;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -328,8 +275,8 @@ for (const protocol of args.protocols!.split(',')) {
         : await trainRun({
             inputs: [trainPath],
             out: runDir,
-            config: resolveTrainingConfig({
-              model: { numNumerical: 1, cardinalities: [], dModel: 64, numBlocks: 2, dropout: 0.1 },
+            config: resolveTrainingChoices({
+              model: { dModel: 64, numBlocks: 2, dropout: 0.1 },
               objective: { kind: objective },
             }),
             fit: { ...FIT_DEFAULTS, epochs: EPOCHS },
@@ -342,21 +289,22 @@ for (const protocol of args.protocols!.split(',')) {
       const { embedder } = await loadEmbedder(join(runDir, 'model.onnx'));
       const reference = await embedder.embed(referenceEvents, { normalized: true });
       const queries = await embedder.embed(split.test, { normalized: true });
-      for (const [label, options] of EMBEDDING_SCORERS) {
-        add(
-          `${objective}, ${label}`,
-          await scoreWith(options, reference, queries, embedder.dimension, split.labels),
+      const fields: FieldContext = {
+        spec: run.spec,
+        reference: referenceFeatures(run.spec, referenceEvents),
+        queries: split.test.map((e) => extractRaw(run.spec, e)),
+      };
+      for (const [label, options, withFields] of EMBEDDING_SCORERS) {
+        const cell = await scoreWith(
+          options,
+          reference,
+          queries,
+          embedder.dimension,
+          split.labels,
+          withFields ? fields : undefined,
         );
+        add(`${objective}, ${label}`, cell);
       }
-      const cond = await conditional(
-        run.spec,
-        referenceEvents,
-        reference,
-        queries,
-        embedder.dimension,
-        split,
-      );
-      for (const [label, cell] of cond) add(`${objective}, ${label}`, cell);
       await embedder.release();
       console.log(
         `  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s, best val loss ${run.position.best?.valLoss.toFixed(3)})`,

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
   const config = resolveTrainingChoices({
     model: { dModel: QUICK_START.dModel, numBlocks: QUICK_START.numBlocks, dropout: 0.1 },
-    objective: { kind: 'contrastive' },
+    objective: {},
   });
   console.log(
     `training the quick-start model (dModel ${QUICK_START.dModel} × ${QUICK_START.numBlocks} blocks) for up to ${QUICK_START.epochs} epochs or ${QUICK_START.budgetSeconds} s, whichever comes first (Ctrl-C stops it with a checkpoint)`,

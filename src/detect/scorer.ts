@@ -25,10 +25,11 @@ import { ecdfRank, percentile, sortedCopy } from './threshold.ts';
  * - `ensemble`: the components' scores, each mapped to its rank among its own reference scores, then
  *   combined by their maximum (default) or their mean (`combine: 'mean'`, rank average). Default members:
  *   `knn` and `knn-relative`.
- * - `conditional`: the event scored relative to its own kind: how unusual its fields are among its 20
- *   nearest reference events (categorical values they never hold, numeric robust z-scores against them;
- *   see `neighbourSurprise`), plus its `knn` rank (at most 2) so that events with nothing unusual still
- *   rank by distance. Needs the events' fields (`FieldContext`).
+ * - `conditional`: the event scored relative to its own kind: the higher of its `knn` rank and the rank
+ *   of its field surprise — how unusual its most unusual field is among its 20 nearest reference events
+ *   (a categorical value they never hold, a numeric robust z-score against them; see
+ *   `neighbourSurprise`) — each rank among the reference rows' own. Needs the events' fields
+ *   (`FieldContext`).
  */
 export type ScoringMethod = 'knn' | 'knn-relative' | 'lof' | 'iforest' | 'ensemble' | 'conditional';
 
@@ -45,8 +46,16 @@ export interface FieldContext {
   queries?: readonly RawFeatures[];
 }
 
-/** The default method, chosen by measurement (docs/scoring.md). */
+/**
+ * The default method on embeddings alone (docs/scoring.md): the rank ensemble of k-NN and relative k-NN.
+ */
 export const DEFAULT_METHOD: ScoringMethod = 'ensemble';
+
+/**
+ * The default method when the events' fields are at hand, as in a training run, `score`, `serve` and the
+ * page (docs/scoring.md, "Evaluation protocol"): `conditional`.
+ */
+export const DEFAULT_FIELDS_METHOD: ScoringMethod = 'conditional';
 
 /** The default neighbour fraction of `knn-relative` (docs/scoring.md). */
 export const DEFAULT_K_FRACTION = 0.03;
@@ -56,7 +65,7 @@ export const DEFAULT_COMPONENTS: readonly ComponentMethod[] = ['knn', 'knn-relat
 
 /** Scorer settings; every field is optional. */
 export interface ScorerOptions {
-  /** Scoring method (default `DEFAULT_METHOD`). */
+  /** Scoring method (default `DEFAULT_FIELDS_METHOD` when the events' fields are given, else `DEFAULT_METHOD`). */
   method?: ScoringMethod;
   /** Neighbours for `knn` and `lof`, the minimum for `knn-relative` (default 20). */
   k?: number;
@@ -113,8 +122,10 @@ export interface FittedScorer {
   referenceScores: Float32Array;
   lof?: LofState;
   forest?: IsolationForest;
-  /** The fitted ensemble members. */
+  /** The fitted ensemble members (`conditional`: its k-NN part). */
   components?: FittedScorer[];
+  /** `conditional`: each reference row's field surprise among its nearest other reference rows. */
+  fieldSurprise?: Float32Array;
 }
 
 /** Scores of query rows. */
@@ -138,8 +149,8 @@ export const CONTEXT = 20;
 const LRD_EPSILON = 1e-10;
 
 /** Fills in the defaults for `opts`. */
-export function resolveOptions(opts: ScorerOptions = {}): ResolvedScorerOptions {
-  const method = opts.method ?? DEFAULT_METHOD;
+export function resolveOptions(opts: ScorerOptions = {}, withFields = false): ResolvedScorerOptions {
+  const method = opts.method ?? (withFields ? DEFAULT_FIELDS_METHOD : DEFAULT_METHOD);
   const methods: ScoringMethod[] = ['knn', 'knn-relative', 'lof', 'iforest', 'ensemble', 'conditional'];
   if (!methods.includes(method)) {
     throw new RangeError(`unknown scoring method '${String(method)}': use one of ${methods.join(', ')}`);
@@ -309,7 +320,7 @@ export async function fitScorer(
   runtime: KnnRuntime,
   fields?: FieldContext,
 ): Promise<FittedScorer> {
-  const options = resolveOptions(opts);
+  const options = resolveOptions(opts, fields !== undefined);
   const n = rowCount(reference, d, 'reference');
   if (n < 2) throw new RangeError(`fitting a scorer needs at least 2 reference rows, got ${n}`);
   const ref = unitRows(reference, d);
@@ -329,8 +340,23 @@ export async function fitScorer(
       threshold: percentile(found.knn, options.thresholdPercentile),
     };
     const raws = Array.from({ length: n }, (_, i) => referenceRaw(f.spec, f.reference, i));
-    const referenceScores = conditionalScores(f, raws, found, sortedScores(base));
-    fitted = { method: 'conditional', options, n, d, k: 0, referenceScores, components: [base] };
+    const fieldSurprise = surprises(f, raws, found.context);
+    const referenceScores = conditionalScores(
+      found.knn,
+      fieldSurprise,
+      sortedScores(base),
+      sortedCopy(fieldSurprise),
+    );
+    fitted = {
+      method: 'conditional',
+      options,
+      n,
+      d,
+      k: 0,
+      referenceScores,
+      components: [base],
+      fieldSurprise,
+    };
   } else if (options.method === 'ensemble') {
     const components: FittedScorer[] = [];
     if (allKnn(options.components)) {
@@ -432,19 +458,35 @@ async function conditionalSearch(
   return { knn, context: firstNeighbours(r.indices, r.k, q) };
 }
 
-/** Field surprise among the CONTEXT nearest reference rows plus the k-NN rank (at most 2). */
-function conditionalScores(
-  f: FieldContext,
-  raws: readonly RawFeatures[],
-  found: { knn: Float32Array; context: Int32Array },
-  sortedKnn: Float64Array,
-): Float32Array {
-  return Float32Array.from(raws, (raw, i) => {
-    const near = found.context.subarray(i * CONTEXT, (i + 1) * CONTEXT);
-    const rank = Math.min(ecdfRank(sortedKnn, found.knn[i]!), 2);
-    return neighbourSurprise(f.spec, raw, f.reference, near) + rank;
-  });
+/** Fields that count towards the field surprise of `conditional` (its strongest one; docs/scoring.md). */
+export const SURPRISE_FIELDS = 1;
+
+/** Each row's field surprise among its CONTEXT nearest reference rows. */
+function surprises(f: FieldContext, raws: readonly RawFeatures[], context: Int32Array): Float32Array {
+  return Float32Array.from(raws, (raw, i) =>
+    neighbourSurprise(
+      f.spec,
+      raw,
+      f.reference,
+      context.subarray(i * CONTEXT, (i + 1) * CONTEXT),
+      SURPRISE_FIELDS,
+    ),
+  );
 }
+
+/** The higher of each row's k-NN rank and field-surprise rank, each among the reference rows' own. */
+function conditionalScores(
+  knn: Float32Array,
+  surprise: Float32Array,
+  sortedKnn: Float64Array,
+  sortedSurprise: Float64Array,
+): Float32Array {
+  return Float32Array.from(knn, (x, i) =>
+    Math.max(ecdfRank(sortedKnn, x), ecdfRank(sortedSurprise, surprise[i]!)),
+  );
+}
+
+const sortedSurprises = new WeakMap<Float32Array, Float64Array>();
 
 /** Options for `score`. */
 export interface ScoreOptions {
@@ -585,8 +627,15 @@ export async function score(
     const f = checkFields(options.fields, n, q, true);
     const base = scorer.components![0]!;
     const found = await conditionalSearch(ref, qs, d, base.k, excludeSelf, scorer.options, runtime);
+    const refSurprise = scorer.fieldSurprise!;
+    let sortedSurprise = sortedSurprises.get(refSurprise);
+    if (!sortedSurprise) {
+      sortedSurprise = sortedCopy(refSurprise);
+      sortedSurprises.set(refSurprise, sortedSurprise);
+    }
+    const surprise = surprises(f, f.queries!, found.context);
     scored = {
-      scores: conditionalScores(f, f.queries!, found, sortedScores(base)),
+      scores: conditionalScores(found.knn, surprise, sortedScores(base), sortedSurprise),
       neighbours: found.context,
     };
   } else scored = await componentScores(scorer, ref, qs, q, excludeSelf, runtime);
@@ -635,6 +684,7 @@ export interface FittedScorerJSON {
   lof?: { kDistances: number[]; lrd: number[] };
   forest?: IsolationForestJSON;
   components?: FittedScorerJSON[];
+  fieldSurprise?: number[];
 }
 
 /** Converts a fitted scorer to plain JSON data; `JSON.stringify` it to save. Restores exactly. */
@@ -652,6 +702,7 @@ export function scorerToJSON(s: FittedScorer): FittedScorerJSON {
     ...(s.lof && { lof: { kDistances: [...s.lof.kDistances], lrd: [...s.lof.lrd] } }),
     ...(s.forest && { forest: isolationForestToJSON(s.forest) }),
     ...(s.components && { components: s.components.map(scorerToJSON) }),
+    ...(s.fieldSurprise && { fieldSurprise: [...s.fieldSurprise] }),
   };
 }
 
@@ -675,5 +726,6 @@ export function scorerFromJSON(json: FittedScorerJSON): FittedScorer {
     }),
     ...(json.forest && { forest: isolationForestFromJSON(json.forest) }),
     ...(json.components && { components: json.components.map(scorerFromJSON) }),
+    ...(json.fieldSurprise && { fieldSurprise: Float32Array.from(json.fieldSurprise) }),
   };
 }

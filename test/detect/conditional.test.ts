@@ -48,7 +48,7 @@ test('conditional scoring finds numeric extremes relative to the kind; plain k-N
   const plain = await score(knn, reference, q, d, runtime);
   const aucConditional = rocAuc(s.scores, y);
   const aucKnn = rocAuc(plain.scores, y);
-  assert.ok(aucConditional > 0.97, `conditional ROC-AUC ${aucConditional}`);
+  assert.ok(aucConditional > 0.95, `conditional ROC-AUC ${aucConditional}`);
   assert.ok(aucKnn < 0.7, `k-NN on an embedding without durations ROC-AUC ${aucKnn}`);
   assert.ok(s.scores.every(Number.isFinite));
   let flaggedNormal = 0;

@@ -301,7 +301,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         objective: {
           choices: ['contrastive', 'mfp', 'both'] as const,
           default: OBJECTIVE_DEFAULTS.kind,
-          describe: 'self-supervised objective',
+          describe: 'self-supervised objective (mfp: masked feature prediction)',
         },
         epochs: {
           type: 'number',
