@@ -244,7 +244,7 @@ export interface SchemaCoverage {
   warning: string | null;
 }
 
-/** Share of the spec's features below which {@link featureCoverage} warns about a batch. */
+/** Share of the spec's features below which {@link featureCoverage} warns when training coverage is unknown. */
 export const COVERAGE_WARNING = 0.5;
 
 /** Features with a value in each reference row; its low percentile is what a normal event carries at least. */
@@ -262,7 +262,11 @@ export function referenceCoverage(spec: FittedSpec, reference: ReferenceFeatures
   return counts.length > 0 ? counts[Math.floor(0.01 * (counts.length - 1))]! : 0;
 }
 
-/** The warning for events carrying `perEvent` features each (`present` of `total` in all), or null. */
+/**
+ * The warning for events carrying `perEvent` features each (`present` of `total` in all), or null: when
+ * they carry none, or on average fewer than half of `expected` (the fewest a training event carries), or —
+ * when that is unknown — fewer than half of the spec's features in all.
+ */
 export function coverageWarning(
   present: number,
   total: number,
@@ -273,7 +277,8 @@ export function coverageWarning(
   let sum = 0;
   for (let i = 0; i < perEvent.length; i++) sum += perEvent[i]!;
   const mean = sum / perEvent.length;
-  const few = present / total < COVERAGE_WARNING || mean < expected / 2 || present === 0;
+  const few =
+    present === 0 || (expected > 0 ? mean < expected / 2 : present / total < COVERAGE_WARNING);
   if (!few) return null;
   const typical = expected > 0 ? `; training events carry at least ${expected}` : '';
   return `the events carry ${present} of ${total} features of the model's spec (${mean.toFixed(1)} per event${typical}): they do not look like the training events and their scores say little; check that they are the same kind of OCSF events`;
@@ -282,8 +287,8 @@ export function coverageWarning(
 /**
  * Which of the spec's features the events carry (stage-1 values that are not missing). Events that carry
  * few of them are not like the training data and their scores say little: `warning` says so, e.g.
- * `the events carry 0 of 84 features of the model's spec …`. `expected` is the fewest features a training
- * event carries (see {@link referenceCoverage}); a batch averaging under half of it is warned about too.
+ * `the events carry 0 of 84 features of the model's spec …` (see {@link coverageWarning}). `expected` is
+ * the fewest features a training event carries ({@link referenceCoverage}).
  */
 export function featureCoverage(
   spec: FittedSpec,

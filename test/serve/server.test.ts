@@ -110,6 +110,22 @@ test('POST /score with {"events": [...]} gives the results in order, with counts
   assert.deepEqual(empty.json, { count: 0, flagged: 0, results: [] });
 });
 
+test('POST /score explains each event and warns about events foreign to the spec', async () => {
+  const event = fx.events.find((e) => typeof e.duration === 'number' && e.http_response !== undefined)!;
+  const planted = { ...event, duration: 5_000_000 };
+  const r = await post('/score', planted);
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.json.why as string, /duration 5,000,000 \(z \d+/);
+  assert.ok((r.json.reasons as { field: string }[]).some((x) => x.field === 'duration'));
+  assert.match(r.json.features as string, /^\d+ of \d+$/);
+  assert.equal(r.json.warning, undefined);
+  const foreign = await post('/score', { events: [{ host: 'a', msg: 'hello' }, { host: 'b' }] });
+  assert.equal(foreign.status, 200, foreign.text);
+  assert.match(foreign.json.warning as string, /^the events carry \d+ of \d+ features of the model's spec/);
+  const results = foreign.json.results as { uid: string; warning?: string }[];
+  assert.ok(results.every((x) => x.warning !== undefined));
+});
+
 test('POST /embed: raw and unit-length embeddings equal Embedder.embed', async () => {
   const events = fx.events.slice(0, 3);
   const raw = await direct.embedder.embed(events);
