@@ -277,8 +277,7 @@ export function coverageWarning(
   let sum = 0;
   for (let i = 0; i < perEvent.length; i++) sum += perEvent[i]!;
   const mean = sum / perEvent.length;
-  const few =
-    present === 0 || (expected > 0 ? mean < expected / 2 : present / total < COVERAGE_WARNING);
+  const few = present === 0 || (expected > 0 ? mean < expected / 2 : present / total < COVERAGE_WARNING);
   if (!few) return null;
   const typical = expected > 0 ? `; training events carry at least ${expected}` : '';
   return `the events carry ${present} of ${total} features of the model's spec (${mean.toFixed(1)} per event${typical}): they do not look like the training events and their scores say little; check that they are the same kind of OCSF events`;
