@@ -8,6 +8,7 @@
 // trained on its first 60% by time, the rest scored), `week` (7 days → the 8th day).
 // Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives mfp,contrastive,both]
 //          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf|api] [--out runs/study] [--reuse]
+//          [--scorers conditional,ensemble,knn]
 // (--reuse scores the models of an earlier run of the same command instead of training them again)
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string', default: 'ocsf' },
     out: { type: 'string', default: join('runs', 'study') },
     reuse: { type: 'boolean', default: false },
+    scorers: { type: 'string', default: 'conditional,ensemble,knn' },
   },
 });
 const SEEDS = Array.from({ length: Number(args.seeds) }, (_, i) => i + 1);
@@ -294,7 +296,9 @@ for (const protocol of args.protocols!.split(',')) {
         reference: referenceFeatures(run.spec, referenceEvents),
         queries: split.test.map((e) => extractRaw(run.spec, e)),
       };
+      const wanted = args.scorers!.split(',');
       for (const [label, options, withFields] of EMBEDDING_SCORERS) {
+        if (!wanted.includes(options.method ?? 'conditional')) continue;
         const cell = await scoreWith(
           options,
           reference,
@@ -320,12 +324,12 @@ for (const protocol of args.protocols!.split(',')) {
   for (const [name, cells] of Object.entries(rows))
     report.push(`| ${name} | ${summary(cells).join(' | ')} |`);
   report.push('');
+  const name = `results-${args.profile}-${args.protocols!.replace(/,/g, '-')}`;
+  writeFileSync(join(OUT, `${name}.md`), `${report.join('\n')}\n`);
+  writeFileSync(
+    join(OUT, `${name}.json`),
+    JSON.stringify(results, (_, v) => (v instanceof Map ? Object.fromEntries(v) : v), 1),
+  );
+  console.log(`\n${report.slice(-Object.keys(rows).length - 5).join('\n')}`);
 }
 await releaseKnnSession(runtime);
-const text = report.join('\n');
-console.log(`\n${text}`);
-writeFileSync(join(OUT, `results-${args.profile}.md`), `${text}\n`);
-writeFileSync(
-  join(OUT, `results-${args.profile}.json`),
-  JSON.stringify(results, (_, v) => (v instanceof Map ? Object.fromEntries(v) : v), 1),
-);
