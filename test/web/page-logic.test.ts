@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolvePath, serveWeb, WEB_PORT } from '../../scripts/serve-web.ts';
 import { SERVE_PORT } from '../../src/cli/commands/serve.ts';
+import { referenceFeatures } from '../../src/detect/explain.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer } from '../../src/detect/scorer.ts';
 import { type Embedder, loadEmbedder } from '../../src/embed/embedder.node.ts';
@@ -152,7 +153,12 @@ describe('analyze', () => {
     assert.equal(a.mode, 'self');
     assert.equal(a.uids[0], (run.events[0] as { metadata: { uid: string } }).metadata.uid);
     const emb = await embedder.embed(a.records, { normalized: true });
-    const fitted = await fitScorer(emb, embedder.dimension, {}, knn);
+    const spec = embedder.spec;
+    const fitted = await fitScorer(emb, embedder.dimension, {}, knn, {
+      spec,
+      reference: referenceFeatures(spec, a.records),
+    });
+    assert.equal(fitted.method, 'conditional');
     assert.deepEqual(Array.from(a.scores), Array.from(fitted.referenceScores));
     assert.equal(a.threshold, fitted.threshold);
     assert.equal(
@@ -176,7 +182,13 @@ describe('analyze', () => {
     assert.equal(a.mode, 'run');
     assert.equal(a.referenceRows, 540);
     assert.equal(a.referencePoints.length, 2 * 540);
-    assert.equal(a.method, 'ensemble');
+    assert.equal(a.method, 'conditional');
+    assert.equal(a.why.length, a.records.length);
+    assert.ok(
+      a.why.some((w) => w.length > 0),
+      'some events are explained',
+    );
+    assert.equal(a.coverage.warning, null);
   });
 
   test('says what to do when files are missing, swapped or from another run', async () => {
