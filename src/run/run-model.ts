@@ -32,7 +32,8 @@ export class RunModel {
 
   /**
    * Anomaly scores of the events against the run's reference embeddings, with each event's nearest
-   * reference events (the explanation of its score). `firstRow` numbers events that have no uid.
+   * reference events and the fields that make it unusual, and the batch's schema coverage. `firstRow`
+   * numbers events that have no uid.
    */
   async score(events: readonly object[], firstRow = 0): Promise<ScoredBatch> {
     if (!this.scoring) {
@@ -40,7 +41,7 @@ export class RunModel {
     }
     const queries = await this.embed(events, true);
     const uids = eventUids(events, this.embedder.spec.uidPath, firstRow);
-    return scoreEmbeddings(this.scoring, queries, uids, this.knn);
+    return scoreEmbeddings(this.scoring, queries, uids, this.knn, { spec: this.embedder.spec, events });
   }
 
   /** Releases the ONNX Runtime sessions. */
