@@ -59,7 +59,7 @@ test('info describes a run: config, checkpoints, scorer, files and the model ins
   assert.equal(r.status, 0, r.stderr);
   for (const pattern of [
     /^run /m,
-    /config\s+contrastive objective, d_model 16, 1 block/,
+    /config\s+mfp objective, d_model 16, 1 block/,
     /best ckpt\s+epoch 1, step \d+; best validation loss \d/,
     /scorer\s+\w/,
     /files\s+.*model\.onnx \d/,
