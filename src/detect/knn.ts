@@ -111,28 +111,37 @@ export function topKScratch(): TopKScratch {
   return { keys: new Float64Array(0), positions: new Int32Array(0), sample: new Float64Array(SAMPLE) };
 }
 
+/**
+ * Hoare partition of `x[lo..hi]` around the median of three: afterwards every value at or before `j` is
+ * ≤ the pivot, every value at or after `i` is ≥ it, and `j < i`.
+ */
+function partition(x: Float64Array, lo: number, hi: number): [number, number] {
+  const a = x[lo]!;
+  const b = x[(lo + hi) >>> 1]!;
+  const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), x[hi]!)); // the median of three
+  let i = lo;
+  let j = hi;
+  while (i <= j) {
+    while (x[i]! < pivot) i++;
+    while (x[j]! > pivot) j--;
+    if (i <= j) {
+      const t = x[i]!;
+      x[i] = x[j]!;
+      x[j] = t;
+      i++;
+      j--;
+    }
+  }
+  return [i, j];
+}
+
 /** Reorders `x[0..len)` so that its `want` smallest values come first; in place, average O(len). */
 function selectSmallest(x: Float64Array, len: number, want: number): void {
   let lo = 0;
   let hi = len - 1;
   const target = want - 1;
   while (hi > lo) {
-    const a = x[lo]!;
-    const b = x[(lo + hi) >>> 1]!;
-    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), x[hi]!)); // the median of three
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (x[i]! < pivot) i++;
-      while (x[j]! > pivot) j--;
-      if (i <= j) {
-        const t = x[i]!;
-        x[i] = x[j]!;
-        x[j] = t;
-        i++;
-        j--;
-      }
-    }
+    const [i, j] = partition(x, lo, hi);
     if (target <= j) hi = j;
     else if (target >= i) lo = i;
     else return;
@@ -142,22 +151,7 @@ function selectSmallest(x: Float64Array, len: number, want: number): void {
 /** Sorts `x[lo..hi]` ascending in place (quicksort, insertion sort for short runs); faster than `.sort()` here. */
 function sortRange(x: Float64Array, lo: number, hi: number): void {
   while (hi - lo > 16) {
-    const a = x[lo]!;
-    const b = x[(lo + hi) >>> 1]!;
-    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), x[hi]!));
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (x[i]! < pivot) i++;
-      while (x[j]! > pivot) j--;
-      if (i <= j) {
-        const t = x[i]!;
-        x[i] = x[j]!;
-        x[j] = t;
-        i++;
-        j--;
-      }
-    }
+    const [i, j] = partition(x, lo, hi);
     if (j - lo < hi - i) {
       sortRange(x, lo, j);
       lo = i;
