@@ -8,7 +8,7 @@ const NORM_EPS = 1e-12;
 /** Rows scaled to unit L2 norm (norms below 1e-12 are floored, as F.normalize). */
 export function l2Normalize(z: Value): Value {
   const norm = op.sqrt(op.reduceSum(op.mul(z, z), [1], true));
-  return op.div(z, op.max(norm, op.scalarLike(z, NORM_EPS)));
+  return op.div(z, op.atLeast(norm, op.scalarLike(z, NORM_EPS)));
 }
 
 /**

@@ -31,7 +31,7 @@ export function mfpLoss(
   const { b } = f;
   const zero = op.scalarLike(embedding, 0);
   const one = op.scalarLike(embedding, 1);
-  const floorOne = (x: Value) => op.max(x, one);
+  const floorOne = (x: Value) => op.atLeast(x, one);
   return b.scope('mfp_heads', () => {
     let categoricalLoss = zero;
     if (cardinalities.length > 0) {

@@ -77,6 +77,14 @@ export interface OpOptions {
   shape?: Shape | null;
 }
 
+/**
+ * The most tensors (inputs and outputs together) a Concat or Split node may bind. WebGPU's default
+ * `maxStorageBuffersPerShaderStage` is 8, and onnxruntime-web's WebGPU kernels bind every input and
+ * output of these ops in one shader: a wider node fails validation there and yields garbage. Wider
+ * Concats and Splits are emitted as trees of narrower ones (the same values on every runtime).
+ */
+export const MAX_NODE_TENSORS = 8;
+
 /** The opsets every graph imports; pinned here, once. */
 export const OPSETS: Record<string, number> = { '': 18, 'ai.onnx.ml': 3 };
 export const IR_VERSION = 8;
@@ -187,6 +195,60 @@ export class Builder {
     return this.opMulti(opType, inputs, attrs, options, outName ? [outName] : undefined)[0]!;
   }
 
+  /**
+   * A Concat of more than `MAX_NODE_TENSORS - 1` inputs or a Split (with constant sizes) into more
+   * than that many outputs, emitted as a two-level tree; null when the node is narrow enough.
+   */
+  private narrowed(
+    opType: string,
+    inputs: (Value | null)[],
+    attrs: Record<string, unknown>,
+    options: OpOptions,
+    outNames?: string[],
+  ): Value[] | null {
+    const width = MAX_NODE_TENSORS - 1;
+    const chunks = <T>(xs: T[]): T[][] => {
+      const size = Math.ceil(xs.length / Math.ceil(xs.length / width));
+      return Array.from({ length: Math.ceil(xs.length / size) }, (_, i) =>
+        xs.slice(i * size, (i + 1) * size),
+      );
+    };
+    const inner = { noGrad: options.noGrad };
+    if (opType === 'Concat' && inputs.length > width) {
+      const parts = chunks(inputs).map((group) =>
+        group.length === 1 ? group[0]! : this.op('Concat', group, attrs, inner),
+      );
+      return this.opMulti('Concat', parts, attrs, options, outNames);
+    }
+    const count = options.outputs ?? 0;
+    const sizes = opType === 'Split' ? inputs[1]?.constant : undefined;
+    if (opType === 'Split' && count > width && sizes && sizes.dims.length === 1 && inputs[0]) {
+      const all = Array.from(sizes.data as ArrayLike<number | bigint>, Number);
+      const groups = chunks(all.map((size, i) => ({ size, name: outNames?.[i] })));
+      const firsts = this.opMulti(
+        'Split',
+        [inputs[0], this.ints(groups.map((g) => g.reduce((a, x) => a + x.size, 0)))],
+        attrs,
+        { ...inner, outputs: groups.length },
+      );
+      return groups.flatMap((g, i) => {
+        if (g.length === 1) {
+          return g[0]!.name ? [this.op('Identity', [firsts[i]!], {}, inner, g[0]!.name)] : [firsts[i]!];
+        }
+        const names = g.map((x) => x.name);
+        const named = names.some((n) => n !== undefined) ? (names as string[]) : undefined;
+        return this.opMulti(
+          'Split',
+          [firsts[i]!, this.ints(g.map((x) => x.size))],
+          attrs,
+          { ...inner, outputs: g.length },
+          named,
+        );
+      });
+    }
+    return null;
+  }
+
   /** Appends a node and returns all of its outputs. */
   opMulti(
     opType: string,
@@ -195,6 +257,8 @@ export class Builder {
     options: OpOptions = {},
     outNames?: string[],
   ): Value[] {
+    const wide = this.narrowed(opType, inputs, attrs, options, outNames);
+    if (wide) return wide;
     const def = opDef(opType);
     for (const v of inputs) {
       if (v && v.builder !== this) throw new Error(`${opType}: input ${v.name} belongs to another graph`);

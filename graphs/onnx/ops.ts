@@ -44,10 +44,20 @@ export function bitShift(x: Value, bits: Value, direction: 'LEFT' | 'RIGHT'): Va
   return x.builder.op('BitShift', [x, bits], { direction });
 }
 
-/** Sum of any number of tensors with broadcasting. */
+/**
+ * Sum of any number of tensors with broadcasting, as a chain of Adds: onnxruntime-web's WebGPU
+ * provider has no Sum kernel, and would run a Sum on the CPU.
+ */
 export function sum(xs: Value[]): Value {
-  if (xs.length === 1) return xs[0]!;
-  return xs[0]!.builder.op('Sum', xs);
+  return xs.slice(1).reduce((acc, x) => add(acc, x), xs[0]!);
+}
+
+/**
+ * max(x, floor) for a `floor` that gets no gradient, as Where(x < floor, floor, x): the same values
+ * and gradient as Max (ties go to x), in ops the WebGPU provider has (it has no Max kernel).
+ */
+export function atLeast(x: Value, floor: Value): Value {
+  return where(less(x, floor), floor, x);
 }
 
 export function where(cond: Value, x: Value, y: Value): Value {
@@ -93,8 +103,15 @@ export const reduceMax = (x: Value, axes?: number[], keepdims = true) =>
 export function softmax(x: Value, axis = -1): Value {
   return x.builder.op('Softmax', [x], { axis });
 }
+/**
+ * log(softmax(x)) along `axis`, as x − m − log Σ exp(x − m) with m the (gradient-free) maximum: the
+ * WebGPU provider has no LogSoftmax kernel, and would run it on the CPU.
+ */
 export function logSoftmax(x: Value, axis = -1): Value {
-  return x.builder.op('LogSoftmax', [x], { axis });
+  const b = x.builder;
+  const peak = b.op('ReduceMax', [x, b.ints([axis])], { keepdims: 1 }, { noGrad: true });
+  const shifted = sub(x, peak);
+  return sub(shifted, log(reduceSum(exp(shifted), [axis], true)));
 }
 
 export function gather(data: Value, indices: Value, axis = 0): Value {

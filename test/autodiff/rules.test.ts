@@ -54,7 +54,7 @@ const CASES: Record<string, VjpCase[]> = {
     {
       name: 'three',
       inputs: [{ shape: [3, 4] }, { shape: [4] }, { shape: [3, 1] }],
-      f: ([a, b, c]) => op.sum([a!, b!, c!]),
+      f: ([a, b, c]) => a!.builder.op('Sum', [a!, b!, c!]),
     },
   ],
   MatMul: [
@@ -119,8 +119,16 @@ const CASES: Record<string, VjpCase[]> = {
     { name: 'axis0', inputs: [{ shape: [4, 3] }], f: ([x]) => op.softmax(x!, 0) },
   ],
   LogSoftmax: [
-    { name: 'last', inputs: [{ shape: [3, 5] }], f: ([x]) => op.logSoftmax(x!, -1) },
-    { name: '3d', inputs: [{ shape: [2, 3, 4] }], f: ([x]) => op.logSoftmax(x!, 1) },
+    {
+      name: 'last',
+      inputs: [{ shape: [3, 5] }],
+      f: ([x]) => x!.builder.op('LogSoftmax', [x!], { axis: -1 }),
+    },
+    {
+      name: '3d',
+      inputs: [{ shape: [2, 3, 4] }],
+      f: ([x]) => x!.builder.op('LogSoftmax', [x!], { axis: 1 }),
+    },
   ],
   Gather: [
     {

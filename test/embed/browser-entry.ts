@@ -2,7 +2,8 @@
 // server, parses the events with the portable readers and embeds them with onnxruntime-web.
 import * as ort from 'onnxruntime-web';
 import { parseEventBytes } from '../../src/data/parse.ts';
-import { loadEmbedder } from '../../src/embed/embedder.web.ts';
+import { Embedder } from '../../src/embed/embedder.web.ts';
+import { createSession } from '../../src/runtime/session.web.ts';
 
 async function bytesOf(url: string): Promise<Uint8Array> {
   const response = await fetch(url);
@@ -11,16 +12,29 @@ async function bytesOf(url: string): Promise<Uint8Array> {
 }
 
 /**
- * Embeds the events at `eventsUrl` with the model at `modelUrl`; onnxruntime-web loads its wasm
- * files from `wasmPrefix`. Returns plain arrays for comparison in Node.
+ * Embeds the events at `eventsUrl` with the model at `modelUrl` on `device` (`cpu` is wasm);
+ * onnxruntime-web loads its wasm files from `wasmPrefix`. Returns plain arrays for comparison in Node.
  */
 export async function embedFile(
   modelUrl: string,
   eventsUrl: string,
   wasmPrefix: string,
-): Promise<{ rows: number; dimension: number; embedding: number[]; normalized: number[]; threads: number }> {
+  device: 'cpu' | 'webgpu' = 'cpu',
+): Promise<{
+  rows: number;
+  dimension: number;
+  embedding: number[];
+  normalized: number[];
+  threads: number;
+  provider: string;
+}> {
   ort.env.wasm.wasmPaths = new URL(wasmPrefix, location.href).href;
-  const embedder = await loadEmbedder(await bytesOf(modelUrl), { device: 'cpu', threads: 1 });
+  let provider = '';
+  const embedder = await Embedder.fromBytes(await bytesOf(modelUrl), async (model) => {
+    const created = await createSession(model, { device, threads: 1 });
+    provider = created.device;
+    return created.session;
+  });
   const name = eventsUrl.slice(eventsUrl.lastIndexOf('/') + 1);
   const { records } = await parseEventBytes(name, await bytesOf(eventsUrl));
   const embedding = await embedder.embed(records);
@@ -32,5 +46,6 @@ export async function embedFile(
     embedding: Array.from(embedding),
     normalized: Array.from(normalized),
     threads: ort.env.wasm.numThreads ?? 1,
+    provider,
   };
 }

@@ -1,5 +1,5 @@
-// One model.onnx, four runtimes: onnxruntime-node, onnxruntime-web under Node (wasm, 1 thread), headless
-// Chromium (onnxruntime-web wasm), and the training-side encoder graph on encoded inputs all agree.
+// One model.onnx, five runtimes: onnxruntime-node, onnxruntime-web under Node (wasm, 1 thread), headless
+// Chromium (onnxruntime-web wasm and webgpu), and the training-side encoder graph on encoded inputs all agree.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +93,7 @@ test('onnxruntime-node, onnxruntime-web (Node and Chromium) and the training enc
     writeFileSync(eventsPath, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
     page = await openEntryPage(ENTRY, {
       dir: ORT_WEB_DIST,
+      webgpu: true,
       files: { '/data/model.onnx': modelBytes, '/data/cross.jsonl': readFileSync(eventsPath) },
     });
     const web = await page.call<{
@@ -106,6 +107,21 @@ test('onnxruntime-node, onnxruntime-web (Node and Chromium) and the training enc
     const diff = assertClose(web.embedding, node.embedding, 'Chromium embedding');
     t.diagnostic(`Chromium vs onnxruntime-node: max |difference| ${diff.toExponential(2)}`);
     assertClose(web.normalized, node.normalized, 'Chromium normalized');
+  });
+
+  await t.test("headless Chromium on WebGPU (onnxruntime-web's webgpu provider)", async () => {
+    assert.ok(page, 'the Chromium page of the previous test is open');
+    const gpu = await page.call<{ provider: string; embedding: number[]; normalized: number[] }>(
+      'embedFile',
+      '/data/model.onnx',
+      '/data/cross.jsonl',
+      '/',
+      'webgpu',
+    );
+    assert.equal(gpu.provider, 'webgpu');
+    const diff = assertClose(gpu.embedding, node.embedding, 'Chromium WebGPU embedding');
+    t.diagnostic(`Chromium WebGPU vs onnxruntime-node: max |difference| ${diff.toExponential(2)}`);
+    assertClose(gpu.normalized, node.normalized, 'Chromium WebGPU normalized');
   });
 
   await t.test('the training-side encoder on encoded inputs (BatchNorm not folded)', async () => {

@@ -74,10 +74,20 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Launches headless Chromium (see {@link findChromium}). */
-export async function launchChromium(system = SYSTEM_CHROMIUM): Promise<Browser> {
+/**
+ * Lets pages use WebGPU. Without a GPU, Chromium then offers its SwiftShader adapter (a CPU
+ * implementation of WebGPU: correct, slow), even with `--disable-gpu`.
+ */
+export const WEBGPU_ARG = '--enable-unsafe-webgpu';
+
+/** Launches headless Chromium (see {@link findChromium}), with WebGPU when `webgpu`. */
+export async function launchChromium(
+  system = SYSTEM_CHROMIUM,
+  opts: { webgpu?: boolean } = {},
+): Promise<Browser> {
   const { path } = await findChromium(system);
-  return chromium.launch({ executablePath: path, args: CHROMIUM_ARGS });
+  const args = opts.webgpu ? [...CHROMIUM_ARGS, WEBGPU_ARG] : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: path, args });
 }
 
 /**
@@ -165,7 +175,12 @@ export interface EntryPage {
  */
 export async function openEntryPage(
   entry: string,
-  opts: { files?: Record<string, string | Uint8Array>; dir?: string; isolate?: boolean } = {},
+  opts: {
+    files?: Record<string, string | Uint8Array>;
+    dir?: string;
+    isolate?: boolean;
+    webgpu?: boolean;
+  } = {},
 ): Promise<EntryPage> {
   const js = await bundleForBrowser(entry);
   const html =
@@ -173,7 +188,7 @@ export async function openEntryPage(
   const served = await serve({ ...opts.files, '/index.html': html, '/entry.js': js }, opts);
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   try {
-    browser = await launchChromium();
+    browser = await launchChromium(SYSTEM_CHROMIUM, { webgpu: opts.webgpu });
   } catch (e) {
     await served.close();
     throw e;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../../graphs/autodiff/grad.ts';
-import { Builder } from '../../graphs/onnx/builder.ts';
+import { Builder, MAX_NODE_TENSORS } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
 import * as op from '../../graphs/onnx/ops.ts';
 import { validate } from '../../graphs/onnx/validate.ts';
@@ -44,6 +44,44 @@ test('the encoded graph loads and runs in onnxruntime-node', async () => {
   const out = await runOnce(mlp(), { x: new ort.Tensor('float32', new Float32Array(8).fill(0.1), [2, 4]) });
   assert.equal(out.loss!.dims.length, 0);
   assert.deepEqual(out.grad_w!.dims, [4, 2]);
+});
+
+test('wide Concat and Split nodes become trees that bind at most MAX_NODE_TENSORS tensors each', async () => {
+  const b = new Builder('wide');
+  const xs = Array.from({ length: 20 }, (_, i) => b.input(`x${i}`, 'float32', [2, i + 1]));
+  const joined = op.concat(xs, 1);
+  const sizes = xs.map((_, i) => i + 1);
+  const parts = op.split(op.mul(joined, b.scalar('float32', 2)), sizes, 1);
+  parts.forEach((p, i) => {
+    assert.deepEqual(p.shape, [2, i + 1]);
+    b.output(p, `y${i}`);
+  });
+  b.output(grad(op.reduceSum(op.mul(joined, joined), undefined, false), [xs[7]!])[0]!, 'g7');
+  for (const n of b.nodes.filter((n) => n.opType === 'Concat' || n.opType === 'Split')) {
+    const tensors = n.inputs.filter((v) => v && !v.constant).length + n.outputs.length;
+    assert.ok(tensors <= MAX_NODE_TENSORS, `${n.name} binds ${tensors} tensors`);
+  }
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+  xs.forEach((_, i) => {
+    feeds[`x${i}`] = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 2 * (i + 1) }, (_, k) => i * 100 + k),
+      [2, i + 1],
+    );
+  });
+  const out = await runOnce(b, feeds);
+  xs.forEach((_, i) => {
+    const x = feeds[`x${i}`]!.data as Float32Array;
+    assert.deepEqual(
+      [...(out[`y${i}`]!.data as Float32Array)],
+      [...x].map((v) => 2 * v),
+      `y${i}`,
+    );
+  });
+  assert.deepEqual(
+    [...(out.g7!.data as Float32Array)],
+    [...(feeds.x7!.data as Float32Array)].map((v) => 2 * v),
+  );
 });
 
 test('validate() rejects an undefined value, naming the node', () => {
