@@ -1,7 +1,7 @@
 // A seeded synthetic encoded dataset for training-step tests (no events, no spec): numericals in
 // [-2, 2), category ids below each column's reserved [MASK] id.
 import type { ModelConfig } from '../../graphs/models/tabular-resnet.ts';
-import type { EncodedDataset } from '../../src/data/dataset.ts';
+import type { EncodedDataset } from '../../src/dataset/dataset.ts';
 
 /** `rows` encoded rows for `model`'s columns; the same seed gives the same rows everywhere. */
 export function syntheticDataset(model: ModelConfig, rows: number, seed: number): EncodedDataset {
