@@ -9,11 +9,11 @@ import { resolveTrainingConfig } from '../../graphs/config.ts';
 import { createSession } from '../../src/runtime/session.node.ts';
 import { categoryCdf, FIT_DEFAULTS, Trainer } from '../../src/train/trainer.ts';
 import { type EntryPage, openEntryPage } from '../helpers/browser.ts';
-import { syntheticDataset } from './data.ts';
-import type { PageRun } from './entry.ts';
-import { cpuReason, findNode, parsePlacements } from './placement.ts';
+import { syntheticDataset } from './synthetic-data.ts';
+import type { PageRun } from './webgpu-entry.ts';
+import { cpuReason, findNode, parsePlacements } from './webgpu-placement.ts';
 
-const ENTRY = join(import.meta.dirname, 'entry.ts');
+const ENTRY = join(import.meta.dirname, 'webgpu-entry.ts');
 const ORT_WEB_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
 const BATCH = 16;
 const STEPS = 10;

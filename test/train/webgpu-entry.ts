@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-web';
 import { resolveTrainingConfig } from '../../graphs/config.ts';
 import { createSession } from '../../src/runtime/session.web.ts';
 import { categoryCdf, FIT_DEFAULTS, Trainer } from '../../src/train/trainer.ts';
-import { syntheticDataset } from './data.ts';
+import { syntheticDataset } from './synthetic-data.ts';
 
 /** What one training run in the page reports. */
 export interface PageRun {
