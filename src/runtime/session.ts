@@ -4,8 +4,15 @@ import type { InferenceSession } from 'onnxruntime-common';
 import { UserError } from '../core/errors.ts';
 
 /** A device the user may ask for. `auto` picks CUDA when it works, otherwise the CPU. */
-/** Opens an ONNX Runtime session for model bytes (onnxruntime-node, or onnxruntime-web in a browser). */
-export type SessionFactory = (model: Uint8Array) => Promise<InferenceSession>;
+/**
+ * Opens an ONNX Runtime session for model bytes (onnxruntime-node, or onnxruntime-web in a browser).
+ * `outputsOnDevice` names outputs the caller feeds back into the next run: a GPU provider may leave
+ * them on the device; the tensors they come back as then need `getData()` to be read, and `dispose()`.
+ */
+export type SessionFactory = (
+  model: Uint8Array,
+  options?: { outputsOnDevice?: string[] },
+) => Promise<InferenceSession>;
 
 export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 
@@ -28,6 +35,11 @@ export interface SessionConfig {
   graphOptimization?: 'all' | 'basic' | 'disabled';
   /** File prefix for ONNX Runtime's profiler (Node writes `<prefix>_<date>.json` on `endProfiling()`). */
   profile?: string;
+  /**
+   * Outputs to leave on the GPU (`preferredOutputLocation: 'gpu-buffer'`) instead of copying them to the
+   * CPU after each run: onnxruntime-web on `webgpu` only, ignored elsewhere.
+   */
+  outputsOnDevice?: string[];
   /** ONNX Runtime session log severity: 0 verbose, 1 info, 2 warning, 3 error (default), 4 fatal. */
   logSeverity?: number;
   /** CUDA device ordinal (default 0). Ignored by other devices. */

@@ -127,7 +127,8 @@ export const webBackend: RuntimeBackend = {
 
 /**
  * Creates an onnxruntime-web session: `cpu` and `auto` run on `wasm`; `webgpu` only when asked for, in a
- * browser with WebGPU. `cuda` throws a user-facing error. A string model is a URL.
+ * browser with WebGPU, where `outputsOnDevice` stay in GPU buffers. `cuda` throws a user-facing error.
+ * A string model is a URL.
  */
 export async function createSession(
   model: Uint8Array | string,
@@ -135,7 +136,26 @@ export async function createSession(
 ): Promise<CreatedSession> {
   validateSessionConfig(config);
   const threadNotice = configureWasmThreads(config);
-  const created = await createWithBackend(webBackend, model, config);
+  const onDevice = config.outputsOnDevice ?? [];
+  const backend: RuntimeBackend =
+    onDevice.length === 0
+      ? webBackend
+      : {
+          ...webBackend,
+          create: (m, options) =>
+            webBackend.create(
+              m,
+              options.executionProviders?.[0] === 'webgpu'
+                ? {
+                    ...options,
+                    preferredOutputLocation: Object.fromEntries(
+                      onDevice.map((n) => [n, 'gpu-buffer' as const]),
+                    ),
+                  }
+                : options,
+            ),
+        };
+  const created = await createWithBackend(backend, model, config);
   const notice = [created.notice, threadNotice].filter((n) => n !== undefined).join('; ');
   return notice ? { ...created, notice } : created;
 }

@@ -176,8 +176,12 @@ export class Trainer {
   /** Builds the graphs for `config` and opens their sessions. */
   static async create(o: TrainerOptions): Promise<Trainer> {
     const artifacts = buildArtifacts(o.config, o.batchSize, o.seed);
+    // The updated state is fed straight back: a GPU provider may keep it on the device between steps.
+    const stateOutputs = [...artifacts.manifest.state.map((s) => s.name), MOMENTS.m, MOMENTS.v].map(
+      (name) => name + NEXT,
+    );
     const [train, evalS] = await Promise.all([
-      o.createSession(artifacts.trainStep),
+      o.createSession(artifacts.trainStep, { outputsOnDevice: stateOutputs }),
       o.createSession(artifacts.evalStep),
     ]);
     const extra: Record<string, Tensor> = {};
@@ -221,7 +225,11 @@ export class Trainer {
       seed: scalar('int64', this.seed),
     };
     const out = await this.trainSession.run(feeds);
-    for (const name of Object.keys(this.state)) this.state[name] = out[name + NEXT]!;
+    for (const name of Object.keys(this.state)) {
+      const previous = this.state[name]!;
+      this.state[name] = out[name + NEXT]!;
+      if (previous.location === 'gpu-buffer') previous.dispose();
+    }
     this.position.step = step;
     const metrics: Record<string, number> = {};
     for (const name of this.artifacts.manifest.metrics) metrics[name] = Number(out[name]!.data[0]);
@@ -258,18 +266,25 @@ export class Trainer {
     return { loss: rows ? total / rows : Number.NaN, metrics };
   }
 
+  /** A copy of a state tensor's values on the CPU (read back from the GPU when it lives there). */
+  private async read(name: string): Promise<Float32Array> {
+    const t = this.state[name]!;
+    const data = t.location === 'cpu' ? t.data : await t.getData();
+    return (data as Float32Array).slice();
+  }
+
   /** The current weights, buffers, moments and position. */
-  snapshot(info: Record<string, unknown> = {}): Checkpoint {
+  async snapshot(info: Record<string, unknown> = {}): Promise<Checkpoint> {
     const state = new Map<string, TensorData>();
     for (const s of this.artifacts.manifest.state) {
       const t = this.state[s.name]!;
-      state.set(s.name, { dtype: s.dtype, dims: [...t.dims], data: (t.data as Float32Array).slice() });
+      state.set(s.name, { dtype: s.dtype, dims: [...t.dims], data: await this.read(s.name) });
     }
     return {
       state,
       moments: {
-        m: (this.state[MOMENTS.m]!.data as Float32Array).slice(),
-        v: (this.state[MOMENTS.v]!.data as Float32Array).slice(),
+        m: await this.read(MOMENTS.m),
+        v: await this.read(MOMENTS.v),
       },
       layout: this.artifacts.manifest.optimizerLayout,
       position: { ...this.position, best: this.position.best ? { ...this.position.best } : null },
@@ -361,7 +376,7 @@ export class Trainer {
         }
         if (this.stopRequested) {
           pos.stopReason = this.stopRequested;
-          await cb.checkpoint?.('last', this.snapshot());
+          await cb.checkpoint?.('last', await this.snapshot());
           return this.result(epochsRun, started, samples);
         }
       }
@@ -404,8 +419,8 @@ export class Trainer {
         pos.finished = true;
         pos.stopReason = `time budget of ${o.maxSeconds} s reached`;
       }
-      if (best) await cb.checkpoint?.('best', this.snapshot());
-      await cb.checkpoint?.('last', this.snapshot());
+      if (best) await cb.checkpoint?.('best', await this.snapshot());
+      await cb.checkpoint?.('last', await this.snapshot());
     }
     return this.result(epochsRun, started, samples);
   }
@@ -421,6 +436,7 @@ export class Trainer {
   }
 
   async release(): Promise<void> {
+    for (const t of Object.values(this.state)) if (t.location === 'gpu-buffer') t.dispose();
     await Promise.all([this.trainSession.release(), this.evalSession.release()]);
   }
 }

@@ -17,6 +17,8 @@ export interface PageRun {
   log: string[];
   adapter: { vendor: string; architecture: string } | null;
   seconds: number;
+  /** Where the train step's state outputs came back (`gpu-buffer` when kept on the device). */
+  stateLocations: string[];
 }
 
 const ORT_LINE = /\[[VIWEF]:onnxruntime/;
@@ -61,6 +63,7 @@ export async function train(
   device: 'cpu' | 'webgpu',
   wasmPrefix: string,
   verbose = false,
+  keepOnDevice = true,
 ): Promise<PageRun> {
   ort.env.wasm.wasmPaths = new URL(wasmPrefix, location.href).href;
   // The environment's level is fixed when the runtime starts; sessions then log at their own level.
@@ -69,16 +72,31 @@ export async function train(
   const data = syntheticDataset(config.model, batchSize * steps, 11);
   const started = performance.now();
   let provider = '';
+  const stateLocations = new Set<string>();
   const { result, log } = await collectingOrtLog(async () => {
     const trainer = await Trainer.create({
       config,
       batchSize,
       seed: 5,
       categoryCdf: categoryCdf(data, config.model.cardinalities),
-      createSession: async (model) => {
-        const created = await createSession(model, { device, logSeverity: verbose ? 0 : 2 });
+      createSession: async (model, options) => {
+        const onDevice = keepOnDevice ? options?.outputsOnDevice : undefined;
+        const created = await createSession(model, {
+          device,
+          logSeverity: verbose ? 0 : 2,
+          ...(onDevice && { outputsOnDevice: onDevice }),
+        });
         provider = created.device;
-        return created.session;
+        const { session } = created;
+        if (!onDevice) return session;
+        // Note where the state comes back from each step.
+        const run = session.run.bind(session);
+        session.run = (async (...args: Parameters<typeof run>) => {
+          const out = await run(...args);
+          for (const name of onDevice) stateLocations.add(out[name]!.location);
+          return out;
+        }) as typeof session.run;
+        return session;
       },
     });
     const losses: number[] = [];
@@ -88,7 +106,7 @@ export async function train(
       { ...FIT_DEFAULTS, epochs: 1, lr: 1e-3, schedule: 'constant', logEvery: 1 },
       { onStep: (r) => losses.push(r.loss) },
     );
-    const snapshot = trainer.snapshot();
+    const snapshot = await trainer.snapshot();
     await trainer.release();
     const state: Record<string, number[]> = {};
     for (const [name, t] of snapshot.state) state[name] = Array.from(t.data as ArrayLike<number>, Number);
@@ -102,5 +120,6 @@ export async function train(
     log,
     adapter: device === 'webgpu' ? await adapterInfo() : null,
     seconds: (performance.now() - started) / 1000,
+    stateLocations: [...stateLocations],
   };
 }
