@@ -25,7 +25,7 @@ import { loadEmbedder } from '../src/embed/embedder.node.ts';
 import { extractRaw } from '../src/features/encode.ts';
 import { fitSpec, parseSpec } from '../src/features/spec.ts';
 import type { FittedSpec } from '../src/features/types.ts';
-import { MAX_REFERENCE_ROWS } from '../src/run/scoring.node.ts';
+import { MAX_REFERENCE_ROWS } from '../src/run/scoring.ts';
 import { FIT_DEFAULTS, trainRun } from '../src/train/run.node.ts';
 
 const { values: args } = parseArgs({

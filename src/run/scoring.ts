@@ -3,6 +3,7 @@
 // and anomaly scores with the nearest reference events.
 import { UserError } from '../core/errors.ts';
 import { compilePathGetter } from '../data/flatten.ts';
+import { permutation } from '../dataset/dataset.ts';
 import {
   explainEvent,
   type FieldReason,
@@ -10,6 +11,7 @@ import {
   formatReasons,
   type ReferenceFeatures,
   referenceCoverage,
+  referenceFeatures,
   type SchemaCoverage,
 } from '../detect/explain.ts';
 import type { KnnRuntime } from '../detect/knn.ts';
@@ -18,9 +20,12 @@ import {
   EXPLAIN,
   type FittedScorer,
   type FittedScorerJSON,
+  fitScorer,
   score,
   scorerFromJSON,
+  scorerToJSON,
 } from '../detect/scorer.ts';
+import type { Embedder } from '../embed/embedder.ts';
 import { extractRaw } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
@@ -84,6 +89,48 @@ export function encodeReference(
     tensors.set('features.categorical', { dtype: 'int32', dims: [rows, fc], data: features.categorical });
   }
   return encodeSafetensors(tensors, { uids: JSON.stringify(uids) });
+}
+
+/** Training events kept in the reference set at most (a seeded sample beyond that). */
+export const MAX_REFERENCE_ROWS = 16384;
+
+/** What a run's scorer is, in a line. */
+export interface RunScoring {
+  method: string;
+  threshold: number;
+  thresholdPercentile: number;
+  referenceRows: number;
+}
+
+/**
+ * Embeds the training events (a seeded sample of at most MAX_REFERENCE_ROWS) into the reference set and
+ * fits the scorer on it: the bytes of the run's reference and scorer files, and a summary.
+ */
+export async function fitRunScoring(
+  embedder: Embedder,
+  trainEvents: readonly object[],
+  uidPath: string | null,
+  knn: KnnRuntime,
+): Promise<{ reference: Uint8Array; scorer: string; summary: RunScoring }> {
+  const d = embedder.dimension;
+  if (trainEvents.length > MAX_REFERENCE_ROWS) {
+    const keep = permutation(trainEvents.length, 0x5eed, 0).subarray(0, MAX_REFERENCE_ROWS).sort();
+    trainEvents = Array.from(keep, (i) => trainEvents[i]!);
+  }
+  const embeddings = await embedder.embed(trainEvents, { normalized: true });
+  const features = referenceFeatures(embedder.spec, trainEvents);
+  const scorer = await fitScorer(embeddings, d, {}, knn, { spec: embedder.spec, reference: features });
+  const uids = eventUids(trainEvents, uidPath);
+  return {
+    reference: encodeReference(embeddings, trainEvents.length, d, uids, features),
+    scorer: `${JSON.stringify(scorerToJSON(scorer))}\n`,
+    summary: {
+      method: scorer.method,
+      threshold: scorer.threshold,
+      thresholdPercentile: scorer.options.thresholdPercentile,
+      referenceRows: trainEvents.length,
+    },
+  };
 }
 
 /** Names of the two files in messages (a path on disk, a file the user picked in the browser). */

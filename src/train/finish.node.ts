@@ -10,7 +10,8 @@ import { curveChartSvg } from '../report/charts.ts';
 import { renderReport, reportCharts } from '../report/report.ts';
 import { RUN_FILES } from '../run/layout.ts';
 import type { MetricRecord } from '../run/metrics.ts';
-import { type RunScoring, scoreAgainstRun, writeRunScorer } from '../run/scoring.node.ts';
+import { scoreAgainstRun, writeRunScorer } from '../run/scoring.node.ts';
+import type { RunScoring } from '../run/scoring.ts';
 import type { RunResult } from './run.node.ts';
 
 export interface FinishOptions {

@@ -12,12 +12,9 @@ import { type TrainingChoices, withInputs } from '../../graphs/config.ts';
 import { flatLayout } from '../../graphs/optim/adamw.ts';
 import { UserError } from '../core/errors.ts';
 import { expandInputs } from '../data/readers.node.ts';
-import { encodeDataset, splitTrainVal, subsetDataset } from '../dataset/dataset.ts';
 import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../dataset/load.node.ts';
-import { buildInferenceModel } from '../embed/export.ts';
 import { specInputWidths } from '../features/encode.ts';
 import {
-  fitSpec,
   parseSpec,
   parseSpecOptions,
   type SpecOptions,
@@ -32,6 +29,7 @@ import type { Checkpoint, TrainerPosition } from '../run/checkpoint.ts';
 import { RUN_FILES } from '../run/layout.ts';
 import type { EpochRecord, StepRecord } from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
+import { exportModel, fittingBatchSize, prepareRecords } from './prepare.ts';
 import { createProgress, formatBudget } from './progress.node.ts';
 import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, Trainer } from './trainer.ts';
 
@@ -136,33 +134,18 @@ export function readSpecFile(path: string): { fitted: FittedSpec } | { options: 
 async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | null) {
   const rejectsPath = join(o.out, RUN_FILES.rejects);
   let loaded = await loadEvents(saved.inputs, { rejectsPath });
-  const split = splitTrainVal(loaded.records.length, saved.valFraction, saved.seed);
-  if (!spec) {
-    const file = saved.specPath ? readSpecFile(saved.specPath) : null;
-    spec =
-      file && 'fitted' in file
-        ? file.fitted
-        : fitSpec(
-            Array.from(split.train, (i) => loaded.records[i]!),
-            file?.options,
-          );
-  }
-  const before = loaded.records.length;
-  loaded = rejectUnfit(loaded, spec, rejectsPath);
-  const resplit =
-    loaded.records.length === before
-      ? split
-      : splitTrainVal(loaded.records.length, saved.valFraction, saved.seed);
-  const all = encodeDataset(spec, loaded.records);
-  return {
-    spec,
-    load: loaded.summary,
-    records: loaded.records,
-    train: subsetDataset(all, resplit.train),
-    trainIndices: resplit.train,
-    valIndices: resplit.val,
-    val: resplit.val.length ? subsetDataset(all, resplit.val) : null,
-  };
+  const file = !spec && saved.specPath ? readSpecFile(saved.specPath) : null;
+  const prepared = prepareRecords(loaded.records, {
+    valFraction: saved.valFraction,
+    seed: saved.seed,
+    spec: spec ?? (file && 'fitted' in file ? file.fitted : null),
+    specOptions: file && !('fitted' in file) ? file.options : undefined,
+    dropUnfit: (_, fitted) => {
+      loaded = rejectUnfit(loaded, fitted, rejectsPath);
+      return loaded.records;
+    },
+  });
+  return { ...prepared, load: loaded.summary };
 }
 
 /** The saved run in `dir`, for resuming; errors say what to do instead. */
@@ -243,13 +226,11 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     writeFileSync(join(o.out, RUN_FILES.metrics), '');
     log(o, o.showSpec ? specTable(spec) : `${specSummary(spec)} (the table: --show-spec, or report.html)`);
   }
-  let batchSize = saved.batchSize;
-  if (data.train.rows < batchSize) {
-    if (data.train.rows < 2)
-      throw new UserError(`only ${data.train.rows} training rows: give more events (at least a few hundred)`);
-    batchSize = 2 ** Math.floor(Math.log2(data.train.rows));
-    log(o, `note: the batch size is lowered to ${batchSize} to fit ${data.train.rows} training rows`);
-  }
+  const fitted = fittingBatchSize(data.train.rows, saved.batchSize);
+  if (!fitted)
+    throw new UserError(`only ${data.train.rows} training rows: give more events (at least a few hundred)`);
+  const batchSize = fitted.batchSize;
+  if (fitted.note) log(o, `note: ${fitted.note}`);
 
   let device = 'cpu';
   const threads = o.threads;
@@ -357,20 +338,4 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
   };
 }
 
-/** model.onnx bytes for a checkpoint of a run. */
-export function exportModel(
-  spec: FittedSpec,
-  config: TrainingConfig,
-  c: Checkpoint,
-  info: Record<string, unknown> = {},
-): Uint8Array {
-  const weights = new Map([...c.state].filter(([k]) => !k.startsWith('mfp_heads.')));
-  return buildInferenceModel(spec, config.model, weights, {
-    ...info,
-    objective: config.objective.kind,
-    step: c.position.step,
-    bestValLoss: c.position.best?.valLoss ?? null,
-  });
-}
-
-export { FIT_DEFAULTS };
+export { exportModel, FIT_DEFAULTS };
