@@ -180,8 +180,13 @@ function splitGroups(z: Value, groups: number, both: boolean): Value[] {
   if (!both) return [z];
   const rows = z.shape![0];
   if (typeof rows === 'number') return op.split(z, [(2 * rows) / 3, rows / 3], 0);
-  const [a, b, c] = z.builder.opMulti('Split', [z], { axis: 0, num_outputs: groups }, { outputs: groups });
-  return [op.concat([a!, b!], 0), c!];
+  // Split sizes as an input, not `num_outputs`: with the attribute, onnxruntime-web's WebGPU eval step
+  // failed (a Gemm on an empty group).
+  const b = z.builder;
+  const third = op.div(op.shape(z, 0, 1), b.ints([groups]));
+  const sizes = op.concat([op.mul(third, b.ints([groups - 1])), third], 0);
+  const [views, masked] = b.opMulti('Split', [z, sizes], { axis: 0 }, { outputs: 2 });
+  return [views!, masked!];
 }
 
 function maskFor(b: Builder, name: string, like: Value, p: number, key: Value, fromInput: boolean): Value {

@@ -15,14 +15,23 @@ export const WEB_DIR = resolve(import.meta.dirname, '..', 'web');
 export const PAGE_FILES = ['index.html', 'style.css'] as const;
 
 /**
- * The onnxruntime-web runtime files the page loads: the wasm CPU build (no WebGPU), whose module script
- * also starts the worker threads when the page is cross-origin isolated.
+ * The onnxruntime-web wasm CPU runtime files (no WebGPU), whose module script also starts the worker
+ * threads when the page is cross-origin isolated; what {@link ortWasmOnly} bundles load.
  */
 export const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
 
 /** The default model (models/default), which the page's "Try it with sample events" loads from dist/model/. */
 export const SAMPLE_MODEL_DIR = resolve(import.meta.dirname, '..', 'models', 'default');
 export const SAMPLE_MODEL_FILES = ['model.onnx', 'reference.safetensors', 'scorer.json'] as const;
+
+/**
+ * The runtime files the page loads: the build with the WebGPU kernels (JSEP), which also runs the wasm
+ * CPU provider (threads as above).
+ */
+export const PAGE_ORT_FILES = [
+  'ort-wasm-simd-threaded.jsep.mjs',
+  'ort-wasm-simd-threaded.jsep.wasm',
+] as const;
 
 /** Options for {@link buildWeb}. */
 export interface BuildWebOptions {
@@ -55,6 +64,17 @@ export const ortWasmOnly: Plugin = {
   },
 };
 
+/**
+ * `onnxruntime-web` → its default ESM build (wasm and WebGPU) that loads the runtime files from
+ * `env.wasm.wasmPaths` (the `onnxruntime-web-use-extern-wasm` condition of the package's exports).
+ */
+const ortWithWebGpu: Plugin = {
+  name: 'onnxruntime-web-with-webgpu',
+  setup(b) {
+    b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: join(ortDist(), 'ort.min.mjs') }));
+  },
+};
+
 /** Bundles web/main.ts into `outDir`/main.js and copies the onnxruntime-web runtime files beside it. */
 export async function buildWeb(options: BuildWebOptions = {}): Promise<BuiltWeb> {
   const outDir = resolve(options.outDir ?? join(WEB_DIR, 'dist'));
@@ -70,14 +90,14 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuiltWeb>
     minify: options.minify ?? true,
     sourcemap: true,
     logLevel: 'warning',
-    plugins: [ortWasmOnly],
+    plugins: [ortWithWebGpu],
   });
-  for (const name of ORT_FILES) copyFileSync(join(ortDist(), name), join(outDir, name));
+  for (const name of PAGE_ORT_FILES) copyFileSync(join(ortDist(), name), join(outDir, name));
   mkdirSync(join(outDir, 'model'), { recursive: true });
   for (const name of SAMPLE_MODEL_FILES) {
     copyFileSync(join(SAMPLE_MODEL_DIR, name), join(outDir, 'model', name));
   }
-  const names = ['main.js', 'main.js.map', ...ORT_FILES, ...SAMPLE_MODEL_FILES.map((n) => `model/${n}`)];
+  const names = ['main.js', 'main.js.map', ...PAGE_ORT_FILES, ...SAMPLE_MODEL_FILES.map((n) => `model/${n}`)];
   return {
     outDir,
     files: names.map((name) => ({ path: join(outDir, name), bytes: statSync(join(outDir, name)).size })),

@@ -1,13 +1,25 @@
-// The page: file inputs → embed and score with onnxruntime-web → summary, plot, legend and the anomaly
+// The page: train a model on a dropped events file (WebGPU when the browser has it, else wasm), or choose
+// a trained model.onnx → embed and score with onnxruntime-web → summary, plot, legend and the anomaly
 // table. Everything runs in this page; no file is sent anywhere.
 import * as ort from 'onnxruntime-web';
 import { generate } from '../src/data/generate/index.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { type Embedder, loadEmbedder } from '../src/embed/embedder.web.ts';
-import { createSession } from '../src/runtime/session.web.ts';
+import { lineChartSvg } from '../src/report/charts.ts';
+import { RUN_FILES } from '../src/run/layout.ts';
+import type { EpochRecord } from '../src/run/metrics.ts';
+import type { SessionFactory } from '../src/runtime/session.ts';
+import { createSession, probeDevice } from '../src/runtime/session.web.ts';
 import { type Analysis, analyze, type NamedBytes, PageError } from './analyze.ts';
 import { drawLegend, drawPlot, type PlotData, type PlotLayout, pointAt } from './plot.ts';
 import { nextSort, renderTable, type SortState, type TableRow, topRows } from './table.ts';
+import {
+  equivalentCommand,
+  PAGE_TRAIN_DEFAULTS,
+  type TrainedRun,
+  type TrainSettings,
+  trainOnEvents,
+} from './train.ts';
 
 /** Rows in the anomaly table. */
 const TOP = 100;
@@ -327,6 +339,223 @@ for (const input of Object.values(inputs)) {
 sampleButton.addEventListener('click', () => {
   useSample = true;
   void schedule();
+});
+
+// ---- training ------------------------------------------------------------------------------
+
+const trainUi = {
+  drop: $<HTMLDivElement>('drop'),
+  file: $<HTMLInputElement>('train-events'),
+  objective: $<HTMLSelectElement>('t-objective'),
+  epochs: $<HTMLInputElement>('t-epochs'),
+  batch: $<HTMLInputElement>('t-batch'),
+  dModel: $<HTMLInputElement>('t-dmodel'),
+  blocks: $<HTMLInputElement>('t-blocks'),
+  seed: $<HTMLInputElement>('t-seed'),
+  device: $<HTMLSelectElement>('t-device'),
+  run: $<HTMLDivElement>('train-run'),
+  progress: $<HTMLProgressElement>('train-progress'),
+  status: $<HTMLParagraphElement>('train-status'),
+  chart: $<HTMLDivElement>('loss-chart'),
+  command: $<HTMLParagraphElement>('cli-command'),
+  downloads: $<HTMLParagraphElement>('downloads'),
+};
+trainUi.objective.value = PAGE_TRAIN_DEFAULTS.objective;
+trainUi.epochs.value = String(PAGE_TRAIN_DEFAULTS.epochs);
+trainUi.batch.value = String(PAGE_TRAIN_DEFAULTS.batchSize);
+trainUi.dModel.value = String(PAGE_TRAIN_DEFAULTS.dModel);
+trainUi.blocks.value = String(PAGE_TRAIN_DEFAULTS.blocks);
+trainUi.seed.value = String(PAGE_TRAIN_DEFAULTS.seed);
+
+/** What the last training produced, for scripts and tests: losses per step, metrics, files, device. */
+export interface PageTraining {
+  device: string;
+  losses: number[];
+  metrics: TrainedRun['metrics'];
+  batchSize: number;
+}
+
+function whole(input: HTMLInputElement, name: string, min: number): number {
+  const v = Number(input.value);
+  if (!Number.isInteger(v) || v < min) throw new PageError(`${name} must be a whole number ≥ ${min}.`);
+  return v;
+}
+
+function trainSettings(): TrainSettings {
+  const dModel = whole(trainUi.dModel, 'Width', 4);
+  if (dModel % 4 !== 0) throw new PageError('Width must be divisible by 4 (e.g. 64).');
+  return {
+    objective: trainUi.objective.value as TrainSettings['objective'],
+    epochs: whole(trainUi.epochs, 'Epochs', 1),
+    batchSize: whole(trainUi.batch, 'Batch', 2),
+    dModel,
+    blocks: whole(trainUi.blocks, 'Blocks', 0),
+    seed: whole(trainUi.seed, 'Seed', 0),
+  };
+}
+
+/** WebGPU when asked for or (auto) when the browser has an adapter; else wasm. */
+async function trainingDevice(choice: string): Promise<'webgpu' | 'cpu'> {
+  if (choice === 'cpu') return 'cpu';
+  const gpu = await probeDevice('webgpu');
+  if (gpu.available) return 'webgpu';
+  if (choice === 'webgpu')
+    throw new PageError(`WebGPU is not available here (${gpu.reason}): choose wasm (CPU).`);
+  return 'cpu';
+}
+
+function lossChart(losses: number[], epochs: EpochRecord[]): string {
+  return lineChartSvg(
+    [
+      { name: 'training loss (per step)', points: losses.map((y, i) => ({ x: i + 1, y })) },
+      {
+        name: 'validation loss (per epoch)',
+        points: epochs.filter((r) => r.val_loss !== null).map((r) => ({ x: r.step, y: r.val_loss! })),
+      },
+    ],
+    { title: 'Loss', xLabel: 'step', yLabel: 'loss', integerX: true, width: 720, height: 260 },
+  );
+}
+
+function downloadLinks(files: Map<string, Uint8Array>): void {
+  for (const a of trainUi.downloads.querySelectorAll('a')) URL.revokeObjectURL(a.href);
+  const order = [RUN_FILES.model, RUN_FILES.reference, RUN_FILES.scorer, RUN_FILES.spec, RUN_FILES.metrics];
+  const links = order.map((name) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([files.get(name)! as BlobPart]));
+    a.download = name;
+    a.textContent = `Download ${name}`;
+    return a;
+  });
+  const note = document.createElement('span');
+  note.className = 'caption';
+  note.textContent = `Put them in one folder and score new events with \`ocsf-embed score --model <folder> events.jsonl\`.`;
+  trainUi.downloads.replaceChildren(...links, note);
+}
+
+let training = false;
+let trainedEmbedder: Embedder | null = null;
+
+async function trainFrom(file: File): Promise<void> {
+  if (training) return;
+  training = true;
+  document.body.dataset.train = 'running';
+  trainUi.run.hidden = false;
+  trainUi.progress.value = 0;
+  trainUi.chart.replaceChildren();
+  trainUi.downloads.replaceChildren();
+  const say = (line: string) => {
+    trainUi.status.textContent = line;
+  };
+  try {
+    const settings = trainSettings();
+    const device = await trainingDevice(trainUi.device.value);
+    const where = device === 'webgpu' ? 'WebGPU' : `wasm, ${crossOriginIsolated ? 'threads' : 'one thread'}`;
+    trainUi.command.textContent = `The same run on the command line: ${equivalentCommand(file.name, settings, device)}`;
+    const onDevice: SessionFactory = async (model, options) =>
+      (
+        await createSession(model, {
+          device,
+          ...(options?.outputsOnDevice && { outputsOnDevice: options.outputsOnDevice }),
+        })
+      ).session;
+    const onCpu: SessionFactory = async (model) => (await createSession(model, { device: 'cpu' })).session;
+    const events = await bytesOf(file);
+    const epochs: EpochRecord[] = [];
+    const losses: number[] = [];
+    let drawn = 0;
+    const run = await trainOnEvents(
+      events,
+      settings,
+      { train: onDevice, embed: onCpu, knn },
+      {
+        onStage: async (stage) => {
+          const text = {
+            parse: `Reading ${file.name}…`,
+            prepare: 'Fitting the feature spec and encoding the events…',
+            train: `Training on ${where}…`,
+            export: 'Exporting model.onnx…',
+            reference: 'Embedding the training events and fitting the scorer…',
+          }[stage];
+          say(text);
+          await nextFrame();
+        },
+        onBatch: (p) => {
+          losses.push(p.loss);
+          trainUi.progress.value = (p.epoch * p.batches + p.batch) / (p.epochs * p.batches);
+          say(
+            `Training on ${where}: epoch ${p.epoch + 1}/${p.epochs}, step ${p.step}, loss ${p.loss.toFixed(4)}`,
+          );
+          if (losses.length - drawn >= 10) {
+            drawn = losses.length;
+            trainUi.chart.innerHTML = lossChart(losses, epochs);
+          }
+        },
+        onEpoch: (r) => {
+          epochs.push(r);
+          trainUi.chart.innerHTML = lossChart(losses, epochs);
+        },
+      },
+    );
+    trainUi.progress.value = 1;
+    trainUi.chart.innerHTML = lossChart(run.losses, epochs);
+    downloadLinks(run.files);
+    (globalThis as { ocsfEmbedTraining?: PageTraining }).ocsfEmbedTraining = {
+      device,
+      losses: run.losses,
+      metrics: run.metrics,
+      batchSize: run.batchSize,
+    };
+    say(
+      `Trained on ${where} in ${run.seconds.toFixed(1)} s: ${run.trainRows.toLocaleString()} training and ${run.valRows.toLocaleString()} validation events, batch ${run.batchSize}, ${run.losses.length} steps (${run.stopReason}).` +
+        (run.rejected ? ` ${run.rejected} events could not be used.` : '') +
+        (run.notes.length ? ` Note: ${run.notes.join('; ')}.` : ''),
+    );
+
+    // Score the file against what the model learned, as `ocsf-embed score --model` would.
+    setState('running', 'Scoring the events with the trained model…');
+    await nextFrame();
+    await trainedEmbedder?.release();
+    trainedEmbedder = await loadEmbedder(run.files.get(RUN_FILES.model)!, { device: 'cpu' });
+    const analysis = await analyze(
+      trainedEmbedder,
+      {
+        events,
+        reference: { name: RUN_FILES.reference, bytes: run.files.get(RUN_FILES.reference)! },
+        scorer: { name: RUN_FILES.scorer, bytes: run.files.get(RUN_FILES.scorer)! },
+      },
+      knn,
+    );
+    render(analysis, trainedEmbedder);
+    setState(
+      'done',
+      `Scored ${analysis.records.length.toLocaleString()} events from ${file.name} with the model trained here.`,
+    );
+    document.body.dataset.train = 'done';
+  } catch (e) {
+    const message = describeError(e);
+    say(message);
+    setState('error', message);
+    document.body.dataset.train = 'error';
+  } finally {
+    training = false;
+  }
+}
+
+trainUi.file.addEventListener('change', () => {
+  const file = chosen(trainUi.file);
+  if (file) void trainFrom(file);
+});
+trainUi.drop.addEventListener('dragover', (ev) => {
+  ev.preventDefault();
+  trainUi.drop.classList.add('over');
+});
+trainUi.drop.addEventListener('dragleave', () => trainUi.drop.classList.remove('over'));
+trainUi.drop.addEventListener('drop', (ev) => {
+  ev.preventDefault();
+  trainUi.drop.classList.remove('over');
+  const file = ev.dataTransfer?.files[0];
+  if (file) void trainFrom(file);
 });
 
 canvas.addEventListener('mousemove', (ev) => {
