@@ -168,6 +168,6 @@ export async function trainDataset(o: TrainDatasetOptions): Promise<TrainedModel
   } finally {
     await trainer.release();
   }
-  const checkpoint = best ?? last ?? trainer.snapshot();
+  const checkpoint = best ?? last ?? (await trainer.snapshot());
   return { model: exportModel(o.spec, config, checkpoint), checkpoint, config, fit };
 }

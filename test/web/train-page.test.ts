@@ -14,7 +14,7 @@ import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
 import { RUN_FILES } from '../../src/run/layout.ts';
 import type { EpochRecord, StepRecord } from '../../src/run/metrics.ts';
 import { generateEvents, readJsonl } from '../embed/tiny-run.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, SYSTEM_CHROMIUM } from '../helpers/browser.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'ocsf-embed.js');
 const SETTINGS = { objective: 'both', epochs: 2, batch: 64, dmodel: 16, blocks: 1, seed: 3 } as const;
@@ -59,7 +59,7 @@ before(async () => {
   for (const name of PAGE_FILES) copyFileSync(join(WEB_DIR, name), join(site, name));
   await buildWeb({ outDir: join(site, 'dist') });
   server = await serveWeb({ root: site, port: 0 });
-  browser = await launchChromium({ webgpu: true });
+  browser = await launchChromium(SYSTEM_CHROMIUM, { webgpu: true });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
