@@ -240,7 +240,10 @@ export class Trainer {
   async evaluate(ds: EncodedDataset): Promise<{ loss: number; metrics: Record<string, number> }> {
     this.ensureCdf(ds);
     const params: Record<string, Tensor> = {};
-    for (const s of this.artifacts.manifest.state) params[s.name] = this.state[s.name]!;
+    // Only the state the eval step takes (it has no BatchNorm batch counter); onnxruntime-web rejects extra feeds.
+    const takes = new Set(this.artifacts.manifest.graphs.eval_step.inputs.map((i) => i.name));
+    for (const s of this.artifacts.manifest.state)
+      if (takes.has(s.name)) params[s.name] = this.state[s.name]!;
     let total = 0;
     let rows = 0;
     const sums: Record<string, number> = {};
