@@ -4,6 +4,7 @@
 import * as ort from 'onnxruntime-web';
 import { generate } from '../src/data/generate/index.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
+import { scoresAreRanks } from '../src/detect/scorer.ts';
 import { type Embedder, loadEmbedder } from '../src/embed/embedder.web.ts';
 import { lineChartSvg } from '../src/report/charts.ts';
 import { RUN_FILES } from '../src/run/layout.ts';
@@ -131,7 +132,7 @@ function renderSummary(a: Analysis, model: Embedder): void {
       'threshold',
       `${a.threshold.toFixed(4)} (${a.thresholdPercentile}th percentile of ${a.mode === 'run' ? 'the reference' : 'these'} scores)`,
     ],
-    ...(a.method === 'ensemble'
+    ...(scoresAreRanks(a.method)
       ? ([
           [
             'scores',

@@ -41,6 +41,14 @@ export {
   type ScoringMethod,
 } from './scoring/types.ts';
 
+/** Methods whose score is a rank among the reference rows' own scores (0.95: above 95% of them; > 1: beyond all). */
+const RANK_METHODS: ReadonlySet<string> = new Set(['ensemble', 'conditional']);
+
+/** Whether `method`'s scores are ranks among the reference's own scores, so that scores above 1 mean "beyond all of them". */
+export function scoresAreRanks(method: string): boolean {
+  return RANK_METHODS.has(method);
+}
+
 /** Fills in the defaults for `opts`. */
 export function resolveOptions(opts: ScorerOptions = {}, withFields = false): ResolvedScorerOptions {
   const method = opts.method ?? (withFields ? DEFAULT_FIELDS_METHOD : DEFAULT_METHOD);

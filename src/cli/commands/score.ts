@@ -7,6 +7,7 @@ import { UserError } from '../../core/errors.ts';
 import { formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
 import { findingContextOf } from '../../detect/findings.node.ts';
 import { buildFinding } from '../../detect/findings.ts';
+import { scoresAreRanks } from '../../detect/scorer.ts';
 import {
   formatFromPath,
   openScoreWriter,
@@ -120,7 +121,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
     const s = await scoreFiles(a, format);
     const pct = s.events ? ((100 * s.flagged) / s.events).toFixed(2) : '0';
     summaryPrinter(a)(
-      `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method}${s.method === 'ensemble' ? '; a score is a rank among the training events, above 1 beyond all of them' : ''})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}${a.findings ? `; ${s.findings} findings → ${a.findings}` : ''}`,
+      `scored ${s.events} events in ${s.seconds.toFixed(1)} s (${Math.round(s.events / Math.max(s.seconds, 1e-9))} events/s): ${s.flagged} flagged (${pct}%) above the threshold ${s.threshold.toFixed(4)} (${s.method}${scoresAreRanks(s.method) ? '; a score is a rank among the training events, above 1 beyond all of them' : ''})${s.rejected ? `; ${s.rejected} rejected → ${s.rejectsPath}` : ''} → ${a.out}${a.findings ? `; ${s.findings} findings → ${a.findings}` : ''}`,
     );
     if (a.json) console.log(JSON.stringify({ ...s, out: a.out }));
   },
