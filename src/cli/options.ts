@@ -2,6 +2,7 @@
 // json, and the batch options of the commands that stream events (embed, score). A command spreads what it
 // takes and overrides `describe` where its meaning is narrower.
 import { EMBED_BATCH_SIZE } from '../embed/embedder.ts';
+import { UserError } from '../core/errors.ts';
 import { DEVICES, type Device } from '../runtime/session.ts';
 
 /** The `inputs` positional of a command that reads events. */
@@ -11,6 +12,22 @@ export const EVENTS_POSITIONAL = {
   default: [] as string[],
   describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
 } as const;
+
+/** How much of the input may be rejected before a command fails: every command that reads events takes it. */
+export const REJECT_OPTIONS = {
+  'max-reject-fraction': {
+    type: 'number',
+    default: 0.5,
+    describe: 'fail when more than this share of the events is rejected (0–1; none kept always fails)',
+  },
+} as const;
+
+/** Checks --max-reject-fraction. */
+export function checkRejectFraction(v: number): void {
+  if (!(v >= 0 && v <= 1)) {
+    throw new UserError('--max-reject-fraction must be a number in [0, 1], e.g. --max-reject-fraction 0.5');
+  }
+}
 
 /** Options shared across commands, by flag name. */
 export const SHARED_OPTIONS = {
@@ -41,6 +58,7 @@ export const BATCH_OPTIONS = {
   },
   quiet: SHARED_OPTIONS.quiet,
   json: SHARED_OPTIONS.json,
+  ...REJECT_OPTIONS,
 } as const;
 
 /** Flags the user typed (not filled in by a default), from the raw arguments. */

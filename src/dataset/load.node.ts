@@ -68,6 +68,34 @@ export interface LoadOptions {
   limit?: number;
   /** Called with each reject as well as writing it. */
   onReject?: (reject: Reject) => void;
+  /**
+   * Fail (a {@link UserError}) when more than this share of the events read is rejected, or when
+   * none is kept; see {@link checkRejectRate}. Unset: only an input without any events fails.
+   */
+  maxRejectFraction?: number;
+}
+
+/** The share of rejected events above which the commands stop instead of going on with the rest. */
+export const DEFAULT_MAX_REJECT_FRACTION = 0.5;
+
+/**
+ * Throws a {@link UserError} when a load kept nothing, or rejected more than `maxFraction` of what it
+ * read: a run on the remainder would look like success while most of the input was thrown away.
+ */
+export function checkRejectRate(s: LoadSummary, maxFraction = DEFAULT_MAX_REJECT_FRACTION): void {
+  const read = s.accepted + s.rejected;
+  if (read === 0 || (s.accepted > 0 && s.rejected <= maxFraction * read)) return;
+  const top = Object.entries(s.byReason).sort((a, b) => b[1] - a[1])[0];
+  const why = top ? ` (mostly ${top[0]}: ${top[1]})` : '';
+  const where = s.rejectsPath ? `see ${s.rejectsPath}` : 'pass --rejects FILE to see them';
+  if (s.accepted === 0) {
+    throw new UserError(
+      `all ${read} events were rejected${why}; nothing to work on: ${where}, and fix the input`,
+    );
+  }
+  throw new UserError(
+    `${s.rejected} of ${read} events were rejected${why}, more than the allowed share of ${maxFraction}: ${where} and fix the input, or raise --max-reject-fraction (up to 1) to go on with the ${s.accepted} kept`,
+  );
 }
 
 /** Appends rejects to a JSONL file, one object per line with file, line/row, reason, detail and text. */
@@ -186,6 +214,7 @@ export async function streamEvents(
       `No events found in ${inputs.join(', ')}${empties}: check the paths and that the files hold events.`,
     );
   }
+  if (opts.maxRejectFraction !== undefined) checkRejectRate(summary, opts.maxRejectFraction);
   return summary;
 }
 

@@ -95,7 +95,15 @@ export class Embedder {
     const out = new Float32Array(events.length * this.dimension);
     for (let start = 0; start < events.length; start += batch) {
       const chunk = events.slice(start, start + batch);
-      out.set(await this.embedRaw(this.rawBatch(chunk), options.normalized), start * this.dimension);
+      const e = await this.embedRaw(this.rawBatch(chunk), options.normalized);
+      for (let i = 0; i < e.length; i++) {
+        if (!Number.isFinite(e[i]!)) {
+          throw new UserError(
+            `the model gave a non-finite embedding (${e[i]}) for event ${start + Math.floor(i / this.dimension) + 1} of the batch: its weights are broken; train the run again (or export it from an earlier checkpoint)`,
+          );
+        }
+      }
+      out.set(e, start * this.dimension);
     }
     return out;
   }

@@ -10,7 +10,7 @@ import { BN_EPS } from '../../graphs/nn/batch-norm.ts';
 import { Builder, type TensorData, type Value } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
 import * as op from '../../graphs/onnx/ops.ts';
-import { indicatorColumns } from '../features/encode.ts';
+import { indicatorColumns, MAX_SCALED_MAGNITUDE } from '../features/encode.ts';
 import { serializeSpec } from '../features/spec.ts';
 import { type FittedSpec, MISSING_ID, UNKNOWN_ID, VOCAB_OFFSET } from '../features/types.ts';
 
@@ -99,7 +99,13 @@ function encodeInputs(b: Builder, spec: FittedSpec): { numerical: Value | null; 
       [n],
       spec.numerical.map((f) => f.std),
     );
-    const scaled = op.where(missing, b.scalar('float32', 0), op.div(op.sub(x, mean), std));
+    // Clip: ±Infinity or a huge raw value gives an extreme but finite input (as stage 2 of encoding does).
+    const z = b.op('Clip', [
+      op.div(op.sub(x, mean), std),
+      b.scalar('float32', -MAX_SCALED_MAGNITUDE),
+      b.scalar('float32', MAX_SCALED_MAGNITUDE),
+    ]);
+    const scaled = op.where(missing, b.scalar('float32', 0), z);
     const ind = indicatorColumns(spec);
     if (ind.length > 0) {
       const flags = op.cast(op.gather(missing, b.ints(ind), 1), 'float32');

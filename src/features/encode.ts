@@ -38,6 +38,28 @@ interface Plan {
 
 const plans = new WeakMap<FittedSpec, Plan>();
 
+/**
+ * Largest magnitude a raw numerical value keeps: larger ones and ±Infinity are clamped to it, so
+ * fitting (sums of squares) and float32 inputs stay finite. NaN stays NaN (missing).
+ */
+export const MAX_RAW_MAGNITUDE = 1e30;
+
+/**
+ * Largest magnitude of a scaled numerical input (in standard deviations): an extreme value stays
+ * extreme, and so anomalous, but never becomes Infinity or NaN inside the model. model.onnx clips
+ * the same way.
+ */
+export const MAX_SCALED_MAGNITUDE = 1e4;
+
+/** `x` clamped to ±{@link MAX_RAW_MAGNITUDE}; NaN stays NaN. */
+export function clampRaw(x: number): number {
+  return Math.min(MAX_RAW_MAGNITUDE, Math.max(-MAX_RAW_MAGNITUDE, x));
+}
+
+function clampScaled(z: number): number {
+  return Math.min(MAX_SCALED_MAGNITUDE, Math.max(-MAX_SCALED_MAGNITUDE, z));
+}
+
 function signedLog1p(x: number): number {
   return x < 0 ? -Math.log1p(-x) : Math.log1p(x);
 }
@@ -182,7 +204,7 @@ function stage1(p: Plan, record: object): Plan {
     for (let k = 0; k < getters.length; k++) vals[k] = getters[k]!(record);
   } else p.readNested(record, vals);
   for (let j = 0; j < catOps.length; j++) cat[j] = catOps[j]!(vals);
-  for (let j = 0; j < numOps.length; j++) num[j] = numOps[j]!(vals);
+  for (let j = 0; j < numOps.length; j++) num[j] = clampRaw(numOps[j]!(vals));
   return p;
 }
 
@@ -204,7 +226,9 @@ function stage2(
   const nn = mean.length;
   for (let j = 0; j < nn; j++) {
     const x = num[j]!;
-    numOut[numOffset + j] = Number.isNaN(x) ? 0 : Math.fround(Math.fround(x) - mean[j]!) / std[j]!;
+    numOut[numOffset + j] = Number.isNaN(x)
+      ? 0
+      : clampScaled(Math.fround(Math.fround(x) - mean[j]!) / std[j]!);
   }
   const base = numOffset + nn;
   for (let t = 0; t < indicators.length; t++) numOut[base + t] = Number.isNaN(num[indicators[t]!]!) ? 1 : 0;
@@ -214,7 +238,8 @@ function stage2(
  * Stage 1 of encoding, a pure function of (spec, record): reads each feature's OCSF path from a
  * nested or already-flattened record, derives time and network features, applies log templates,
  * URL templates and hashing, and returns each categorical value as its canonical string (null
- * when missing) and each numerical value as a number (NaN when missing or invalid).
+ * when missing) and each numerical value as a number (NaN when missing or invalid, clamped to
+ * ±{@link MAX_RAW_MAGNITUDE}).
  * `cat.length === rawCategorical(spec).length`, `num.length === rawNumerical(spec).length`.
  */
 export function extractRaw(spec: FittedSpec, record: object): RawFeatures {
@@ -225,8 +250,8 @@ export function extractRaw(spec: FittedSpec, record: object): RawFeatures {
 /**
  * Stage 2 of encoding: categorical strings to ids (null → MISSING_ID, unseen → UNKNOWN_ID,
  * vocabulary entry i → i + 2), numbers scaled as float32((float32(x) − mean) / std) with each
- * operation rounded to float32 (std 0 is treated as 1), NaN imputed with the mean (0 after
- * scaling), then one is-missing indicator (1/0) per {@link indicatorColumns} entry after the
+ * operation rounded to float32 (std 0 is treated as 1) and clipped to ±{@link MAX_SCALED_MAGNITUDE},
+ * NaN imputed with the mean (0 after scaling), then one is-missing indicator (1/0) per {@link indicatorColumns} entry after the
  * scaled values. Writes `numNumericalFeatures(spec)` floats and `categorical.length` ids.
  */
 export function encodeRaw(

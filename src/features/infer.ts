@@ -33,6 +33,8 @@ export interface PathStats {
   textLike: number;
   /** Strings starting with `/` (paths). */
   slashStart: number;
+  /** Records in which this path holds an object or an array instead of a value. */
+  containers: number;
 }
 
 function newStats(): PathStats {
@@ -48,6 +50,7 @@ function newStats(): PathStats {
     max: Number.NEGATIVE_INFINITY,
     textLike: 0,
     slashStart: 0,
+    containers: 0,
   };
 }
 
@@ -87,11 +90,18 @@ function addValue(st: PathStats, v: FlatValue): void {
   }
 }
 
-/** Flattens each sample record and gathers per-path statistics. */
+/**
+ * Flattens each sample record and gathers per-path statistics, including how often each path
+ * holds an object or array (a prefix of other paths) rather than a value. Linear in the total
+ * length of the flattened paths.
+ */
 export function collectStats(sample: readonly object[]): Map<string, PathStats> {
   const stats = new Map<string, PathStats>();
+  const containers = new Map<string, number>();
+  const seen = new Set<string>();
   for (const rec of sample) {
     const flat = flattenRecord(rec);
+    seen.clear();
     for (const path in flat) {
       let st = stats.get(path);
       if (!st) {
@@ -99,9 +109,26 @@ export function collectStats(sample: readonly object[]): Map<string, PathStats> 
         stats.set(path, st);
       }
       addValue(st, flat[path]!);
+      countContainers(path, seen, containers);
     }
   }
+  for (const [path, n] of containers) {
+    const st = stats.get(path);
+    if (st) st.containers = n;
+  }
   return stats;
+}
+
+/** Counts each proper prefix of `path` (cut at `.` or `[`) once per record as a container. */
+function countContainers(path: string, seen: Set<string>, containers: Map<string, number>): void {
+  for (let i = path.length - 1; i > 0; i--) {
+    const c = path.charCodeAt(i);
+    if (c !== 46 && c !== 91) continue;
+    const prefix = path.slice(0, i);
+    if (seen.has(prefix)) return;
+    seen.add(prefix);
+    containers.set(prefix, (containers.get(prefix) ?? 0) + 1);
+  }
 }
 
 const ENUM_UIDS = new Set(['class_uid', 'category_uid', 'type_uid']);
@@ -218,6 +245,10 @@ function dropReason(
   opts: ResolvedOptions,
 ) {
   const last = lastSegment(path);
+  const kind = ocsfKind(path);
+  if (kind === 'object' || kind === 'array' || (st.containers > 0 && st.containers >= st.present)) {
+    return `an object in ${st.containers} of the ${st.containers + st.present} sampled events that have it; the ${st.present} plain values there are type errors`;
+  }
   if (path === 'time') {
     return opts.deriveTime && isNumeric(st)
       ? 'becomes the time:* features'
@@ -232,7 +263,7 @@ function dropReason(
     return 'raw or duplicate field';
   }
   if (
-    ocsfKind(path) === 'timestamp' ||
+    kind === 'timestamp' ||
     ((last === 'time' || last.endsWith('_time')) && isNumeric(st) && st.min > 1e11)
   ) {
     return 'timestamp (only time gets time features)';

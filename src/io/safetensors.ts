@@ -54,7 +54,11 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Reads tensors (copied into aligned arrays) and metadata. */
+/**
+ * Reads tensors (copied into aligned arrays) and metadata. Checks the whole container: the header is
+ * JSON, every tensor's byte range lies inside the file and matches its dtype and shape, and the data
+ * section ends where the last tensor does (a truncated or padded file fails).
+ */
 export function decodeSafetensors(bytes: Uint8Array): {
   tensors: Map<string, TensorData>;
   metadata: Record<string, string>;
@@ -63,8 +67,18 @@ export function decodeSafetensors(bytes: Uint8Array): {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (8 + n > bytes.length) throw new Error('safetensors: header length exceeds the file');
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new Error(`safetensors: the header is not JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw new Error('safetensors: the header is not a JSON object');
+  }
   const base = 8 + n;
+  const dataLength = bytes.length - base;
+  let end = 0;
   const tensors = new Map<string, TensorData>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
@@ -79,12 +93,24 @@ export function decodeSafetensors(bytes: Uint8Array): {
     };
     const kind = ARRAYS[dtype];
     if (!kind) throw new Error(`safetensors: ${name} has unsupported dtype ${dtype}`);
+    const [from, to] = Array.isArray(data_offsets) ? data_offsets : [Number.NaN, Number.NaN];
+    const count = Array.isArray(shape) ? shape.reduce((a, d) => a * d, 1) : Number.NaN;
+    if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to >= from && to <= dataLength)) {
+      throw new Error(`safetensors: ${name} lies outside the file (the file is truncated or damaged)`);
+    }
+    if (!(Number.isInteger(count) && count >= 0) || to - from !== count * kind.size) {
+      throw new Error(`safetensors: ${name} has ${to - from} bytes, not what its shape [${shape}] needs`);
+    }
+    if (to > end) end = to;
     const copy = new Uint8Array(bytes.subarray(base + data_offsets[0], base + data_offsets[1]));
     tensors.set(name, {
       dtype: kind.dtype,
       dims: shape,
       data: kind.make(copy.buffer, 0, copy.length / kind.size),
     });
+  }
+  if (end !== dataLength) {
+    throw new Error(`safetensors: ${dataLength - end} bytes after the last tensor (the file is damaged)`);
   }
   return { tensors, metadata };
 }

@@ -196,10 +196,29 @@ export interface ScoredEvents {
 }
 
 /**
+ * The score of an event whose embedding or score is not finite: the largest float32, above any
+ * threshold. NaN and Infinity never leave as scores.
+ */
+export const NON_FINITE_SCORE = 3.4028234663852886e38;
+
+/** 1 for each row of `x` [rows, d] holding NaN or ±Infinity. */
+function nonFiniteRows(x: Float32Array, d: number): Uint8Array | null {
+  let flags: Uint8Array | null = null;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) {
+      flags ??= new Uint8Array(Math.floor(x.length / d));
+      flags[Math.floor(i / d)] = 1;
+    }
+  }
+  return flags;
+}
+
+/**
  * Scores unit-length query embeddings [events, d] against the run: scores, flags, and the uids of the
  * nearest reference events. `uids` are the events' own uids (see {@link eventUids}). With `source` (the
  * events and the model's spec) each event also gets the fields that make it unusual among its nearest
- * reference events, and the batch its schema coverage.
+ * reference events, and the batch its schema coverage. A query that is not finite, or whose score is
+ * not, gets {@link NON_FINITE_SCORE} and is flagged.
  */
 export async function scoreEmbeddings(
   state: RunScoringState,
@@ -215,9 +234,20 @@ export async function scoreEmbeddings(
       "this run's scorer compares fields with the reference events': score the events themselves (ocsf-embed score, serve or the page), with the run's reference file written by this version",
     );
   }
+  const bad = nonFiniteRows(queries, state.d);
+  if (bad) {
+    queries = queries.slice();
+    for (let i = 0; i < bad.length; i++) if (bad[i]) queries.fill(0, i * state.d, (i + 1) * state.d);
+  }
   const fields =
     source && features && raws ? { spec: source.spec, reference: features, queries: raws } : undefined;
   const result = await score(state.scorer, state.reference, queries, state.d, knn, { fields });
+  for (let i = 0; i < result.scores.length; i++) {
+    if (bad?.[i] || !Number.isFinite(result.scores[i]!)) {
+      result.scores[i] = NON_FINITE_SCORE;
+      result.isAnomaly[i] = 1;
+    }
+  }
   const reasons: FieldReason[][] = uids.map(() => []);
   let coverage: SchemaCoverage | null = null;
   if (source && raws) {

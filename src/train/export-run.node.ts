@@ -68,7 +68,7 @@ export function exportRun(run: string, out: string, which?: 'best' | 'last'): Ex
       `${specPath} is not a fitted feature spec (${(e as Error).message}): the run directory is damaged`,
     );
   }
-  const c = loadCheckpoint(file, []);
+  const c = loadCheckpoint(file);
   const info = { ...c.info };
   delete info.config;
   delete info.batchSize;

@@ -12,7 +12,14 @@ import { type TrainingChoices, withInputs } from '../../graphs/config.ts';
 import { flatLayout } from '../../graphs/optim/adamw.ts';
 import { UserError } from '../core/errors.ts';
 import { expandInputs } from '../data/readers.node.ts';
-import { formatLoadSummary, type LoadSummary, loadEvents, rejectUnfit } from '../dataset/load.node.ts';
+import {
+  checkRejectRate,
+  DEFAULT_MAX_REJECT_FRACTION,
+  formatLoadSummary,
+  type LoadSummary,
+  loadEvents,
+  rejectUnfit,
+} from '../dataset/load.node.ts';
 import { specInputWidths } from '../features/encode.ts';
 import {
   parseSpec,
@@ -23,7 +30,7 @@ import {
   specTable,
 } from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
-import { writeFileAtomic } from '../io/atomic.node.ts';
+import { removeStaleTemps, writeFileAtomic } from '../io/atomic.node.ts';
 import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint.node.ts';
 import type { Checkpoint, TrainerPosition } from '../run/checkpoint.ts';
 import { RUN_FILES } from '../run/layout.ts';
@@ -60,7 +67,12 @@ export interface RunOptions {
   resumeFit?: Partial<Pick<FitOptions, 'epochs' | 'maxSeconds' | 'patience'>>;
   /** Aborting it stops training after the step in flight, with a checkpoint to resume from. */
   stop?: AbortSignal;
+  /** Fail when more than this share of the events is rejected (default {@link DEFAULT_MAX_REJECT_FRACTION}). */
+  maxRejectFraction?: number;
 }
+
+/** The stop reason of a run stopped by Ctrl-C (SIGINT); the command then exits with 130. */
+export const INTERRUPTED = 'interrupted by the user';
 
 /** What a finished (or interrupted) run reports. */
 export interface RunResult {
@@ -142,6 +154,7 @@ async function prepareData(o: RunOptions, saved: SavedRun, spec: FittedSpec | nu
     specOptions: file && !('fitted' in file) ? file.options : undefined,
     dropUnfit: (_, fitted) => {
       loaded = rejectUnfit(loaded, fitted, rejectsPath);
+      checkRejectRate(loaded.summary, o.maxRejectFraction ?? DEFAULT_MAX_REJECT_FRACTION);
       return loaded.records;
     },
   });
@@ -181,6 +194,7 @@ export function resumePosition(
 /** Trains a model from events into a run directory (or continues one with `resume`). */
 export async function trainRun(o: RunOptions, resume = false): Promise<RunResult> {
   const started = performance.now();
+  removeStaleTemps(o.out);
   const configPath = join(o.out, RUN_FILES.config);
   let saved: SavedRun;
   let spec: FittedSpec | null = null;
@@ -263,7 +277,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
   };
   if (o.stop?.aborted) throw new UserError('interrupted before training began: nothing to resume');
-  const onStop = () => trainer.requestStop('interrupted by the user');
+  const onStop = () => trainer.requestStop(INTERRUPTED);
   o.stop?.addEventListener('abort', onStop, { once: true });
   const info = { versions: versions(), spec: basename(RUN_FILES.spec) };
   const cores = availableParallelism();
@@ -301,6 +315,12 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
   progress.stop();
   o.stop?.removeEventListener('abort', onStop);
   await trainer.release();
+  if (result.diverged) {
+    throw new UserError(
+      `training diverged: ${result.diverged}; nothing of that state was saved. Lower --lr (e.g. --lr ${saved.fit.lr / 10}) or check the input features, then start again${existsSync(join(o.out, RUN_FILES.last)) ? ` or continue from the last good checkpoint with \`ocsf-embed train --resume ${o.out}\`` : ''}`,
+      'config',
+    );
+  }
 
   let modelPath: string | null = null;
   if (result.position.finished) {

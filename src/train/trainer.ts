@@ -58,6 +58,8 @@ export interface FitCallbacks {
 
 export interface FitResult {
   position: TrainerPosition;
+  /** Set when the loss stopped being finite: no checkpoint of that state was saved. */
+  diverged?: string;
   epochsRun: number;
   seconds: number;
   samplesPerSecond: number;
@@ -375,7 +377,9 @@ export class Trainer {
           windowSamples = 0;
         }
         if (!Number.isFinite(loss)) {
-          this.stopRequested = `the loss became ${loss} at step ${pos.step}; lower --lr or check the input features`;
+          // The weights are now non-finite too: stop without checkpointing them.
+          pos.stopReason = `the loss became ${loss} at step ${pos.step}`;
+          return { ...this.result(epochsRun, started, samples), diverged: pos.stopReason };
         }
         if (this.stopRequested) {
           pos.stopReason = this.stopRequested;

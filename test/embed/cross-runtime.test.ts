@@ -129,7 +129,7 @@ test('onnxruntime-node, onnxruntime-web (Node and Chromium) and the training enc
       config: TrainingConfig;
     };
     const spec = parseSpec(readFileSync(join(run.runDir, 'spec.json'), 'utf8'));
-    const best = loadCheckpoint(join(run.runDir, 'checkpoint-best.safetensors'), []);
+    const best = loadCheckpoint(join(run.runDir, 'checkpoint-best.safetensors'));
     const weights = new Map([...best.state].filter(([k]) => !k.startsWith('mfp_heads.')));
     const encoder = encodeModel(buildEncoder(saved.config.model, weights));
     const ds = encodeDataset(spec, events);

@@ -14,7 +14,7 @@ import {
 } from '../../io/writers.node.ts';
 import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { BATCH_OPTIONS, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
+import { BATCH_OPTIONS, checkRejectFraction, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed embed`. */
 export interface EmbedArgs {
@@ -29,6 +29,7 @@ export interface EmbedArgs {
   rejects?: string;
   quiet: boolean;
   json: boolean;
+  'max-reject-fraction': number;
 }
 
 /** Checks an output path: its folder exists and it is not a folder itself (`-`, standard output, passes). */
@@ -48,7 +49,12 @@ export function checkOutPath(flag: string, path: string, example: string): void 
 }
 
 /** Checks batch size and threads, shared by `embed` and `score`. */
-export function checkBatchArgs(a: { 'batch-size': number; threads?: number }): void {
+export function checkBatchArgs(a: {
+  'batch-size': number;
+  threads?: number;
+  'max-reject-fraction'?: number;
+}): void {
+  checkRejectFraction(a['max-reject-fraction'] ?? 0.5);
   if (!(Number.isInteger(a['batch-size']) && a['batch-size'] >= 1))
     throw new UserError('--batch-size must be a whole number ≥ 1, e.g. --batch-size 1024');
   if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1))
@@ -166,7 +172,12 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     try {
       summary = await streamEventChunks(
         a.inputs,
-        { size: a['batch-size'], rejectsPath, spec: model.embedder.spec },
+        {
+          size: a['batch-size'],
+          rejectsPath,
+          spec: model.embedder.spec,
+          maxRejectFraction: a['max-reject-fraction'],
+        },
         async (events) => {
           await writer.write(model.uidsOf(events), await model.embed(events, a.normalized));
         },

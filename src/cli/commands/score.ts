@@ -33,6 +33,7 @@ export interface ScoreArgs {
   findings?: string;
   quiet: boolean;
   json: boolean;
+  'max-reject-fraction': number;
 }
 
 /** What `scoreFiles` did. */
@@ -157,7 +158,12 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
   try {
     summary = await streamEventChunks(
       a.inputs,
-      { size: a['batch-size'], rejectsPath, spec: model.embedder.spec },
+      {
+        size: a['batch-size'],
+        rejectsPath,
+        spec: model.embedder.spec,
+        maxRejectFraction: a['max-reject-fraction'],
+      },
       async (events) => {
         const scored = await model.score(events, rowsSeen);
         rowsSeen += events.length;

@@ -16,13 +16,14 @@ import type { Device } from '../../runtime/session.ts';
 import { type FinishSummary, finishRun } from '../../train/finish.node.ts';
 import {
   FIT_DEFAULTS,
+  INTERRUPTED,
   RUN_DEFAULTS,
   type RunOptions,
   type RunResult,
   trainRun,
 } from '../../train/run.node.ts';
 import { interruptOnSigint } from '../interrupt.ts';
-import { explicitFlags, SHARED_OPTIONS } from '../options.ts';
+import { checkRejectFraction, explicitFlags, REJECT_OPTIONS, SHARED_OPTIONS } from '../options.ts';
 
 export interface TrainArgs {
   inputs: string[];
@@ -56,6 +57,7 @@ export interface TrainArgs {
   'show-spec': boolean;
   quiet: boolean;
   json: boolean;
+  'max-reject-fraction': number;
 }
 
 /** Flags that name the run's model, data or objective: fixed once the run exists. */
@@ -143,6 +145,7 @@ export function checkTrainArgs(a: TrainArgs, explicit: Set<string> = new Set()):
   if (!(a['min-delta'] >= 0)) throw new UserError('--min-delta must be a number ≥ 0, e.g. --min-delta 1e-4');
   if (!Number.isInteger(a.seed)) throw new UserError('--seed must be a whole number, e.g. --seed 1');
   if (a.threads !== undefined) positiveInt('threads', a.threads, '2');
+  checkRejectFraction(a['max-reject-fraction'] ?? 0.5);
   if (a['max-minutes'] !== undefined && !(a['max-minutes'] > 0))
     throw new UserError('--max-minutes must be a number > 0, e.g. --max-minutes 3');
 }
@@ -237,6 +240,7 @@ export function runOptionsFrom(a: TrainArgs, explicit: Set<string>): RunOptions 
     specPath: a.spec,
     showSpec: a['show-spec'],
     verbose: !a.quiet && !a.json,
+    maxRejectFraction: a['max-reject-fraction'],
   };
 }
 
@@ -390,6 +394,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           type: 'number',
           describe: 'time budget: stop after the epoch in which this much time has passed',
         },
+        ...REJECT_OPTIONS,
         labels: {
           type: 'string',
           describe:
@@ -434,5 +439,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       verbose: options.verbose,
     });
     if (a.json) console.log(JSON.stringify(trainSummary(result, finished)));
+    // Interrupted: the checkpoint is saved, but the run is not done (128 + SIGINT, as shells report it).
+    if (result.position.stopReason === INTERRUPTED) process.exitCode = 130;
   },
 };
