@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isUserFacing } from '../core/errors.ts';
+import { fileSystemError } from '../io/atomic.node.ts';
 import { commandsFor } from './commands/index.ts';
 
 const argv = hideBin(process.argv);
@@ -26,11 +27,37 @@ const cli = yargs(argv)
     throw Object.assign(new Error(text), { userFacing: true, usage: !error });
   });
 
+/**
+ * Reports an error in one line: user errors (and write failures such as a full disk) exit 2; anything
+ * else is a defect, reported in one line with exit 1 (OCSF_EMBED_DEBUG=1 adds the stack trace).
+ */
+function report(e: unknown): void {
+  const err = isUserFacing(e) ? e : fileSystemError(e);
+  if (isUserFacing(err)) {
+    console.error(`ocsf-embed: ${err.message}`);
+    if ((err as { usage?: boolean }).usage) console.error('Run with --help to see the options and examples.');
+    process.exitCode = 2;
+    return;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(
+    `ocsf-embed: internal error: ${message.split('\n')[0]} (please report it with the command you ran; OCSF_EMBED_DEBUG=1 shows where it happened)`,
+  );
+  if (process.env.OCSF_EMBED_DEBUG) console.error(e);
+  process.exitCode = 1;
+}
+
+process.on('uncaughtException', (e) => {
+  report(e);
+  process.exit();
+});
+process.on('unhandledRejection', (e) => {
+  report(e);
+  process.exit();
+});
+
 try {
   await cli.parseAsync();
 } catch (e) {
-  if (!isUserFacing(e)) throw e;
-  console.error(`ocsf-embed: ${e.message}`);
-  if ((e as { usage?: boolean }).usage) console.error('Run with --help to see the options and examples.');
-  process.exitCode = 2;
+  report(e);
 }

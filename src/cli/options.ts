@@ -1,8 +1,9 @@
 // The command-line options more than one command takes, written once: device, threads, model, out, quiet,
 // json, and the batch options of the commands that stream events (embed, score). A command spreads what it
 // takes and overrides `describe` where its meaning is narrower.
-import { EMBED_BATCH_SIZE } from '../embed/embedder.ts';
+
 import { UserError } from '../core/errors.ts';
+import { EMBED_BATCH_SIZE } from '../embed/embedder.ts';
 import { DEVICES, type Device } from '../runtime/session.ts';
 
 /** The `inputs` positional of a command that reads events. */

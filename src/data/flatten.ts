@@ -192,14 +192,22 @@ interface TrieNode {
  */
 export function compileNestedReader(paths: readonly string[]): (record: object, out: unknown[]) => void {
   const root: TrieNode = { key: '', slots: [], children: [], below: [] };
+  // Children by key while building, so that many sibling paths cost linear time.
+  const index = new Map<TrieNode, Map<string, TrieNode>>();
   paths.forEach((path, slot) => {
     let node = root;
     node.below.push(slot);
     for (const seg of pathSegments(path)) {
-      let child = node.children.find((c) => c.key === seg);
+      let kids = index.get(node);
+      if (!kids) {
+        kids = new Map();
+        index.set(node, kids);
+      }
+      let child = kids.get(seg);
       if (!child) {
         child = { key: seg, slots: [], children: [], below: [] };
         node.children.push(child);
+        kids.set(seg, child);
       }
       child.below.push(slot);
       node = child;

@@ -22,6 +22,7 @@ import {
   type Reject,
   readLimits,
   type SourcePos,
+  shapeProblem,
   snippet,
 } from './records.ts';
 
@@ -215,7 +216,7 @@ export function parseJson(
         ...pos,
         reason: 'not_an_object',
         detail: `expected an event object, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}`,
-        text: snippet(JSON.stringify(v) ?? ''),
+        text: snippet(stringifyOrNote(v)),
       };
       rejects.push(r);
       onReject(r);
@@ -233,7 +234,17 @@ export function parseJson(
   return { records, positions, unit: 'row', rejects };
 }
 
+function stringifyOrNote(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '(too deeply nested to show)';
+  }
+}
+
 function checkParsedSize(v: object, pos: SourcePos, limits: ReadLimits): Reject | null {
+  const shape = shapeProblem(v, limits);
+  if (shape) return { ...pos, ...shape };
   const long = findLongString(v, limits.maxStringLength);
   if (long) {
     return {

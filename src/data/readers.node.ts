@@ -33,6 +33,8 @@ export interface FileReport {
   rejected: number;
   /** The file holds no events at all (zero bytes, blank, `[]`, or a table without rows). */
   empty: boolean;
+  /** Text lines holding bytes that are not UTF-8, read with U+FFFD in their place (kept). */
+  invalidUtf8: number;
 }
 
 /** Options for {@link readEvents} and {@link readEventBatches}. */
@@ -106,7 +108,7 @@ async function* jsonlFile(
   file: string,
   gzip: boolean,
   opts: ParseOptions,
-  count: { records: number; rejected: number },
+  count: { records: number; rejected: number; invalidUtf8: number },
 ): AsyncGenerator<EventBatch> {
   const limits = readLimits(opts.limits);
   const onReject = rejectHandler(opts);
@@ -119,6 +121,7 @@ async function* jsonlFile(
   const splitter = new LineSplitter(
     limits.maxRecordBytes,
     (text, line) => {
+      if (text.includes('\uFFFD')) count.invalidUtf8++;
       const r = parseJsonLine(text, { file, line }, limits);
       if (r.reject) reject(r.reject);
       else {
@@ -168,7 +171,7 @@ async function* jsonlFile(
 async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<EventBatch> {
   const { format, gzip: named } = detectFormat(file);
   const size = (await stat(file)).size;
-  const count = { records: 0, rejected: 0 };
+  const count = { records: 0, rejected: 0, invalidUtf8: 0 };
   const onReject = rejectHandler(opts);
   const o: ParseOptions = {
     ...opts,
@@ -233,6 +236,7 @@ async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<Eve
     records: count.records,
     rejected: count.rejected,
     empty: count.records === 0 && count.rejected === 0,
+    invalidUtf8: count.invalidUtf8,
   });
 }
 

@@ -19,7 +19,10 @@ export type RejectReason =
   | 'oversize_record'
   | 'oversize_string'
   | 'wrong_type'
-  | 'malformed_json_column';
+  | 'malformed_json_column'
+  | 'too_deep'
+  | 'too_many_fields'
+  | 'invalid_utf8';
 
 /** A rejected record: its position, the reason, a detail message and the start of its text. */
 export interface Reject extends SourcePos {
@@ -36,6 +39,10 @@ export interface ReadLimits {
   maxStringLength: number;
   /** Parquet/Arrow only: read NaN in float columns as missing instead of rejecting the row (default false). */
   nanAsMissing: boolean;
+  /** Deepest nesting of objects and arrays in a record (default 32). */
+  maxDepth: number;
+  /** Most values (objects, arrays and leaves together) in a record (default 10,000). */
+  maxFields: number;
 }
 
 /** The default {@link ReadLimits}. */
@@ -43,6 +50,8 @@ export const DEFAULT_LIMITS: ReadLimits = {
   maxRecordBytes: 1 << 20,
   maxStringLength: 1 << 18,
   nanAsMissing: false,
+  maxDepth: 32,
+  maxFields: 10_000,
 };
 
 /** Fills in unset limits. */
@@ -51,6 +60,49 @@ export function readLimits(l?: Partial<ReadLimits>): ReadLimits {
 }
 
 const SNIPPET = 200;
+
+/**
+ * Why a parsed record is too deep or too wide for the limits, or null. Walks the value without
+ * recursion and stops at the first excess, so a nesting or width bomb costs no more than the limit.
+ */
+export function shapeProblem(
+  v: unknown,
+  limits: Pick<ReadLimits, 'maxDepth' | 'maxFields'>,
+): { reason: 'too_deep' | 'too_many_fields'; detail: string } | null {
+  const stack: unknown[] = [v];
+  const depths: number[] = [0];
+  let fields = 0;
+  while (stack.length > 0) {
+    const x = stack.pop();
+    const depth = depths.pop()!;
+    if (++fields > limits.maxFields) {
+      return {
+        reason: 'too_many_fields',
+        detail: `the event has more than ${limits.maxFields} values; raise --max-fields if such events are expected`,
+      };
+    }
+    if (x === null || typeof x !== 'object') continue;
+    if (depth >= limits.maxDepth) {
+      return {
+        reason: 'too_deep',
+        detail: `objects and arrays nest deeper than ${limits.maxDepth} levels; raise --max-depth if such events are expected`,
+      };
+    }
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length && stack.length <= limits.maxFields; i++) {
+        stack.push(x[i]);
+        depths.push(depth + 1);
+      }
+    } else if (!(x instanceof Date) && !ArrayBuffer.isView(x)) {
+      for (const k in x as Record<string, unknown>) {
+        stack.push((x as Record<string, unknown>)[k]);
+        depths.push(depth + 1);
+        if (stack.length > limits.maxFields) break;
+      }
+    }
+  }
+  return null;
+}
 
 /** The start of a record's text, for a rejects file. */
 export function snippet(text: string): string {
@@ -125,6 +177,8 @@ export function parseJsonLine(
       },
     };
   }
+  const shape = shapeProblem(v, limits);
+  if (shape) return { reject: { ...pos, ...shape, text: snippet(text) } };
   if (text.length > limits.maxStringLength) {
     const long = findLongString(v, limits.maxStringLength);
     if (long) return { reject: oversizeString(pos, long, limits, text) };
@@ -149,8 +203,9 @@ function oversizeString(
 
 /**
  * Splits text into lines incrementally (chunks may cut lines anywhere), tracking 1-based line
- * numbers; blank lines are skipped, `\r\n` and a leading BOM are handled, and a line longer
- * than the limit is never buffered whole: it is reported as oversize once it ends.
+ * numbers; blank lines are skipped, a line ends at `\n`, `\r\n` or a lone `\r` (old Mac files), a
+ * leading BOM is dropped, and a line longer than the limit is never buffered whole: it is reported as
+ * oversize once it ends.
  */
 export class LineSplitter {
   private pending = '';
@@ -158,6 +213,8 @@ export class LineSplitter {
   private skipping = false;
   private skipped = 0;
   private first = true;
+  /** The previous chunk ended in `\r`: a `\n` starting this one belongs to that break. */
+  private afterCR = false;
 
   constructor(
     private readonly maxLine: number,
@@ -172,8 +229,16 @@ export class LineSplitter {
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
     }
     let start = 0;
+    if (this.afterCR) {
+      this.afterCR = false;
+      if (chunk.charCodeAt(0) === 10) start = 1;
+    }
+    let lf = chunk.indexOf('\n', start);
+    let cr = chunk.indexOf('\r', start);
     for (;;) {
-      const nl = chunk.indexOf('\n', start);
+      if (lf >= 0 && lf < start) lf = chunk.indexOf('\n', start);
+      if (cr >= 0 && cr < start) cr = chunk.indexOf('\r', start);
+      const nl = cr < 0 ? lf : lf < 0 ? cr : Math.min(lf, cr);
       if (nl < 0) break;
       this.line++;
       if (this.skipping) {
@@ -186,6 +251,10 @@ export class LineSplitter {
         this.emit(text);
       }
       start = nl + 1;
+      if (nl === cr) {
+        if (start === chunk.length) this.afterCR = true;
+        else if (chunk.charCodeAt(start) === 10) start++;
+      }
     }
     if (start < chunk.length) {
       if (this.skipping) this.skipped += chunk.length - start;
@@ -333,6 +402,8 @@ export function convertRow(
             },
           };
         }
+        const shape = shapeProblem(v, limits);
+        if (shape) return { reject: { ...pos, ...shape, text: snippet(plan.names[i]!) } };
         if (size > limits.maxStringLength) {
           const long = findLongString(v, limits.maxStringLength, path);
           if (long) return { reject: oversizeString(pos, long, limits) };
@@ -352,6 +423,8 @@ export function convertRow(
         };
       }
     } else if (typeof v === 'object') {
+      const shape = shapeProblem(v, limits);
+      if (shape) return { reject: { ...pos, ...shape } };
       v = convertValue(v);
       const long = findLongString(v, limits.maxStringLength, path);
       if (long) return { reject: oversizeString(pos, long, limits) };

@@ -1,12 +1,13 @@
 // Node loading of events into memory with accounting: every bad record goes to a JSONL rejects
 // file with its position and reason, and the summary counts reads, rejects and empty files.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { type FileReport, type ReadOptions, readEventBatches } from '../data/readers.node.ts';
+import { expandInputs, type FileReport, type ReadOptions, readEventBatches } from '../data/readers.node.ts';
 import type { ReadLimits, Reject, SourcePos } from '../data/records.ts';
 import { checkRecord, numericChecker, type RecordProblem, specSourcePaths } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
+import { writeAll, writeError } from '../io/atomic.node.ts';
 
 /** Core OCSF fields that must hold numbers; checked on load even without a spec. */
 export const CORE_NUMERIC_PATHS: readonly string[] = [
@@ -46,6 +47,8 @@ export interface LoadSummary {
   rejectsPath: string | null;
   /** Reading stopped at `limit` records. */
   truncated: boolean;
+  /** Text lines with bytes that are not UTF-8 (read with U+FFFD in their place). */
+  invalidUtf8: number;
 }
 
 /** Events in memory with their positions and the load summary. */
@@ -98,6 +101,46 @@ export function checkRejectRate(s: LoadSummary, maxFraction = DEFAULT_MAX_REJECT
   );
 }
 
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return `${realpathSync(dirname(resolve(path)))}${sep}${resolve(path).split(sep).pop()}`;
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+/**
+ * Refuses outputs that would overwrite or be read as an input: an output that is one of the input files
+ * (after links), or that lies inside an input folder. Each output is `[flag, path]`.
+ */
+export async function checkOutputsApart(
+  inputs: readonly string[],
+  outputs: readonly (readonly [string, string | null | undefined])[],
+): Promise<void> {
+  const { files } = await expandInputs(inputs).catch(() => ({ files: [] as string[] }));
+  const inputFiles = new Set(files.map(realOrResolved));
+  const folders = inputs.map(realOrResolved).filter((p) => !inputFiles.has(p));
+  for (const [flag, path] of outputs) {
+    if (!path) continue;
+    const out = realOrResolved(path);
+    if (inputFiles.has(out)) {
+      throw new UserError(
+        `${flag} ${path} is also an input: writing it would destroy the events; choose another file`,
+      );
+    }
+    const inside = folders.find((d) => out.startsWith(`${d}${sep}`));
+    if (inside) {
+      throw new UserError(
+        `${flag} ${path} is inside the input folder ${inside}: it would be read as events next time; write it elsewhere`,
+      );
+    }
+  }
+}
+
 /** Appends rejects to a JSONL file, one object per line with file, line/row, reason, detail and text. */
 export class RejectsWriter {
   private fd: number;
@@ -107,8 +150,12 @@ export class RejectsWriter {
     readonly path: string,
     append = false,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, append ? 'a' : 'w');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(path, append ? 'a' : 'w');
+    } catch (e) {
+      throw writeError(path, e);
+    }
   }
 
   write(r: Reject): void {
@@ -118,8 +165,13 @@ export class RejectsWriter {
 
   flush(): void {
     if (this.buf.length === 0) return;
-    writeSync(this.fd, `${this.buf.join('\n')}\n`);
+    const text = `${this.buf.join('\n')}\n`;
     this.buf = [];
+    try {
+      writeAll(this.fd, Buffer.from(text));
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
   }
 
   close(): void {
@@ -145,6 +197,7 @@ function newSummary(rejectsPath: string | undefined): LoadSummary {
     skippedFiles: [],
     rejectsPath: rejectsPath ?? null,
     truncated: false,
+    invalidUtf8: 0,
   };
 }
 
@@ -175,6 +228,7 @@ export async function streamEvents(
     onReject,
     onFile: (f) => {
       summary.files.push(f);
+      summary.invalidUtf8 += f.invalidUtf8;
       if (f.empty) summary.emptyFiles.push(f.file);
     },
     onSkippedFile: (f) => summary.skippedFiles.push(f),
@@ -305,6 +359,9 @@ export function formatLoadSummary(s: LoadSummary): string {
     parts.push(s.rejectsPath ? `rejects written to ${s.rejectsPath}` : 'pass --rejects FILE to see them');
   if (s.emptyFiles.length > 0) parts.push(`empty files: ${s.emptyFiles.join(', ')}`);
   if (s.skippedFiles.length > 0) parts.push(`skipped (not event files): ${s.skippedFiles.length}`);
+  if (s.invalidUtf8 > 0) {
+    parts.push(`${s.invalidUtf8} line(s) held bytes that are not UTF-8 (read as U+FFFD)`);
+  }
   if (s.truncated) parts.push('stopped at the record limit');
   return parts.join('; ');
 }

@@ -1,6 +1,6 @@
 // The Embedder in Node: loads model.onnx from disk and runs it with onnxruntime-node.
 import { readFileSync } from 'node:fs';
-import { UserError } from '../core/errors.ts';
+import { isUserFacing, UserError } from '../core/errors.ts';
 import { createSession, type Provider, type SessionConfig } from '../runtime/session.node.ts';
 import { Embedder } from './embedder.ts';
 
@@ -15,20 +15,31 @@ export async function loadEmbedder(
   let device: Provider = 'cpu';
   let threads: number | undefined;
   let notice: string | undefined;
-  let embedder: Embedder;
+  let bytes: Uint8Array;
   try {
-    embedder = await Embedder.fromBytes(readFileSync(path), async (bytes) => {
-      const created = await createSession(bytes, config);
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(
+      `cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message}): check the path`,
+    );
+  }
+  try {
+    const embedder = await Embedder.fromBytes(bytes, async (b) => {
+      const created = await createSession(b, config);
       device = created.device;
       threads = created.threads;
       notice = created.notice;
       return created.session;
     });
+    return { embedder, device, threads, notice };
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`${path}: ${e.message}`, e.kind);
-    throw e;
+    if (isUserFacing(e)) throw e;
+    const why = (e as Error).message.split('\n')[0]!.slice(0, 200);
+    throw new UserError(
+      `${path} is not a usable ocsf-embed model (${why}): it may be truncated or damaged; export it again with \`ocsf-embed export <run> --out ${path}\``,
+    );
   }
-  return { embedder, device, threads, notice };
 }
 
 export { Embedder };

@@ -18,6 +18,9 @@ import type {
 
 const DISTINCT_CAP = 2000;
 
+/** Most flattened paths considered as features: the most frequent in the sample are kept. */
+export const MAX_CANDIDATE_PATHS = 1000;
+
 /** What the sample says about one flattened path. */
 export interface PathStats {
   present: number;
@@ -324,6 +327,19 @@ export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opt
   };
 
   const paths = new Set(stats.keys());
+  if (paths.size > MAX_CANDIDATE_PATHS) {
+    // A width bomb (one event with thousands of keys) must not become thousands of features.
+    const named = new Set([...opts.include, ...Object.keys(opts.columns)]);
+    const ranked = [...paths].sort(
+      (a, b) => stats.get(b)!.present - stats.get(a)!.present || (a < b ? -1 : 1),
+    );
+    const rare = ranked.slice(MAX_CANDIDATE_PATHS).filter((p) => !named.has(p) && !matches(include, p));
+    for (const path of rare) paths.delete(path);
+    dropped.push({
+      name: `${rare.length} rarer paths (${rare.slice(0, 3).join(', ')}, …)`,
+      reason: `the sample holds more than ${MAX_CANDIDATE_PATHS} paths; only the most frequent are considered`,
+    });
+  }
   for (const name of [...opts.include, ...Object.keys(opts.columns)]) {
     if (!/[*:]/.test(name) && !paths.has(name)) paths.add(name);
   }

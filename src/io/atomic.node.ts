@@ -43,6 +43,18 @@ export function writeError(path: string, e: unknown): unknown {
   );
 }
 
+/**
+ * A file-system error that names its path (a Node `fs` error: full disk, permissions, missing folder) as a
+ * one-line {@link UserError}; null for anything else.
+ */
+export function fileSystemError(e: unknown): UserError | null {
+  const { code, path, syscall } = (e ?? {}) as { code?: string; path?: string; syscall?: string };
+  if (typeof code !== 'string' || typeof path !== 'string' || !(code in WHY)) return null;
+  return new UserError(
+    `cannot ${syscall ?? 'use'} ${path}: ${WHY[code]} (${code}); check the path, free space or fix its permissions`,
+  );
+}
+
 /** Writes all of `bytes` to `fd`, looping over short writes; a write that makes no progress fails. */
 export function writeAll(fd: number, bytes: Uint8Array): void {
   let at = 0;

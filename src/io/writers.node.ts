@@ -1,8 +1,10 @@
 // Streaming output files for batch commands: embeddings as Arrow IPC, NumPy .npy or JSON lines, and anomaly
-// scores as JSON lines, CSV or Parquet, written batch by batch with bounded memory; text formats can go to
-// standard output (`-`).
-import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
+// scores as JSON lines, CSV or Parquet, written batch by batch with bounded memory into temporary files
+// beside the targets, which `close` renames into place and `abort` removes: an output is never truncated
+// or left half-written by a job that fails; text formats can go to standard output (`-`).
+import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import {
   Field,
@@ -17,6 +19,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { type ColumnSource, fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import { fsyncDir, removeStaleTemps, writeAll, writeError } from './atomic.node.ts';
 
 /** Embedding file formats. */
 export type EmbeddingFormat = 'arrow' | 'npy' | 'jsonl';
@@ -47,7 +50,7 @@ export function float32Number(x: number): number {
 export const STDOUT = '-';
 
 /** Writes every byte to `fd`, waiting out a full non-blocking pipe. */
-function writeAll(fd: number, text: string): void {
+function writeAllText(fd: number, text: string): void {
   const bytes = Buffer.from(text);
   let offset = 0;
   while (offset < bytes.length) {
@@ -63,17 +66,90 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-/** A text file written line batch by line batch; `-` is standard output. */
-class TextFile {
-  private readonly fd: number;
+/** An output file written under a temporary name and renamed into place by `commit`. */
+export class StagedPath {
+  readonly tmp: string;
   constructor(readonly path: string) {
-    this.fd = path === STDOUT ? 1 : openSync(path, 'w');
+    removeStaleTemps(dirname(path));
+    this.tmp = `${path}.tmp-${process.pid}`;
+  }
+  /** Renames the finished temporary file over the target and fsyncs the folder. */
+  commit(): void {
+    try {
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      this.abort();
+      throw writeError(this.path, e);
+    }
+    fsyncDir(dirname(this.path));
+  }
+  /** Removes the temporary file; the target keeps what it held before. */
+  abort(): void {
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/** A staged file written through one descriptor; write failures become one-line user errors. */
+class StagedFile {
+  readonly staged: StagedPath;
+  private fd: number | null;
+  constructor(readonly path: string) {
+    this.staged = new StagedPath(path);
+    try {
+      this.fd = openSync(this.staged.tmp, 'w');
+    } catch (e) {
+      throw writeError(path, e);
+    }
+  }
+  write(bytes: Uint8Array | string, position?: number): void {
+    const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    if (data.length === 0) return;
+    try {
+      if (position === undefined) writeAll(this.fd!, data);
+      else if (writeSync(this.fd!, data, 0, data.length, position) !== data.length) {
+        throw Object.assign(new Error('short write'), { code: 'ESHORT' });
+      }
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
+  }
+  /** Fsyncs, closes and renames the file into place. */
+  close(): void {
+    try {
+      fsyncSync(this.fd!);
+    } catch (e) {
+      throw writeError(this.path, e);
+    } finally {
+      this.release();
+    }
+    this.staged.commit();
+  }
+  abort(): void {
+    this.release();
+    this.staged.abort();
+  }
+  private release(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** A text file written line batch by line batch; `-` is standard output (written at once, nothing to stage). */
+class TextFile {
+  private readonly file: StagedFile | null;
+  constructor(readonly path: string) {
+    this.file = path === STDOUT ? null : new StagedFile(path);
   }
   write(text: string): void {
-    if (text.length > 0) writeAll(this.fd, text);
+    if (text.length === 0) return;
+    if (this.file) this.file.write(text);
+    else writeAllText(1, text);
   }
   close(): void {
-    if (this.path !== STDOUT) closeSync(this.fd);
+    this.file?.close();
+  }
+  abort(): void {
+    this.file?.abort();
   }
 }
 
@@ -82,8 +158,10 @@ export interface EmbeddingWriter {
   readonly format: EmbeddingFormat;
   /** Appends rows: one uid (or null) per row and the embeddings, row-major [rows, dimension]. */
   write(uids: readonly (string | null)[], embeddings: Float32Array): Promise<void>;
-  /** Finishes the file(s); returns the rows written and every file written. */
+  /** Finishes the file(s) and moves them into place; returns the rows written and every file written. */
   close(): Promise<{ rows: number; files: string[] }>;
+  /** Removes what was written; files that existed before keep their content. */
+  abort(): Promise<void>;
 }
 
 /** Provenance recorded in the file where the format has room for it (Arrow schema metadata). */
@@ -121,6 +199,9 @@ class JsonlEmbeddingWriter implements EmbeddingWriter {
     this.file.close();
     return { rows: this.rows, files: [this.file.path] };
   }
+  async abort() {
+    this.file.abort();
+  }
 }
 
 /** Bytes of an .npy header reserved up front, so that the final shape can be written over it in place. */
@@ -145,7 +226,7 @@ export function npyUidsPath(path: string): string {
 
 class NpyEmbeddingWriter implements EmbeddingWriter {
   readonly format = 'npy';
-  private readonly fd: number;
+  private readonly file: StagedFile;
   private readonly uidFile: TextFile;
   private rows = 0;
   constructor(
@@ -154,21 +235,25 @@ class NpyEmbeddingWriter implements EmbeddingWriter {
   ) {
     if (endianness() !== 'LE')
       throw new Error('.npy output is written little-endian; this host is big-endian');
-    this.fd = openSync(path, 'w');
-    writeSync(this.fd, npyHeader(0, d));
+    this.file = new StagedFile(path);
+    this.file.write(npyHeader(0, d));
     this.uidFile = new TextFile(npyUidsPath(path));
   }
   async write(uids: readonly (string | null)[], embeddings: Float32Array): Promise<void> {
     checkRows(uids, embeddings, this.d);
-    writeSync(this.fd, new Uint8Array(embeddings.buffer, embeddings.byteOffset, embeddings.byteLength));
+    this.file.write(new Uint8Array(embeddings.buffer, embeddings.byteOffset, embeddings.byteLength));
     if (uids.length > 0) this.uidFile.write(`${uids.map((u) => JSON.stringify(u)).join('\n')}\n`);
     this.rows += uids.length;
   }
   async close() {
-    writeSync(this.fd, npyHeader(this.rows, this.d), 0, NPY_HEADER_BYTES, 0);
-    closeSync(this.fd);
+    this.file.write(npyHeader(this.rows, this.d), 0);
+    this.file.close();
     this.uidFile.close();
     return { rows: this.rows, files: [this.path, this.uidFile.path] };
+  }
+  async abort() {
+    this.file.abort();
+    this.uidFile.abort();
   }
 }
 
@@ -177,18 +262,20 @@ class ArrowEmbeddingWriter implements EmbeddingWriter {
   private readonly schema: Schema;
   private readonly writer = new RecordBatchFileWriter();
   private readonly done: Promise<void>;
+  private readonly staged: StagedPath;
   private rows = 0;
   constructor(
     private readonly path: string,
     private readonly d: number,
     metadata: WriterMetadata,
   ) {
+    this.staged = new StagedPath(path);
     const listType = new FixedSizeList(d, new Field('item', new Float32(), false));
     this.schema = new Schema(
       [new Field('uid', new Utf8(), true), new Field('embedding', listType, false)],
       new Map(Object.entries(metadata)),
     );
-    const out = createWriteStream(path);
+    const out = createWriteStream(this.staged.tmp);
     this.writer.toNodeStream().pipe(out);
     this.done = finished(out);
     this.done.catch(() => undefined);
@@ -213,8 +300,19 @@ class ArrowEmbeddingWriter implements EmbeddingWriter {
   async close() {
     if (this.rows === 0) this.writer.reset(undefined, this.schema);
     this.writer.finish();
-    await this.done;
+    try {
+      await this.done;
+    } catch (e) {
+      this.staged.abort();
+      throw writeError(this.path, e);
+    }
+    this.staged.commit();
     return { rows: this.rows, files: [this.path] };
+  }
+  async abort() {
+    this.writer.abort();
+    await this.done.catch(() => undefined);
+    this.staged.abort();
   }
 }
 
@@ -255,7 +353,10 @@ export interface ScoreRow {
 export interface ScoreWriter {
   readonly format: ScoreFormat;
   write(rows: readonly ScoreRow[]): Promise<void>;
+  /** Finishes the file and moves it into place. */
   close(): Promise<{ rows: number }>;
+  /** Removes what was written; a file that existed before keeps its content. */
+  abort(): Promise<void>;
 }
 
 /** Nearest-neighbour columns in CSV and Parquet files. */
@@ -312,6 +413,9 @@ class TextScoreWriter implements ScoreWriter {
     this.file.close();
     return { rows: this.rows };
   }
+  async abort() {
+    this.file.abort();
+  }
 }
 
 const PARQUET_ROW_GROUP = 65536;
@@ -319,9 +423,14 @@ const PARQUET_ROW_GROUP = 65536;
 class ParquetScoreWriter implements ScoreWriter {
   readonly format = 'parquet';
   private readonly writer: ParquetWriter;
+  private readonly staged: StagedPath;
   private pending: ScoreRow[] = [];
   private rows = 0;
-  constructor(path: string, metadata: WriterMetadata) {
+  constructor(
+    private readonly path: string,
+    metadata: WriterMetadata,
+  ) {
+    this.staged = new StagedPath(path);
     const optionalString = (name: string): SchemaElement => ({
       name,
       type: 'BYTE_ARRAY',
@@ -338,7 +447,7 @@ class ParquetScoreWriter implements ScoreWriter {
       optionalString('why'),
     ];
     this.writer = new ParquetWriter({
-      writer: fileWriter(path),
+      writer: this.fileWriter(),
       schema,
       kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       createdBy: 'ocsf-embed score',
@@ -364,13 +473,33 @@ class ParquetScoreWriter implements ScoreWriter {
       })),
       { name: 'why', data: rows.map((r) => r.why ?? ''), nullable: true },
     ];
-    await this.writer.write({ columnData, rowGroupSize: PARQUET_ROW_GROUP });
+    try {
+      await this.writer.write({ columnData, rowGroupSize: PARQUET_ROW_GROUP });
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
     this.rows += rows.length;
+  }
+  private fileWriter() {
+    try {
+      return fileWriter(this.staged.tmp);
+    } catch (e) {
+      throw writeError(this.path, e);
+    }
   }
   async close() {
     await this.flush();
-    await this.writer.finish();
+    try {
+      await this.writer.finish();
+    } catch (e) {
+      this.staged.abort();
+      throw writeError(this.path, e);
+    }
+    this.staged.commit();
     return { rows: this.rows };
+  }
+  async abort() {
+    this.staged.abort();
   }
 }
 

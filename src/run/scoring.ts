@@ -179,7 +179,18 @@ export function decodeRunScoring(
       `${scorerName} was fitted on ${scorer.n} rows of width ${scorer.d}, but ${refName} holds ${rows} of width ${d}: give both files from the same run`,
     );
   }
-  const uids = JSON.parse(decoded.metadata.uids ?? '[]') as string[];
+  let uids: string[];
+  try {
+    uids = JSON.parse(decoded.metadata.uids ?? '[]') as string[];
+    if (!Array.isArray(uids)) throw new Error('uids is not a list');
+  } catch (e) {
+    throw new UserError(
+      `${refName} has damaged uids (${(e as Error).message}): give the run's ${RUN_FILES.reference}`,
+    );
+  }
+  if (!(t.data as Float32Array).every(Number.isFinite)) {
+    throw new UserError(`${refName} holds non-finite embeddings: it is damaged; train the run again`);
+  }
   const num = decoded.tensors.get('features.numerical');
   const cat = decoded.tensors.get('features.categorical');
   const features =

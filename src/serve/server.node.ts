@@ -3,8 +3,10 @@
 // with body limits, field-level validation errors, micro-batching of concurrent requests, Prometheus
 // metrics and graceful shutdown.
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { coverageWarning, type SchemaCoverage } from '../detect/explain.ts';
@@ -40,7 +42,33 @@ export interface ServeOptions {
   otlpAttribute?: string;
   /** Where to report internal errors (default console.error). */
   log?: (line: string) => void;
+  /**
+   * Bearer token every request except GET /health must carry (`Authorization: Bearer <token>`, 401
+   * otherwise). Required by the CLI for any address other than loopback.
+   */
+  token?: string;
 }
+
+/** True for loopback addresses (127.0.0.0/8, ::1, localhost), where the service may run without a token. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\./.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** True when `header` is `Bearer <token>`; compared in constant time. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1]!.trim()).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Body media types the service reads as JSON (JSON lines types too, see {@link isNdjsonType}); a request
+ * without Content-Type is read as JSON too. Content-Encoding (gzip) is separate from the type.
+ */
+const JSON_TYPES = /^\s*(application\/(json|[\w.+-]+\+json)|text\/plain)\s*(;|$)/i;
 
 /** A listening service. */
 export interface RunningServer {
@@ -271,8 +299,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const health = () => ({
     status: closing ? 'shutting_down' : 'ok',
-    model: model.location.modelPath,
-    run: model.location.runDir,
+    // File names only: the service does not tell clients where things live on the host.
+    model: basename(model.location.modelPath),
+    run: model.location.runDir ? basename(model.location.runDir) : null,
     dimension: model.dimension,
     device: model.device,
     scoring: model.scoring
@@ -293,16 +322,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     search: URLSearchParams,
   ): Promise<void> {
     const type = req.headers['content-type'];
-    if (type && /^multipart\//i.test(type)) {
-      throw new RequestError(
-        415,
-        `send the body as JSON (Content-Type: application/json or application/x-ndjson), not ${type.split(';')[0]}`,
-      );
-    }
     if (route === '/v1/logs' && type && /protobuf/i.test(type)) {
       throw new RequestError(
         415,
         "send OTLP logs JSON-encoded (Content-Type: application/json; the collector's otlphttp exporter: encoding: json), not protobuf",
+      );
+    }
+    if (type && !JSON_TYPES.test(type) && !isNdjsonType(type)) {
+      throw new RequestError(
+        415,
+        `send the body as JSON (Content-Type: application/json or application/x-ndjson), not ${type.split(';')[0]}`,
       );
     }
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
@@ -382,8 +411,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const t0 = performance.now();
     inFlight++;
     metrics.inFlight.set(inFlight);
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = url.pathname in ROUTES ? url.pathname : 'other';
+    let url: URL | null = null;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // Answered below with 400; the request still counts and leaves the in-flight count.
+    }
+    const pathname = url?.pathname ?? '';
+    const route = pathname in ROUTES ? pathname : 'other';
     const method = req.method ?? 'GET';
     let counted = false;
     const done = () => {
@@ -398,9 +433,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     res.once('close', done);
     res.once('finish', done);
     try {
+      if (!url) {
+        throw new RequestError(
+          400,
+          `the request target ${JSON.stringify((req.url ?? '').slice(0, 100))} is not a valid path: use one of ${ROUTE_LIST}`,
+        );
+      }
       const expected = ROUTES[url.pathname];
       if (!expected) {
         throw new RequestError(404, `no route ${method} ${url.pathname}: this service answers ${ROUTE_LIST}`);
+      }
+      if (
+        opts.token !== undefined &&
+        route !== '/health' &&
+        !bearerMatches(req.headers.authorization, opts.token)
+      ) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="ocsf-embed"');
+        throw new RequestError(
+          401,
+          'this service needs a token: send the header Authorization: Bearer <token>',
+        );
       }
       if (method !== expected && !(expected === 'GET' && method === 'HEAD')) {
         res.setHeader('Allow', expected === 'GET' ? 'GET, HEAD' : 'POST');
@@ -421,7 +473,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         if (e.status === 413) res.setHeader('Connection', 'close');
         send(res, e.status, e.toJSON());
       } else {
-        log(`error: ${method} ${url.pathname}: ${(e as Error)?.stack ?? String(e)}`);
+        log(`error: ${method} ${pathname}: ${(e as Error)?.stack ?? String(e)}`);
         send(res, 500, { error: `internal error: ${(e as Error)?.message ?? String(e)}` });
       }
       if (!req.complete) req.resume();

@@ -1,5 +1,6 @@
 // Request bodies of the service: parsing and checking `POST /embed` and `POST /score` bodies (one event, an
 // `{ "events": [...] }` batch, a JSON array or JSON lines), with errors that name the offending field.
+import { DEFAULT_LIMITS, shapeProblem } from '../data/records.ts';
 import { checkRecord } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
 
@@ -63,6 +64,8 @@ function checkEvent(spec: FittedSpec | undefined, event: unknown, field: string)
       field || undefined,
     );
   }
+  const shape = shapeProblem(event, DEFAULT_LIMITS);
+  if (shape) throw new RequestError(400, shape.detail.split(';')[0]!, field || undefined);
   const problem = spec ? checkRecord(spec, event) : null;
   if (problem) {
     const path = problem.detail.split(' ')[0]!;

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../io/atomic.node.ts';
 import { curveChartSvg } from '../report/charts.ts';
 import { renderReport, reportCharts } from '../report/report.ts';
 import { RUN_FILES } from '../run/layout.ts';
-import type { MetricRecord } from '../run/metrics.ts';
+import { type MetricRecord, parseMetrics } from '../run/metrics.ts';
 import { scoreAgainstRun, writeRunScorer } from '../run/scoring.node.ts';
 import type { RunScoring } from '../run/scoring.ts';
 import type { RunResult } from './run.node.ts';
@@ -45,10 +45,7 @@ export interface FinishSummary {
 function readMetrics(runDir: string): MetricRecord[] {
   const path = join(runDir, RUN_FILES.metrics);
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as MetricRecord);
+  return parseMetrics(readFileSync(path, 'utf8'));
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');

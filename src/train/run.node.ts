@@ -1,7 +1,7 @@
 // A training run on disk: load events, fit the feature spec on the training split, encode,
 // train with checkpoints and metrics, export model.onnx and the reference embeddings, and
 // write the report. `ocsf-embed train` and `npm start` both go through here.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
@@ -30,11 +30,17 @@ import {
   specTable,
 } from '../features/spec.ts';
 import type { FittedSpec } from '../features/types.ts';
-import { removeStaleTemps, writeFileAtomic } from '../io/atomic.node.ts';
+import { removeStaleTemps, writeError, writeFileAtomic } from '../io/atomic.node.ts';
 import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint.node.ts';
 import type { Checkpoint, TrainerPosition } from '../run/checkpoint.ts';
 import { RUN_FILES } from '../run/layout.ts';
-import type { EpochRecord, StepRecord } from '../run/metrics.ts';
+import {
+  type EpochRecord,
+  formatMetrics,
+  metricsUpTo,
+  parseMetrics,
+  type StepRecord,
+} from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
 import { exportModel, fittingBatchSize, prepareRecords } from './prepare.ts';
 import { createProgress, formatBudget } from './progress.node.ts';
@@ -169,7 +175,11 @@ function readSavedRun(dir: string): SavedRun {
       `${dir} holds no run to resume (no ${RUN_FILES.config} or ${RUN_FILES.last}); start one with \`ocsf-embed train <inputs> --out ${dir}\``,
     );
   }
-  return JSON.parse(readFileSync(configPath, 'utf8')) as SavedRun;
+  return readRunFile(configPath, (t) => {
+    const s = JSON.parse(t) as SavedRun;
+    if (s?.format !== 'ocsf-embed.run/1' || !s.config || !s.fit) throw new Error('not a run config');
+    return s;
+  });
 }
 
 /**
@@ -191,18 +201,63 @@ export function resumePosition(
   return { ...position, finished: false, stopReason: null, badEpochs: 0 };
 }
 
+/** Reads and parses a file of a run directory; a damaged one is a one-line {@link UserError}. */
+export function readRunFile<T>(path: string, parse: (text: string) => T): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(
+      `cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message}): check the run directory`,
+    );
+  }
+  try {
+    return parse(text);
+  } catch (e) {
+    throw new UserError(
+      `${path} is damaged (${(e as Error).message.split('\n')[0]}): restore it, or start the run again in a new --out`,
+    );
+  }
+}
+
+/**
+ * Creates the run directory (or checks the one to resume) and removes temporaries of killed writers. A new
+ * run refuses a folder holding files a run writes unless they are a run's own (its config.json): user files
+ * named model.onnx or report.html are never overwritten.
+ */
+function prepareRunDir(out: string, resume: boolean): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new UserError(`--out ${out} is a file: give a folder for the run, e.g. --out runs/first`);
+  }
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw writeError(out, e);
+  }
+  removeStaleTemps(out);
+  if (resume || existsSync(join(out, RUN_FILES.config))) return;
+  const names = new Set<string>(Object.values(RUN_FILES));
+  const clash = readdirSync(out).filter((f) => names.has(f));
+  if (clash.length > 0) {
+    throw new UserError(
+      `--out ${out} already holds ${clash.join(', ')} that no run wrote: choose a new or empty folder for the run`,
+    );
+  }
+}
+
 /** Trains a model from events into a run directory (or continues one with `resume`). */
 export async function trainRun(o: RunOptions, resume = false): Promise<RunResult> {
   const started = performance.now();
   removeStaleTemps(o.out);
   const configPath = join(o.out, RUN_FILES.config);
+  const metricsPath = join(o.out, RUN_FILES.metrics);
   let saved: SavedRun;
   let spec: FittedSpec | null = null;
   let checkpoint: Checkpoint | undefined;
   if (resume) {
     saved = readSavedRun(o.out);
     saved = { ...saved, fit: { ...saved.fit, ...o.resumeFit } };
-    spec = parseSpec(readFileSync(join(o.out, RUN_FILES.spec), 'utf8'));
+    spec = readRunFile(join(o.out, RUN_FILES.spec), parseSpec);
     const layout = flatLayout(trainingSpecs(withInputs(saved.config, specInputWidths(spec))));
     checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), layout);
     const position = resumePosition(o.out, checkpoint.position, saved.fit, o.resumeFit?.epochs !== undefined);
@@ -228,7 +283,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
       specPath: o.specPath ?? null,
     };
   }
-  mkdirSync(o.out, { recursive: true });
+  prepareRunDir(o.out, resume);
 
   const data = await prepareData(o, saved, spec);
   spec = data.spec;
@@ -237,7 +292,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
   if (!resume) {
     writeFileAtomic(join(o.out, RUN_FILES.spec), serializeSpec(spec));
     writeFileAtomic(configPath, `${JSON.stringify({ ...saved, config }, null, 2)}\n`);
-    writeFileSync(join(o.out, RUN_FILES.metrics), '');
+    writeFileAtomic(metricsPath, '');
     log(o, o.showSpec ? specTable(spec) : `${specSummary(spec)} (the table: --show-spec, or report.html)`);
   }
   const fitted = fittingBatchSize(data.train.rows, saved.batchSize);
@@ -255,6 +310,11 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     return created.session;
   };
   if (checkpoint) {
+    // Records logged after the checkpoint (by the process that stopped) are logged again from here.
+    const text = existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '';
+    writeFileAtomic(metricsPath, formatMetrics(metricsUpTo(parseMetrics(text), checkpoint.position.step)));
+  }
+  if (checkpoint) {
     const p = checkpoint.position;
     const batches = Math.floor(data.train.rows / batchSize);
     log(
@@ -271,10 +331,13 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
   });
 
   const records: (StepRecord | EpochRecord)[] = [];
-  const metricsPath = join(o.out, RUN_FILES.metrics);
   const keep = (r: StepRecord | EpochRecord) => {
     records.push(r);
-    appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
+    try {
+      appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
+    } catch (e) {
+      throw writeError(metricsPath, e);
+    }
   };
   if (o.stop?.aborted) throw new UserError('interrupted before training began: nothing to resume');
   const onStop = () => trainer.requestStop(INTERRUPTED);

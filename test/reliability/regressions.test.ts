@@ -76,6 +76,7 @@ test('a load that rejects most of its input fails instead of going on quietly', 
     skippedFiles: [],
     rejectsPath: 'r.jsonl',
     truncated: false,
+    invalidUtf8: 0,
   });
   assert.throws(() => checkRejectRate(summary(57, 944)), /944 of 1001 events were rejected/);
   assert.throws(() => checkRejectRate(summary(0, 5), 1), /all 5 events were rejected/);

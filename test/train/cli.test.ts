@@ -105,7 +105,7 @@ test('argument errors exit with code 2 and say what to type', () => {
   }
 });
 
-test('Ctrl-C saves a checkpoint and exits cleanly; --resume finishes the run', async () => {
+test('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
   const out = join(dir, 'interrupted');
   const child = spawn(process.execPath, [
     'bin/ocsf-embed.js',
@@ -127,7 +127,7 @@ test('Ctrl-C saves a checkpoint and exits cleanly; --resume finishes the run', a
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, stdout);
+  assert.equal(code, 130, stdout);
   assert.match(stdout, /interrupted/);
   assert.match(stdout, /continue with `ocsf-embed train --resume/);
   assert.ok(existsSync(join(out, 'checkpoint-last.safetensors')));

@@ -4,11 +4,12 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
-import { formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
+import { checkOutputsApart, formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
 import {
   EMBEDDING_FORMATS,
   type EmbeddingFormat,
   formatFromPath,
+  npyUidsPath,
   openEmbeddingWriter,
   STDOUT,
 } from '../../io/writers.node.ts';
@@ -154,6 +155,12 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     const format = checkEmbedArgs(a);
     const out = a.out!;
     const t0 = performance.now();
+    const rejectsPath = rejectsPathFor(out, a.rejects);
+    await checkOutputsApart(a.inputs, [
+      ['--out', out],
+      ['--rejects', rejectsPath],
+      ['--out', format === 'npy' ? npyUidsPath(out) : null],
+    ]);
     const model = await LoadedModel.open(a.model!, {
       device: a.device,
       threads: a.threads,
@@ -161,14 +168,13 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
     });
     if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
     const say = summaryPrinter(a);
-    const rejectsPath = rejectsPathFor(out, a.rejects);
     const writer = openEmbeddingWriter(out, format, model.dimension, {
       'ocsf-embed.model': model.location.modelPath,
       'ocsf-embed.normalized': String(a.normalized),
       'ocsf-embed.dimension': String(model.dimension),
     });
     let summary: Awaited<ReturnType<typeof streamEventChunks>>;
-    let files: string[];
+    let files: string[] = [];
     try {
       summary = await streamEventChunks(
         a.inputs,
@@ -182,8 +188,11 @@ export const embedCommand: CommandModule<object, EmbedArgs> = {
           await writer.write(model.uidsOf(events), await model.embed(events, a.normalized));
         },
       );
-    } finally {
       files = (await writer.close()).files;
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    } finally {
       await model.release();
     }
     if (summary.rejected === 0 && !a.rejects && existsSync(rejectsPath)) unlinkSync(rejectsPath);

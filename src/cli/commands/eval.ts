@@ -14,6 +14,7 @@ import { parseSpec } from '../../features/spec.ts';
 import { loadCheckpoint } from '../../run/checkpoint.node.ts';
 import { RUN_FILES } from '../../run/layout.ts';
 import { createSession, type Device } from '../../runtime/session.node.ts';
+import { readRunFile } from '../../train/run.node.ts';
 import { Trainer } from '../../train/trainer.ts';
 import { SHARED_OPTIONS } from '../options.ts';
 
@@ -79,8 +80,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       throw new UserError(
         `${a.run} is not a run directory (no ${RUN_FILES.config}); train one with \`ocsf-embed train\``,
       );
-    const saved = JSON.parse(readFileSync(configPath, 'utf8'));
-    const spec = parseSpec(readFileSync(join(a.run, RUN_FILES.spec), 'utf8'));
+    const saved = readRunFile(configPath, (t) => JSON.parse(t));
+    const spec = readRunFile(join(a.run, RUN_FILES.spec), parseSpec);
     const config = withInputs(saved.config, specInputWidths(spec));
     let loaded = await loadEvents(a.inputs, { spec });
     loaded = rejectUnfit(loaded, spec);

@@ -4,7 +4,7 @@
 import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
-import { formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
+import { checkOutputsApart, formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
 import { findingContextOf } from '../../detect/findings.node.ts';
 import { buildFinding } from '../../detect/findings.ts';
 import { scoresAreRanks } from '../../detect/scorer.ts';
@@ -132,6 +132,12 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
 export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<ScoreSummary> {
   const out = a.out!;
   const t0 = performance.now();
+  const rejectsPath = rejectsPathFor(out, a.rejects);
+  await checkOutputsApart(a.inputs, [
+    ['--out', out],
+    ['--rejects', rejectsPath],
+    ['--findings', a.findings],
+  ]);
   const model = await LoadedModel.open(a.model!, {
     device: a.device,
     threads: a.threads,
@@ -139,7 +145,6 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
   });
   if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
   const scorer = model.scoring!.scorer;
-  const rejectsPath = rejectsPathFor(out, a.rejects);
   const writer = openScoreWriter(out, format, {
     'ocsf-embed.run': model.location.runDir ?? '',
     'ocsf-embed.method': scorer.method,
@@ -183,9 +188,12 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
         if (findings && lines.length > 0) writeSync(findings.file, `${lines.join('\n')}\n`);
       },
     );
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
   } finally {
     if (findings) closeSync(findings.file);
-    await writer.close();
     await model.release();
   }
   const kept = summary.rejected > 0 || Boolean(a.rejects);

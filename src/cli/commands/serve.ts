@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { parseSize, startServer } from '../../serve/server.node.ts';
+import { isLoopback, parseSize, startServer } from '../../serve/server.node.ts';
 import { SHARED_OPTIONS } from '../options.ts';
 
 /** The service's default port (the browser page's `npm run web` uses another, 8090). */
@@ -21,6 +21,26 @@ export interface ServeArgs {
   'shutdown-timeout': number;
   'micro-batch': boolean;
   'otlp-attribute'?: string;
+  token?: string;
+}
+
+/** The environment variable that holds the service's bearer token (kept out of the process list). */
+export const TOKEN_ENV = 'OCSF_EMBED_TOKEN';
+
+/** The bearer token: --token, else $OCSF_EMBED_TOKEN; checked for length and required off loopback. */
+export function serviceToken(a: ServeArgs, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = a.token ?? env[TOKEN_ENV] ?? undefined;
+  if (token !== undefined && token.length < 16) {
+    throw new UserError(
+      `the token must be at least 16 characters; make one with \`openssl rand -hex 32\` and pass it in $${TOKEN_ENV}`,
+    );
+  }
+  if (token === undefined && !isLoopback(a.host)) {
+    throw new UserError(
+      `--host ${a.host} is reachable from other machines: set a bearer token in $${TOKEN_ENV} (or --token), e.g. ${TOKEN_ENV}=$(openssl rand -hex 32), and put TLS in front (docs/serving.md)`,
+    );
+  }
+  return token;
 }
 
 /** Checks every flag; each error says what to type instead. */
@@ -43,6 +63,7 @@ export function checkServeArgs(a: ServeArgs): void {
     throw new UserError('--otlp-attribute must name a log attribute, e.g. --otlp-attribute ocsf');
   if (!(a['shutdown-timeout'] >= 0))
     throw new UserError('--shutdown-timeout must be a number of seconds ≥ 0, e.g. --shutdown-timeout 10');
+  serviceToken(a);
 }
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
@@ -85,6 +106,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           default: 10,
           describe: 'seconds to let requests in flight finish on SIGINT/SIGTERM',
         },
+        token: {
+          type: 'string',
+          describe: `bearer token clients must send (default $${TOKEN_ENV}); required off loopback`,
+        },
       })
       .example('$0 serve -m runs/first', 'listen on http://127.0.0.1:8080')
       .example(
@@ -113,6 +138,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         shutdownTimeoutMs: a['shutdown-timeout'] * 1000,
         microBatch: a['micro-batch'],
         otlpAttribute: a['otlp-attribute'],
+        token: serviceToken(a),
       });
     } catch (e) {
       await model.release();
