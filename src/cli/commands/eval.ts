@@ -1,5 +1,5 @@
 // `ocsf-embed eval <run> <inputs…>`: validation loss and embedding statistics of a run on new events.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { trainingSpecs } from '../../../graphs/artifacts.ts';
