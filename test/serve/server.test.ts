@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { LoadedModel } from '../../src/run/model.node.ts';
@@ -299,7 +299,7 @@ test('GET /health reports the model, scorer and state', async () => {
   const h = await res.json();
   assert.equal(h.status, 'ok');
   assert.equal(h.dimension, 16);
-  assert.equal(h.run, fx.runDir);
+  assert.equal(h.run, basename(fx.runDir), 'the run by name, not its path on the host');
   assert.equal(h.device, 'cpu');
   assert.equal(typeof h.scoring.threshold, 'number');
   assert.equal(typeof h.scoring.reference_events, 'number');
