@@ -154,12 +154,19 @@ async function* jsonlFile(
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as { code?: string }).code ?? '';
-    if (gzip && code.startsWith('Z_')) {
-      throw new UserError(
-        `${file}: the gzip data is corrupt or cut short (${(e as Error).message}); re-copy or re-compress the file.`,
-      );
-    }
-    throw e;
+    if (!(gzip && code.startsWith('Z_'))) throw e;
+    // Damaged gzip (or bytes after its end): keep the lines read so far, reject the rest of the file.
+    const at = splitter.lines;
+    splitter.end();
+    reject({
+      file,
+      line: splitter.lines + 1,
+      reason: 'corrupt_data',
+      detail: `the gzip data is corrupt, cut short or followed by other bytes after line ${at} (${(e as Error).message}); the rest of the file is skipped: re-copy or re-compress it`,
+    });
+    count.records += batch.records.length;
+    if (batch.records.length > 0) yield batch;
+    return;
   } finally {
     raw.destroy();
   }
@@ -251,7 +258,35 @@ export async function* readEventBatches(
 ): AsyncGenerator<EventBatch> {
   const { files, skipped } = await expandInputs(inputs);
   for (const f of skipped) opts.onSkippedFile?.(f);
-  for (const file of files) yield* fileBatches(file, opts);
+  for (const file of files) {
+    if (files.length === 1) {
+      yield* fileBatches(file, opts);
+      continue;
+    }
+    // Among several files, one that cannot be read is a reject: the others are still read.
+    try {
+      yield* fileBatches(file, opts);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      rejectHandler(opts)({ file, reason: 'unreadable_file', detail: e.message });
+      opts.onFile?.({
+        file,
+        format: detectFormatOr(file),
+        records: 0,
+        rejected: 1,
+        empty: false,
+        invalidUtf8: 0,
+      });
+    }
+  }
+}
+
+function detectFormatOr(file: string): EventFormat {
+  try {
+    return detectFormat(file).format;
+  } catch {
+    return 'jsonl';
+  }
 }
 
 /**

@@ -22,7 +22,8 @@ export type RejectReason =
   | 'malformed_json_column'
   | 'too_deep'
   | 'too_many_fields'
-  | 'invalid_utf8';
+  | 'corrupt_data'
+  | 'unreadable_file';
 
 /** A rejected record: its position, the reason, a detail message and the start of its text. */
 export interface Reject extends SourcePos {

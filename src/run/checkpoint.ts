@@ -18,6 +18,8 @@ export interface TrainerPosition {
   badEpochs: number;
   finished: boolean;
   stopReason: string | null;
+  /** Sums over the batches done in the epoch in progress (loss, count, metrics), so a resumed epoch reports all of them. */
+  epochSums?: { loss: number; batches: number; metrics: Record<string, number> };
 }
 
 export interface Checkpoint {

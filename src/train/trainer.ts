@@ -332,9 +332,12 @@ export class Trainer {
     while (pos.epoch < o.epochs && !pos.finished) {
       const epochStart = performance.now();
       const batches = shuffledBatches(train.rows, this.batchSize, this.seed, pos.epoch, { dropLast: true });
-      let lossSum = 0;
-      let lossCount = 0;
-      const metricSums: Record<string, number> = {};
+      // A resumed epoch continues the sums of the batches it ran before the stop.
+      const carried = pos.batchInEpoch > 0 ? pos.epochSums : undefined;
+      let lossSum = carried?.loss ?? 0;
+      let lossCount = carried?.batches ?? 0;
+      const metricSums: Record<string, number> = { ...carried?.metrics };
+      let stepsNow = 0;
       let windowStart = performance.now();
       let windowSamples = 0;
       let lr = 0;
@@ -350,7 +353,9 @@ export class Trainer {
         pos.batchInEpoch = i + 1;
         lossSum += loss;
         lossCount++;
+        stepsNow++;
         for (const [k, v] of Object.entries(metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
+        pos.epochSums = { loss: lossSum, batches: lossCount, metrics: { ...metricSums } };
         samples += this.batchSize;
         windowSamples += this.batchSize;
         const now = performance.now();
@@ -403,6 +408,7 @@ export class Trainer {
       for (const [k, v] of Object.entries(evaluated?.metrics ?? {})) metrics[`val_${k}`] = v;
       pos.epoch++;
       pos.batchInEpoch = 0;
+      pos.epochSums = undefined;
       epochsRun++;
       cb.onEpoch?.({
         type: 'epoch',
@@ -411,7 +417,7 @@ export class Trainer {
         train_loss: trainLoss,
         val_loss: valLoss,
         lr,
-        samples_per_s: (lossCount * this.batchSize) / Math.max(1e-9, epochSeconds),
+        samples_per_s: (stepsNow * this.batchSize) / Math.max(1e-9, epochSeconds),
         time_s: (performance.now() - started) / 1000,
         metrics,
         best,

@@ -7,9 +7,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { REFERENCE_OBJECTIVE, resolveTrainingConfig } from '../../graphs/config.ts';
 import { generate } from '../../src/data/generate/index.ts';
+import { readEventBatches } from '../../src/data/readers.node.ts';
+import type { Reject } from '../../src/data/records.ts';
 import { subsetDataset } from '../../src/dataset/dataset.ts';
 import { checkRejectRate, type LoadSummary } from '../../src/dataset/load.node.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
@@ -23,7 +26,7 @@ import {
 import { fitSpec } from '../../src/features/fit.ts';
 import { removeStaleTemps } from '../../src/io/atomic.node.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/run/checkpoint.node.ts';
-import { encodeCheckpoint } from '../../src/run/checkpoint.ts';
+import { type Checkpoint, encodeCheckpoint } from '../../src/run/checkpoint.ts';
 import { RUN_FILES } from '../../src/run/layout.ts';
 import { loadRunScorer } from '../../src/run/scoring.node.ts';
 import { NON_FINITE_SCORE, scoreEmbeddings } from '../../src/run/scoring.ts';
@@ -298,4 +301,70 @@ test('encodeCheckpoint records its layout and a content check', () => {
   const p = join(dir, 'again.safetensors');
   saveCheckpoint(p, c);
   assert.deepEqual(new Uint8Array(readFileSync(p)), bytes);
+});
+
+test('a resumed epoch reports the mean loss over all its batches, not only the resumed ones', async () => {
+  const config = resolveTrainingConfig({
+    model: { numNumerical: 6, cardinalities: [9, 5], dModel: 16, numBlocks: 1, dropout: 0.1 },
+    objective: REFERENCE_OBJECTIVE,
+  });
+  const data = clusteredDataset(192, 3);
+  const rows = subsetDataset(
+    data,
+    Array.from({ length: 192 }, (_, i) => i),
+  );
+  const createSession = (b: Uint8Array) => ort.InferenceSession.create(b, { intraOpNumThreads: 1 });
+  const epochLosses = async (resume?: Checkpoint, stopAt?: number) => {
+    const trainer = await Trainer.create({ config, batchSize: 32, seed: 5, createSession, resume });
+    const seen: number[] = [];
+    let last: Checkpoint | undefined;
+    await trainer.fit(
+      rows,
+      null,
+      { ...FIT_DEFAULTS, epochs: 2, lr: 3e-3, logEvery: 1 },
+      {
+        onStep: (r) => {
+          if (stopAt !== undefined && r.step === stopAt) trainer.requestStop();
+        },
+        onEpoch: (r) => void seen.push(r.train_loss),
+        checkpoint: (kind, c) => {
+          if (kind === 'last') last = c;
+        },
+      },
+    );
+    await trainer.release();
+    return { seen, last: last! };
+  };
+  const full = await epochLosses();
+  const first = await epochLosses(undefined, 9);
+  const p = join(dir, 'mid-epoch.safetensors');
+  saveCheckpoint(p, first.last);
+  const rest = await epochLosses(loadCheckpoint(p));
+  assert.deepEqual([...first.seen, ...rest.seen], full.seen);
+});
+
+test('gzip followed by other bytes keeps the lines before them and rejects the rest', async () => {
+  const good = fx.events.slice(0, 300);
+  const path = join(dir, 'trailing.jsonl.gz');
+  writeFileSync(path, Buffer.concat([gzipSync(jsonl(good)), Buffer.from('GARBAGE\u0000\u0001')]));
+  const rejects: Reject[] = [];
+  let kept = 0;
+  for await (const b of readEventBatches([path], { onReject: (r) => rejects.push(r) }))
+    kept += b.records.length;
+  assert.ok(kept >= 250, `kept ${kept} of 300`);
+  assert.ok(rejects.some((r) => r.reason === 'corrupt_data'));
+});
+
+test('a folder with one unreadable Parquet file rejects that file and reads the others', async () => {
+  const folder = mkdtempSync(join(dir, 'mixed-'));
+  writeFileSync(join(folder, 'a.jsonl'), jsonl(fx.events.slice(0, 20)));
+  writeFileSync(join(folder, 'b.parquet'), 'PAR1 this is not really parquet PAR1');
+  const rejects: Reject[] = [];
+  let kept = 0;
+  for await (const b of readEventBatches([folder], { onReject: (r) => rejects.push(r) }))
+    kept += b.records.length;
+  assert.equal(kept, 20);
+  assert.equal(rejects.length, 1);
+  assert.equal(rejects[0]!.reason, 'unreadable_file');
+  assert.match(rejects[0]!.detail, /b\.parquet could not be read as Parquet/);
 });
