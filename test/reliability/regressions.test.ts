@@ -24,6 +24,7 @@ import {
   numNumericalFeatures,
 } from '../../src/features/encode.ts';
 import { fitSpec } from '../../src/features/fit.ts';
+import { parseSpec } from '../../src/features/spec.ts';
 import { removeStaleTemps } from '../../src/io/atomic.node.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/run/checkpoint.node.ts';
 import { type Checkpoint, encodeCheckpoint } from '../../src/run/checkpoint.ts';
@@ -150,7 +151,8 @@ test('non-finite query embeddings never leave as scores', async () => {
   q[3] = Number.NaN;
   const knn = nodeKnnRuntime({ device: 'cpu' });
   try {
-    const s = await scoreEmbeddings(state, q, ['a', 'b'], knn);
+    const spec = parseSpec(readFileSync(join(fx.runDir, RUN_FILES.spec), 'utf8'));
+    const s = await scoreEmbeddings(state, q, ['a', 'b'], knn, { spec, events: fx.events.slice(0, 2) });
     assert.equal(s.scores[0], Math.fround(NON_FINITE_SCORE));
     assert.equal(s.isAnomaly[0], 1);
     assert.ok(Number.isFinite(s.scores[1]!));
