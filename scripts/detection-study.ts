@@ -7,7 +7,7 @@
 // Protocols: `day` (day 1 → day 2: a day of events, the next day scored), `short` (a 2-hour capture,
 // trained on its first 60% by time, the rest scored), `week` (7 days → the 8th day).
 // Usage: npx tsx scripts/detection-study.ts [--protocols day,short] [--objectives mfp,contrastive,both]
-//          [--seeds 3] [--epochs 3] [--events 30000] [--profile ocsf|api] [--out runs/study] [--reuse]
+//          [--seeds 3] [--epochs 3] [--d-model 64] [--blocks 2] [--events 30000] [--profile ocsf|api] [--out runs/study] [--reuse]
 //          [--scorers conditional,ensemble,knn]
 // (--reuse scores the models of an earlier run of the same command instead of training them again)
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     objectives: { type: 'string', default: 'mfp,contrastive' },
     seeds: { type: 'string', default: '3' },
     epochs: { type: 'string', default: '3' },
+    'd-model': { type: 'string', default: '64' },
+    blocks: { type: 'string', default: '2' },
     events: { type: 'string', default: '30000' },
     profile: { type: 'string', default: 'ocsf' },
     out: { type: 'string', default: join('runs', 'study') },
@@ -278,7 +280,7 @@ for (const protocol of args.protocols!.split(',')) {
             inputs: [trainPath],
             out: runDir,
             config: resolveTrainingChoices({
-              model: { dModel: 64, numBlocks: 2, dropout: 0.1 },
+              model: { dModel: Number(args['d-model']), numBlocks: Number(args.blocks), dropout: 0.1 },
               objective: { kind: objective },
             }),
             fit: { ...FIT_DEFAULTS, epochs: EPOCHS },
@@ -310,9 +312,8 @@ for (const protocol of args.protocols!.split(',')) {
         add(`${objective}, ${label}`, cell);
       }
       await embedder.release();
-      console.log(
-        `  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s, best val loss ${run.position.best?.valLoss.toFixed(3)})`,
-      );
+      const loss = run.position.best ? `, best val loss ${run.position.best.valLoss.toFixed(3)}` : '';
+      console.log(`  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s${loss})`);
     }
   }
   results[protocol] = rows;

@@ -2,6 +2,7 @@
 // (`scoring/registry.ts`: k-NN, relative k-NN, LOF, isolation forest, rank ensemble, conditional) on
 // reference embeddings, sets the threshold from the reference's own scores, scores queries (scores always
 // finite), and converts the fitted state to and from JSON (the reference embeddings are kept separately).
+import type { FieldSpace } from './field-space.ts';
 import { type IsolationForestJSON, isolationForestFromJSON, isolationForestToJSON } from './iforest.ts';
 import { type KnnRuntime, knnScore, normalizeRows, rowCount } from './knn.ts';
 import { METHOD_NAMES, METHODS } from './scoring/registry.ts';
@@ -222,6 +223,8 @@ export interface FittedScorerJSON {
   forest?: IsolationForestJSON;
   components?: FittedScorerJSON[];
   fieldSurprise?: number[];
+  fieldSpace?: FieldSpace;
+  fieldKnn?: number[];
 }
 
 /** Converts a fitted scorer to plain JSON data; `JSON.stringify` it to save. Restores exactly. */
@@ -240,6 +243,8 @@ export function scorerToJSON(s: FittedScorer): FittedScorerJSON {
     ...(s.forest && { forest: isolationForestToJSON(s.forest) }),
     ...(s.components && { components: s.components.map(scorerToJSON) }),
     ...(s.fieldSurprise && { fieldSurprise: [...s.fieldSurprise] }),
+    ...(s.fieldSpace && { fieldSpace: s.fieldSpace }),
+    ...(s.fieldKnn && { fieldKnn: [...s.fieldKnn] }),
   };
 }
 
@@ -264,5 +269,7 @@ export function scorerFromJSON(json: FittedScorerJSON): FittedScorer {
     ...(json.forest && { forest: isolationForestFromJSON(json.forest) }),
     ...(json.components && { components: json.components.map(scorerFromJSON) }),
     ...(json.fieldSurprise && { fieldSurprise: Float32Array.from(json.fieldSurprise) }),
+    ...(json.fieldSpace && { fieldSpace: json.fieldSpace }),
+    ...(json.fieldKnn && { fieldKnn: Float32Array.from(json.fieldKnn) }),
   };
 }

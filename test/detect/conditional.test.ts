@@ -60,3 +60,38 @@ test('conditional scoring finds numeric extremes relative to the kind; plain k-N
   assert.deepEqual(again.scores, s.scores);
   await assert.rejects(() => score(conditional, reference, q, d, runtime), /needs the events' fields/);
 });
+
+test("the field-space part finds combinations of common values that the embedding and the neighbours' fields miss", async () => {
+  const { events } = generate({ events: 2600, seed: 4, profile: 'api', anomalyRate: 0 });
+  const train = events.slice(0, 2000);
+  const spec = fitSpec(train);
+  // An embedding that knows nothing: every event near the same point.
+  const d = 4;
+  const embed = (rows: object[]) =>
+    Float32Array.from({ length: rows.length * d }, (_, i) => 1 + 0.001 * ((i * 7919) % 17));
+  const normal = events.slice(2000, 2400);
+  // The method no longer matches the message: each value is common, the combination never occurs.
+  const planted = events.slice(2400, 2440).map((e) => {
+    const request = e.http_request as { http_method: string; url: object };
+    const method = request.http_method === 'GET' ? 'POST' : 'GET';
+    return { ...e, http_request: { ...request, http_method: method } };
+  });
+  const queries = [...normal, ...planted];
+  const y = queries.map((_, i) => (i >= normal.length ? 1 : 0));
+  const fields = { spec, reference: referenceFeatures(spec, train) };
+  const reference = embed(train);
+  const scorer = await fitScorer(reference, d, { method: 'conditional' }, runtime, fields);
+  assert.ok(scorer.fieldSpace && scorer.fieldKnn?.length === train.length);
+  const q = embed(queries);
+  const withFields = { fields: { ...fields, queries: queries.map((e) => extractRaw(spec, e)) } };
+  const s = await score(scorer, reference, q, d, runtime, withFields);
+  const auc = rocAuc(s.scores, y);
+  assert.ok(auc > 0.9, `conditional ROC-AUC ${auc}`);
+
+  // A scorer saved before the field-space part still scores, with its two other parts only.
+  const older = scorerFromJSON(JSON.parse(JSON.stringify(scorerToJSON(scorer))));
+  delete older.fieldSpace;
+  delete older.fieldKnn;
+  const without = rocAuc((await score(older, reference, q, d, runtime, withFields)).scores, y);
+  assert.ok(without < 0.75, `without the field-space part ROC-AUC ${without}`);
+});

@@ -1,8 +1,10 @@
-// The `conditional` scoring method: an event scored against its own kind — the higher of its k-NN rank
-// and the rank of its field surprise (how unusual its most unusual field is among its 20 nearest reference
-// events), each rank among the reference rows' own. Needs the events' fields.
-import type { RawFeatures } from '../../features/types.ts';
-import { neighbourSurprise, referenceRaw } from '../explain.ts';
+// The `conditional` scoring method: an event scored against its own kind — the highest of its k-NN rank
+// in embedding space, the rank of its field surprise (how unusual its most unusual field is among its 20
+// nearest reference events) and its k-NN rank in field space (its own fields against the reference
+// events'), each rank among the reference rows' own. Needs the events' fields.
+import type { FittedSpec, RawFeatures } from '../../features/types.ts';
+import { neighbourSurprise, type ReferenceFeatures, referenceRaw } from '../explain.ts';
+import { type FieldSpace, fitFieldSpace, queryVectors, referenceVectors } from '../field-space.ts';
 import { ecdfRank, percentile } from '../threshold.ts';
 import { knn } from './knn.ts';
 import {
@@ -45,19 +47,27 @@ function surprises(f: FieldContext, raws: readonly RawFeatures[], context: Int32
   );
 }
 
-function combined(
-  knnScores: Float32Array,
-  surprise: Float32Array,
-  base: FittedScorer,
-  sortedSurprise: Float64Array,
-) {
-  const sortedKnn = sortedScores(base);
-  return Float32Array.from(knnScores, (x, i) =>
-    Math.max(ecdfRank(sortedKnn, x), ecdfRank(sortedSurprise, surprise[i]!)),
-  );
+/** Each row's highest rank over the parts: a part's scores ranked among its reference scores (sorted). */
+function combined(parts: readonly { scores: Float32Array; sorted: Float64Array }[]): Float32Array {
+  return Float32Array.from(parts[0]!.scores, (_, i) => {
+    let best = Number.NEGATIVE_INFINITY;
+    for (const p of parts) best = Math.max(best, ecdfRank(p.sorted, p.scores[i]!));
+    return best;
+  });
 }
 
-/** k-NN rank or field-surprise rank, whichever is higher. */
+const fieldVectorCache = new WeakMap<ReferenceFeatures, { space: FieldSpace; vectors: Float32Array }>();
+
+/** The reference rows' field vectors under `space` (kept per reference while it is in use). */
+function referenceFieldVectors(spec: FittedSpec, space: FieldSpace, reference: ReferenceFeatures) {
+  const cached = fieldVectorCache.get(reference);
+  if (cached?.space === space) return cached.vectors;
+  const vectors = referenceVectors(spec, space, reference);
+  fieldVectorCache.set(reference, { space, vectors });
+  return vectors;
+}
+
+/** The highest of the embedding k-NN rank, the field-surprise rank and the field-space k-NN rank. */
 export const conditional: ScoringMethodDef = {
   name: 'conditional',
   meanDistance: false,
@@ -74,7 +84,15 @@ export const conditional: ScoringMethodDef = {
     };
     const raws = Array.from({ length: n }, (_, i) => referenceRaw(f.spec, f.reference, i));
     const fieldSurprise = surprises(f, raws, firstNeighbours(search.indices, search.k, n));
-    const referenceScores = combined(base.referenceScores, fieldSurprise, fitted, sortedOf(fieldSurprise));
+    const fieldSpace = fitFieldSpace(f.spec, f.reference);
+    const vectors = referenceFieldVectors(f.spec, fieldSpace, f.reference);
+    const fieldSearch = await searchOnce(vectors, vectors, fieldSpace.width, k, true, options, runtime);
+    const fieldKnn = meanDistances(fieldSearch, k, n);
+    const referenceScores = combined([
+      { scores: base.referenceScores, sorted: sortedScores(fitted) },
+      { scores: fieldSurprise, sorted: sortedOf(fieldSurprise) },
+      { scores: fieldKnn, sorted: sortedOf(fieldKnn) },
+    ]);
     return {
       method: 'conditional',
       options,
@@ -84,6 +102,8 @@ export const conditional: ScoringMethodDef = {
       referenceScores,
       components: [fitted],
       fieldSurprise,
+      fieldSpace,
+      fieldKnn,
     };
   },
   async score(s, { ref, qs, q, d, excludeSelf, runtime, fields }) {
@@ -92,7 +112,18 @@ export const conditional: ScoringMethodDef = {
     const search = await searchOnce(ref, qs, d, Math.max(base.k, CONTEXT), excludeSelf, s.options, runtime);
     const context = firstNeighbours(search.indices, search.k, q);
     const surprise = surprises(f, f.queries!, context);
-    const knnScores = meanDistances(search, base.k, q);
-    return { scores: combined(knnScores, surprise, base, sortedOf(s.fieldSurprise!)), neighbours: context };
+    const parts = [
+      { scores: meanDistances(search, base.k, q), sorted: sortedScores(base) },
+      { scores: surprise, sorted: sortedOf(s.fieldSurprise!) },
+    ];
+    if (s.fieldSpace && s.fieldKnn) {
+      // Scorers saved before the field-space part have neither and combine the other two.
+      const vectors = referenceFieldVectors(f.spec, s.fieldSpace, f.reference);
+      const queries = excludeSelf ? vectors : queryVectors(f.spec, s.fieldSpace, f.queries!);
+      const width = s.fieldSpace.width;
+      const fieldSearch = await searchOnce(vectors, queries, width, base.k, excludeSelf, s.options, runtime);
+      parts.push({ scores: meanDistances(fieldSearch, base.k, q), sorted: sortedOf(s.fieldKnn) });
+    }
+    return { scores: combined(parts), neighbours: context };
   },
 };

@@ -2,6 +2,7 @@
 // the registry (`registry.ts`) implements.
 import type { FittedSpec, RawFeatures } from '../../features/types.ts';
 import type { ReferenceFeatures } from '../explain.ts';
+import type { FieldSpace } from '../field-space.ts';
 import type { IsolationForest } from '../iforest.ts';
 import type { KnnRuntime } from '../knn.ts';
 
@@ -15,11 +16,11 @@ import type { KnnRuntime } from '../knn.ts';
  * - `ensemble`: the components' scores, each mapped to its rank among its own reference scores, then
  *   combined by their maximum (default) or their mean (`combine: 'mean'`, rank average). Default members:
  *   `knn` and `knn-relative`.
- * - `conditional`: the event scored relative to its own kind: the higher of its `knn` rank and the rank
- *   of its field surprise — how unusual its most unusual field is among its 20 nearest reference events
- *   (a categorical value they never hold, a numeric robust z-score against them; see
- *   `neighbourSurprise`) — each rank among the reference rows' own. Needs the events' fields
- *   (`FieldContext`).
+ * - `conditional`: the event scored relative to its own kind and its own fields: the highest of its `knn`
+ *   rank, the rank of its field surprise — how unusual its most unusual field is among its 20 nearest
+ *   reference events (a categorical value they never hold, a numeric robust z-score against them; see
+ *   `neighbourSurprise`) — and its k-NN rank in field space (`field-space.ts`), each rank among the
+ *   reference rows' own. Needs the events' fields (`FieldContext`).
  */
 export type ScoringMethod = 'knn' | 'knn-relative' | 'lof' | 'iforest' | 'ensemble' | 'conditional';
 
@@ -116,6 +117,10 @@ export interface FittedScorer {
   components?: FittedScorer[];
   /** `conditional`: each reference row's field surprise among its nearest other reference rows. */
   fieldSurprise?: Float32Array;
+  /** `conditional`: how the events' fields become vectors for the field-space k-NN. */
+  fieldSpace?: FieldSpace;
+  /** `conditional`: each reference row's mean distance to its k nearest other rows in field space. */
+  fieldKnn?: Float32Array;
 }
 
 /** Scores of query rows. */
