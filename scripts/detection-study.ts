@@ -313,7 +313,9 @@ for (const protocol of args.protocols!.split(',')) {
       }
       await embedder.release();
       const loss = run.position.best ? `, best val loss ${run.position.best.valLoss.toFixed(3)}` : '';
-      console.log(`  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s${loss})`);
+      console.log(
+        `  (${objective} seed ${seed}: ${((performance.now() - started) / 1000).toFixed(0)} s${loss})`,
+      );
     }
   }
   results[protocol] = rows;
