@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveTrainingChoices } from '../graphs/config.ts';
 import { DEFAULT_START, generate, type Label, type Profile } from '../src/data/generate/index.ts';
-import { encodeDataset, permutation } from '../src/dataset/dataset.ts';
+import { permutation } from '../src/dataset/dataset.ts';
+import { BASELINE_NAMES, type BaselineMethod, scoreRawBaseline } from '../src/detect/baselines.ts';
 import { referenceFeatures } from '../src/detect/explain.ts';
 import { nodeKnnRuntime } from '../src/detect/knn.node.ts';
 import { releaseKnnSession } from '../src/detect/knn.ts';
@@ -24,7 +25,6 @@ import { type FieldContext, fitScorer, type ScorerOptions, score } from '../src/
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
 import { extractRaw } from '../src/features/encode.ts';
 import { fitSpec, parseSpec } from '../src/features/spec.ts';
-import type { FittedSpec } from '../src/features/types.ts';
 import { MAX_REFERENCE_ROWS } from '../src/run/scoring.ts';
 import { FIT_DEFAULTS, trainRun } from '../src/train/run.node.ts';
 
@@ -89,52 +89,6 @@ function makeSplit(protocol: string): Split {
     };
   }
   throw new Error(`unknown protocol ${protocol}: use day, short or week`);
-}
-
-/**
- * Raw features for the baselines: scaled numericals with their missing indicators, one-hot categoricals
- * (columns of at most 32 values) and, for wider columns, the value's standardised −log frequency in the
- * training events.
- */
-function rawMatrix(spec: FittedSpec, train: object[], rows: object[]): { x: Float32Array; d: number } {
-  const trainDs = encodeDataset(spec, train);
-  const ds = encodeDataset(spec, rows);
-  const fc = ds.numCategorical;
-  const counts = Array.from({ length: fc }, () => new Map<number, number>());
-  for (let r = 0; r < trainDs.rows; r++) {
-    for (let j = 0; j < fc; j++) {
-      const id = trainDs.categorical[r * fc + j]!;
-      counts[j]!.set(id, (counts[j]!.get(id) ?? 0) + 1);
-    }
-  }
-  const oneHot = spec.categorical.map((c) => c.vocabulary.length + 3 <= 32);
-  const widths = spec.categorical.map((c, j) => (oneHot[j] ? c.vocabulary.length + 3 : 1));
-  const logFreq = (j: number, id: number) => -Math.log(((counts[j]!.get(id) ?? 0) + 1) / (trainDs.rows + 1));
-  const stats = spec.categorical.map((_, j) => {
-    if (oneHot[j]) return { mean: 0, std: 1 };
-    let s = 0;
-    let s2 = 0;
-    for (let r = 0; r < trainDs.rows; r++) {
-      const v = logFreq(j, trainDs.categorical[r * fc + j]!);
-      s += v;
-      s2 += v * v;
-    }
-    const mean = s / trainDs.rows;
-    return { mean, std: Math.sqrt(Math.max(s2 / trainDs.rows - mean * mean, 0)) || 1 };
-  });
-  const d = ds.numNumerical + widths.reduce((a, b) => a + b, 0);
-  const x = new Float32Array(ds.rows * d);
-  for (let r = 0; r < ds.rows; r++) {
-    x.set(ds.numerical.subarray(r * ds.numNumerical, (r + 1) * ds.numNumerical), r * d);
-    let o = r * d + ds.numNumerical;
-    for (let j = 0; j < fc; j++) {
-      const id = ds.categorical[r * fc + j]!;
-      if (oneHot[j]) x[o + id] = 1;
-      else x[o] = (logFreq(j, id) - stats[j]!.mean) / stats[j]!.std;
-      o += widths[j]!;
-    }
-  }
-  return { x, d };
 }
 
 interface Cell {
@@ -258,15 +212,15 @@ for (const protocol of args.protocols!.split(',')) {
           (i) => split.train[i]!,
         )
       : split.train;
-  const rawRef = rawMatrix(spec, split.train, referenceEvents);
-  const rawQ = rawMatrix(spec, split.train, split.test);
-  for (const seed of SEEDS) {
-    add(
-      'raw isolation forest',
-      await scoreWith({ method: 'iforest', seed }, rawRef.x, rawQ.x, rawRef.d, split.labels),
-    );
-  }
-  add('raw knn k=20', await scoreWith({ method: 'knn' }, rawRef.x, rawQ.x, rawRef.d, split.labels));
+  // Raw-feature baselines (src/detect/baselines.ts), fitted on the reference events the runs use.
+  const rawReference = referenceFeatures(spec, referenceEvents);
+  const rawQueries = split.test.map((e) => extractRaw(spec, e));
+  const baseline = async (method: BaselineMethod, seed: number) => {
+    const s = await scoreRawBaseline(method, spec, rawReference, rawQueries, runtime, seed);
+    return evaluate(s.scores, s.isAnomaly, split.labels);
+  };
+  for (const seed of SEEDS) add(BASELINE_NAMES.iforest, await baseline('iforest', seed));
+  add(BASELINE_NAMES.knn, await baseline('knn', 0));
 
   for (const objective of args.objectives!.split(',')) {
     for (const seed of SEEDS) {

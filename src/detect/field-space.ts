@@ -64,8 +64,14 @@ export function fitFieldSpace(spec: FittedSpec, reference: ReferenceFeatures): F
   return { oneHotIds, counts, logFrequency: logFreq, rows, width };
 }
 
-/** Writes rows' field vectors, scaled to unit length (all-zero rows stay zero): [rows, space.width]. */
-function vectors(spec: FittedSpec, space: FieldSpace, rows: number, raw: (i: number) => RawFeatures) {
+/** Rows' field vectors [rows, space.width], scaled to unit length when `unit` (all-zero rows stay zero). */
+function vectors(
+  spec: FittedSpec,
+  space: FieldSpace,
+  rows: number,
+  raw: (i: number) => RawFeatures,
+  unit: boolean,
+) {
   const fn = numNumericalFeatures(spec);
   const fc = spec.categorical.length;
   const w = space.width;
@@ -90,7 +96,7 @@ function vectors(spec: FittedSpec, space: FieldSpace, rows: number, raw: (i: num
     }
     let s = 0;
     for (let t = o; t < o + w; t++) s += out[t]! * out[t]!;
-    if (s > 0) {
+    if (unit && s > 0) {
       const inv = 1 / Math.sqrt(s);
       for (let t = o; t < o + w; t++) out[t]! *= inv;
     }
@@ -98,20 +104,22 @@ function vectors(spec: FittedSpec, space: FieldSpace, rows: number, raw: (i: num
   return out;
 }
 
-/** Unit-length field vectors of the reference rows. */
+/** Field vectors of the reference rows, unit length unless `unit` is false. */
 export function referenceVectors(
   spec: FittedSpec,
   space: FieldSpace,
   reference: ReferenceFeatures,
+  unit = true,
 ): Float32Array {
-  return vectors(spec, space, reference.rows, (i) => referenceRaw(spec, reference, i));
+  return vectors(spec, space, reference.rows, (i) => referenceRaw(spec, reference, i), unit);
 }
 
-/** Unit-length field vectors of query events' stage-1 features. */
+/** Field vectors of query events' stage-1 features, unit length unless `unit` is false. */
 export function queryVectors(
   spec: FittedSpec,
   space: FieldSpace,
   raws: readonly RawFeatures[],
+  unit = true,
 ): Float32Array {
-  return vectors(spec, space, raws.length, (i) => raws[i]!);
+  return vectors(spec, space, raws.length, (i) => raws[i]!, unit);
 }

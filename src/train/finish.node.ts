@@ -2,16 +2,22 @@
 // quality when labels are given, and the report (HTML + SVG charts) in the run directory.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Evaluation, evaluate, rocAuc } from '../detect/metrics.ts';
+import { BASELINE_NAMES, scoreRawBaseline } from '../detect/baselines.ts';
+import { nodeKnnRuntime } from '../detect/knn.node.ts';
+import { releaseKnnSession } from '../detect/knn.ts';
+import { averagePrecision, type Evaluation, evaluate, rocAuc } from '../detect/metrics.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
+import { extractRaw } from '../features/encode.ts';
 import { specTable } from '../features/spec.ts';
+import type { FittedSpec } from '../features/types.ts';
 import { writeFileAtomic } from '../io/atomic.node.ts';
 import { curveChartSvg } from '../report/charts.ts';
 import { renderReport, reportCharts } from '../report/report.ts';
 import { RUN_FILES } from '../run/layout.ts';
 import { type MetricRecord, parseMetrics } from '../run/metrics.ts';
-import { scoreAgainstRun, writeRunScorer } from '../run/scoring.node.ts';
+import { loadRunScorer, scoreAgainstRun, writeRunScorer } from '../run/scoring.node.ts';
 import type { RunScoring } from '../run/scoring.ts';
+import type { RuntimeOptions } from '../runtime/session.ts';
 import type { RunResult } from './run.node.ts';
 
 export interface FinishOptions {
@@ -34,6 +40,8 @@ export type Detection = Evaluation & {
   scenarios: { scenario: string; events: number; rocAuc: number; recall: number }[];
   /** The highest-scoring events with the fields that make them unusual. */
   top: { uid: string; score: number; label: string; why: string }[];
+  /** Raw-feature baselines fitted on the same reference events and scored on the same events. */
+  baselines: { method: string; rocAuc: number; prAuc: number; flagged: number }[];
 };
 
 export interface FinishSummary {
@@ -58,6 +66,12 @@ export function detectionLine(e: Evaluation & { on: string }): string {
     ? `; at the threshold ${flagged} flagged, precision ${pct(at.precision)}, recall ${pct(at.recall)}`
     : '';
   return `detection on ${e.on} (${e.anomalies} anomalies): ROC-AUC ${pct(e.rocAuc)}, PR-AUC ${pct(e.prAuc)}${atText}`;
+}
+
+/** The raw-feature baselines in one line for the terminal. */
+function baselinesLine(baselines: Detection['baselines']): string {
+  const parts = baselines.map((b) => `${b.method} ${pct(b.rocAuc)} / ${pct(b.prAuc)}`);
+  return `  beside raw-feature baselines on the same events (ROC-AUC / PR-AUC): ${parts.join(', ')}`;
 }
 
 const esc = (s: string) =>
@@ -86,6 +100,14 @@ function detectionSection(e: Detection): { title: string; html: string } {
     ...e.precisionAtK.map((p) => [`precision@${p.k}`, pct(p.precision)]),
   ];
   const table = `<table>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`;
+  const baselines = e.baselines.length
+    ? `<h3>Beside raw-feature baselines</h3><p>Fitted on the same reference events' fields (no model) and scored on the same events.</p><table><tr><th>method</th><th>ROC-AUC</th><th>PR-AUC</th><th>flagged</th></tr><tr><td>this run</td><td>${pct(e.rocAuc)}</td><td>${pct(e.prAuc)}</td><td>${(100 * e.flagged).toFixed(1)}%</td></tr>${e.baselines
+        .map(
+          (b) =>
+            `<tr><td>${esc(b.method)}</td><td>${pct(b.rocAuc)}</td><td>${pct(b.prAuc)}</td><td>${(100 * b.flagged).toFixed(1)}%</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
   const label = at ? `threshold (${(100 * e.flagged).toFixed(1)}% flagged)` : '';
   const roc = curveChartSvg([{ name: 'ROC', points: e.roc.map((p) => ({ x: p.fpr, y: p.tpr })) }], {
     title: 'ROC curve',
@@ -118,7 +140,7 @@ function detectionSection(e: Detection): { title: string; html: string } {
     : '';
   return {
     title: 'Detection quality',
-    html: `${table}<div class="charts">${roc}${pr}</div>${scenarios}${top}`,
+    html: `${table}<div class="charts">${roc}${pr}</div>${baselines}${scenarios}${top}`,
   };
 }
 
@@ -169,7 +191,59 @@ function detectionOf(
     label: y[i] ? (names[i] ?? 'anomaly') : 'normal',
     why: scored.why[rows[i]!]!,
   }));
-  return { ...evaluate(s, y, { threshold }), on, flagged: flagged / y.length, intended, scenarios, top };
+  return {
+    ...evaluate(s, y, { threshold }),
+    on,
+    flagged: flagged / y.length,
+    intended,
+    scenarios,
+    top,
+    baselines: [],
+  };
+}
+
+/**
+ * The raw-feature baselines on the evaluated events: fitted on the run's reference events' fields, scored
+ * on `events`, evaluated on the labelled ones.
+ */
+async function baselineFigures(
+  runDir: string,
+  spec: FittedSpec,
+  events: readonly object[],
+  uids: readonly string[],
+  labels: Map<string, boolean>,
+  runtime: RuntimeOptions,
+): Promise<Detection['baselines']> {
+  const reference = loadRunScorer(runDir).features;
+  if (!reference) return [];
+  const raws = events.map((e) => extractRaw(spec, e));
+  const knn = nodeKnnRuntime(runtime);
+  const out: Detection['baselines'] = [];
+  try {
+    for (const method of ['knn', 'iforest'] as const) {
+      const scored = await scoreRawBaseline(method, spec, reference, raws, knn);
+      const y: number[] = [];
+      const s: number[] = [];
+      let flagged = 0;
+      uids.forEach((uid, i) => {
+        const label = labels.get(uid);
+        if (label === undefined) return;
+        y.push(label ? 1 : 0);
+        s.push(scored.scores[i]!);
+        flagged += scored.isAnomaly[i]!;
+      });
+      if (y.length === 0) continue;
+      out.push({
+        method: BASELINE_NAMES[method],
+        rocAuc: rocAuc(s, y),
+        prAuc: averagePrecision(s, y),
+        flagged: flagged / y.length,
+      });
+    }
+  } finally {
+    await releaseKnnSession(knn);
+  }
+  return out;
 }
 
 /** Writes the reference embeddings, scorer, detection quality and report of a finished run. */
@@ -207,8 +281,10 @@ export async function finishRun(r: RunResult, o: FinishOptions = {}): Promise<Fi
       const intended = 1 - scoring.thresholdPercentile / 100;
       detection = detectionOf(scored, labels, scenarioOf, scoring.threshold, intended, on);
       if (detection) {
+        detection.baselines = await baselineFigures(r.runDir, r.spec, events, scored.uids, labels, runtime);
         writeFileSync(join(r.runDir, RUN_FILES.detection), `${JSON.stringify(detection, null, 2)}\n`);
         say(detectionLine(detection));
+        if (detection.baselines.length) say(baselinesLine(detection.baselines));
       } else say('note: no scored event has a label (labels are matched by metadata.uid)');
     }
     await embedder.release();

@@ -64,7 +64,17 @@ test('train writes a complete run directory, with detection quality when labels 
     .map((l) => JSON.parse(l))
     .filter((m) => m.type === 'epoch');
   assert.equal(epochs.length, 2);
-  assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('<svg'));
+  const report = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.ok(report.includes('<svg'));
+  // Detection is shown beside the raw-feature baselines on the same events.
+  const detection = JSON.parse(readFileSync(join(out, 'detection.json'), 'utf8'));
+  assert.deepEqual(
+    detection.baselines.map((b: { method: string }) => b.method),
+    ['raw k-NN (k = 20)', 'raw isolation forest'],
+  );
+  for (const b of detection.baselines) assert.ok(b.rocAuc >= 0 && b.rocAuc <= 1 && b.flagged >= 0);
+  assert.match(r.stdout, /beside raw-feature baselines on the same events \(ROC-AUC \/ PR-AUC\): raw k-NN/);
+  assert.ok(report.includes('Beside raw-feature baselines'));
 });
 
 test('a second train into the same directory is refused; --resume continues it', () => {
