@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generate } from '../../src/data/generate/index.ts';
-import { referenceFeatures } from '../../src/detect/explain.ts';
+import { explainEvent, referenceFeatures } from '../../src/detect/explain.ts';
 import { rocAuc } from '../../src/detect/metrics.ts';
-import { fitScorer, score, scorerFromJSON, scorerToJSON } from '../../src/detect/scorer.ts';
+import { CONTEXT, fitScorer, score, scorerFromJSON, scorerToJSON } from '../../src/detect/scorer.ts';
 import { extractRaw, fitSpec } from '../../src/features/spec.ts';
 import { runtime } from './helpers.ts';
 
@@ -87,6 +87,15 @@ test("the field-space part finds combinations of common values that the embeddin
   const s = await score(scorer, reference, q, d, runtime, withFields);
   const auc = rocAuc(s.scores, y);
   assert.ok(auc > 0.9, `conditional ROC-AUC ${auc}`);
+  // Explained against its nearest events in field space, a planted event names the method.
+  let named = 0;
+  planted.forEach((e, j) => {
+    const i = normal.length + j;
+    const near = s.context.subarray(i * CONTEXT, (i + 1) * CONTEXT);
+    const why = explainEvent(spec, extractRaw(spec, e), fields.reference, near);
+    if (why.some((r) => r.field === 'http_request.http_method')) named++;
+  });
+  assert.ok(named >= 0.9 * planted.length, `${named} of ${planted.length} explanations name the method`);
 
   // A scorer saved before the field-space part still scores, with its two other parts only.
   const older = scorerFromJSON(JSON.parse(JSON.stringify(scorerToJSON(scorer))));

@@ -121,8 +121,20 @@ export const conditional: ScoringMethodDef = {
       const vectors = referenceFieldVectors(f.spec, s.fieldSpace, f.reference);
       const queries = excludeSelf ? vectors : queryVectors(f.spec, s.fieldSpace, f.queries!);
       const width = s.fieldSpace.width;
-      const fieldSearch = await searchOnce(vectors, queries, width, base.k, excludeSelf, s.options, runtime);
-      parts.push({ scores: meanDistances(fieldSearch, base.k, q), sorted: sortedOf(s.fieldKnn) });
+      const k = Math.max(base.k, CONTEXT);
+      const fieldSearch = await searchOnce(vectors, queries, width, k, excludeSelf, s.options, runtime);
+      const fieldPart = { scores: meanDistances(fieldSearch, base.k, q), sorted: sortedOf(s.fieldKnn) };
+      parts.push(fieldPart);
+      // Where the field-space rank alone decides the score, the event is explained against (and shown
+      // with) its nearest events in field space: those differ from it in the fields that make it unusual.
+      const fieldContext = firstNeighbours(fieldSearch.indices, fieldSearch.k, q);
+      for (let i = 0; i < q; i++) {
+        const rank = ecdfRank(fieldPart.sorted, fieldPart.scores[i]!);
+        const others = parts.slice(0, 2).map((p) => ecdfRank(p.sorted, p.scores[i]!));
+        if (rank > Math.max(...others)) {
+          context.set(fieldContext.subarray(i * CONTEXT, (i + 1) * CONTEXT), i * CONTEXT);
+        }
+      }
     }
     return { scores: combined(parts), neighbours: context };
   },
