@@ -309,3 +309,45 @@ export function evaluate(
   }
   return result;
 }
+
+/** One anomaly scenario's figures. */
+export interface ScenarioMetrics {
+  scenario: string;
+  /** The scenario's anomalies among the rows. */
+  events: number;
+  /** ROC-AUC of the scenario's anomalies against every normal row (other scenarios left out). */
+  rocAuc: number;
+  /** Share of the scenario's anomalies that were flagged; null when no flags were given. */
+  recall: number | null;
+}
+
+/**
+ * Figures per anomaly scenario, in scenario-name order: `scenarioOf[i]` names row i's scenario
+ * (undefined for normal rows and unnamed anomalies); `flagged[i]` says whether row i was called an
+ * anomaly (for example score > threshold), for the recall.
+ */
+export function scenarioMetrics(
+  scores: ArrayLike<number>,
+  labels: Labels,
+  scenarioOf: ArrayLike<string | undefined>,
+  flagged?: ArrayLike<boolean | number>,
+): ScenarioMetrics[] {
+  const y = checkInputs(scores, labels);
+  const names = new Set<string>();
+  for (let i = 0; i < scenarioOf.length; i++)
+    if (y[i] && scenarioOf[i] !== undefined) names.add(scenarioOf[i]!);
+  return [...names].sort().map((scenario) => {
+    const rows: number[] = [];
+    for (let i = 0; i < y.length; i++) if (y[i] === 0 || scenarioOf[i] === scenario) rows.push(i);
+    const members = rows.filter((i) => y[i] === 1);
+    return {
+      scenario,
+      events: members.length,
+      rocAuc: rocAuc(
+        rows.map((i) => scores[i]!),
+        rows.map((i) => y[i]!),
+      ),
+      recall: flagged === undefined ? null : members.filter((i) => flagged[i]).length / members.length,
+    };
+  });
+}

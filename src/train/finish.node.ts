@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { BASELINE_NAMES, scoreRawBaseline } from '../detect/baselines.ts';
 import { nodeKnnRuntime } from '../detect/knn.node.ts';
 import { releaseKnnSession } from '../detect/knn.ts';
-import { averagePrecision, type Evaluation, evaluate, rocAuc } from '../detect/metrics.ts';
+import {
+  averagePrecision,
+  type Evaluation,
+  evaluate,
+  rocAuc,
+  type ScenarioMetrics,
+  scenarioMetrics,
+} from '../detect/metrics.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import { extractRaw } from '../features/encode.ts';
 import { specTable } from '../features/spec.ts';
@@ -37,7 +44,7 @@ export type Detection = Evaluation & {
   flagged: number;
   intended: number;
   /** Per anomaly scenario: events, ROC-AUC against the normal events, recall at the threshold. */
-  scenarios: { scenario: string; events: number; rocAuc: number; recall: number }[];
+  scenarios: ScenarioMetrics[];
   /** The highest-scoring events with the fields that make them unusual. */
   top: { uid: string; score: number; label: string; why: string }[];
   /** Raw-feature baselines fitted on the same reference events and scored on the same events. */
@@ -56,7 +63,7 @@ function readMetrics(runDir: string): MetricRecord[] {
   return parseMetrics(readFileSync(path, 'utf8'));
 }
 
-const pct = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+const pct = (x: number | null) => (x !== null && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
 /** Detection quality in one line for the terminal. */
 export function detectionLine(e: Evaluation & { on: string }): string {
@@ -169,21 +176,9 @@ function detectionOf(
     rows.push(i);
   });
   if (y.length === 0) return null;
-  let flagged = 0;
-  for (const x of s) if (x > threshold) flagged++;
-  const scenarios = [...new Set(names.filter((x): x is string => x !== undefined))].sort().map((scenario) => {
-    const idx = y.map((v, i) => (v === 0 || names[i] === scenario ? i : -1)).filter((i) => i >= 0);
-    const members = idx.filter((i) => y[i] === 1);
-    return {
-      scenario,
-      events: members.length,
-      rocAuc: rocAuc(
-        idx.map((i) => s[i]!),
-        idx.map((i) => y[i]!),
-      ),
-      recall: members.filter((i) => s[i]! > threshold).length / members.length,
-    };
-  });
+  const flags = s.map((x) => x > threshold);
+  const flagged = flags.filter(Boolean).length;
+  const scenarios = scenarioMetrics(s, y, names, flags);
   const order = s.map((_, i) => i).sort((a, b) => s[b]! - s[a]! || a - b);
   const top = order.slice(0, TOP_ANOMALIES).map((i) => ({
     uid: scored.uids[rows[i]!]!,

@@ -11,6 +11,7 @@ import {
   precisionAtKRows,
   rocAuc,
   rocCurve,
+  scenarioMetrics,
 } from '../../src/detect/metrics.ts';
 import { mulberry32 } from '../../src/detect/random.ts';
 
@@ -186,5 +187,27 @@ describe('curves', () => {
     assert.equal(bad.notes.length, 3);
     assert.match(bad.notes.join('\n'), /no anomalies among the 2 labels/);
     assert.match(bad.notes.join('\n'), /precision is undefined/);
+  });
+});
+
+describe('per-scenario metrics', () => {
+  test('each scenario against every normal row, recall from the flags', () => {
+    // rows: normal 0.1, 0.5, 0.2; scan 0.9, 0.3; exfil 0.6; an unnamed anomaly 0.95
+    const s = [0.1, 0.5, 0.2, 0.9, 0.3, 0.6, 0.95];
+    const y = [0, 0, 0, 1, 1, 1, 1];
+    const names = [undefined, undefined, undefined, 'scan', 'scan', 'exfil', undefined];
+    const flags = s.map((x) => x > 0.55);
+    const got = scenarioMetrics(s, y, names, flags);
+    assert.deepEqual(
+      got.map((x) => [x.scenario, x.events, x.recall]),
+      [
+        ['exfil', 1, 1],
+        ['scan', 2, 0.5],
+      ],
+    );
+    close(got[0]!.rocAuc, 1); // 0.6 above 0.1, 0.5, 0.2
+    close(got[1]!.rocAuc, rocAuc([0.1, 0.5, 0.2, 0.9, 0.3], [0, 0, 0, 1, 1]));
+    assert.equal(scenarioMetrics(s, y, names)[0]!.recall, null);
+    assert.deepEqual(scenarioMetrics(s, y, new Array(7).fill(undefined)), []);
   });
 });

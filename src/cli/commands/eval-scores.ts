@@ -6,7 +6,7 @@ import { parquetReadObjects } from 'hyparquet';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { readLabelsFile } from '../../detect/labels.node.ts';
-import { type Evaluation, evaluate, rocAuc } from '../../detect/metrics.ts';
+import { type Evaluation, evaluate, type ScenarioMetrics, scenarioMetrics } from '../../detect/metrics.ts';
 import { formatFromPath } from '../../io/writers.node.ts';
 import { curveChartSvg } from '../../report/charts.ts';
 import { SHARED_OPTIONS } from '../options.ts';
@@ -162,7 +162,7 @@ export interface ScoresEvaluation extends Evaluation {
   /** Labels with no scored event. */
   labelsUnused: number;
   /** Per anomaly scenario (from the labels' `scenario`): events, ROC-AUC against the normal events, recall at the threshold. */
-  scenarios: { scenario: string; events: number; rocAuc: number; recall: number | null }[];
+  scenarios: ScenarioMetrics[];
 }
 
 /** Matches scores to labels by uid and evaluates them; no match at all is a {@link UserError}. */
@@ -206,22 +206,8 @@ export function evaluateScores(
     ...(threshold !== undefined ? { threshold } : {}),
     ...(options.ks ? { ks: options.ks } : {}),
   });
-  const names = [...new Set(scenarioOf.filter((x): x is string => x !== undefined))].sort();
-  const scenarios = names.map((scenario) => {
-    const idx = y.map((v, i) => (v === 0 || scenarioOf[i] === scenario ? i : -1)).filter((i) => i >= 0);
-    const members = idx.filter((i) => y[i] === 1);
-    const recall =
-      threshold === undefined ? null : members.filter((i) => s[i]! > threshold).length / members.length;
-    return {
-      scenario,
-      events: members.length,
-      rocAuc: rocAuc(
-        idx.map((i) => s[i]!),
-        idx.map((i) => y[i]!),
-      ),
-      recall,
-    };
-  });
+  const flagged = threshold === undefined ? undefined : s.map((x) => x > threshold);
+  const scenarios = scenarioMetrics(s, y, scenarioOf, flagged);
   return {
     ...e,
     matched: y.length,
