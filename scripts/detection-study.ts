@@ -20,7 +20,7 @@ import { BASELINE_NAMES, type BaselineMethod, scoreRawBaseline } from '../src/de
 import { referenceFeatures } from '../src/detect/explain.ts';
 import { nodeKnnRuntime } from '../src/detect/knn.node.ts';
 import { releaseKnnSession } from '../src/detect/knn.ts';
-import { averagePrecision, rocAuc } from '../src/detect/metrics.ts';
+import { averagePrecision, rocAuc, scenarioMetrics } from '../src/detect/metrics.ts';
 import { type FieldContext, fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
 import { extractRaw } from '../src/features/encode.ts';
@@ -102,27 +102,13 @@ function evaluate(scores: Float32Array, flags: Uint8Array, labels: Label[]): Cel
   const y = labels.map((l) => (l.is_anomaly ? 1 : 0));
   let flagged = 0;
   for (const f of flags) flagged += f;
-  const scenarios = new Map<string, { roc: number; recall: number }>();
-  const names = [...new Set(labels.map((l) => l.scenario).filter((s): s is string => s !== null))].sort();
-  for (const name of names) {
-    const idx: number[] = [];
-    let hit = 0;
-    let n = 0;
-    labels.forEach((l, i) => {
-      if (l.scenario === name) {
-        idx.push(i);
-        n++;
-        hit += flags[i]!;
-      } else if (!l.is_anomaly) idx.push(i);
-    });
-    scenarios.set(name, {
-      roc: rocAuc(
-        idx.map((i) => scores[i]!),
-        idx.map((i) => y[i]!),
-      ),
-      recall: hit / n,
-    });
-  }
+  const scenarioOf = labels.map((l) => (l.is_anomaly ? (l.scenario ?? undefined) : undefined));
+  const scenarios = new Map(
+    scenarioMetrics(scores, y, scenarioOf, flags).map((x) => [
+      x.scenario,
+      { roc: x.rocAuc, recall: x.recall! },
+    ]),
+  );
   return {
     roc: rocAuc(scores, y),
     pr: averagePrecision(scores, y),
