@@ -25,22 +25,8 @@ import { percentile } from './threshold.ts';
 
 export { SURPRISE_FIELDS } from './scoring/conditional.ts';
 export { effectiveK } from './scoring/shared.ts';
-export {
-  CONTEXT,
-  type ComponentMethod,
-  DEFAULT_COMPONENTS,
-  DEFAULT_FIELDS_METHOD,
-  DEFAULT_K_FRACTION,
-  DEFAULT_METHOD,
-  EXPLAIN,
-  type FieldContext,
-  type FittedScorer,
-  type LofState,
-  type ResolvedScorerOptions,
-  type ScoreResult,
-  type ScorerOptions,
-  type ScoringMethod,
-} from './scoring/types.ts';
+/** The scorer's types and defaults live in `scoring/types.ts`; this module is where callers take them from. */
+export * from './scoring/types.ts';
 
 /** Methods whose score is a rank among the reference rows' own scores (0.95: above 95% of them; > 1: beyond all). */
 const RANK_METHODS: ReadonlySet<string> = new Set(['ensemble', 'conditional']);
