@@ -2,7 +2,7 @@
 // message that says what to type.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cli } from './run-fixture.ts';
+import { cli } from '../helpers/run-fixture.ts';
 
 const CASES: [string, string[], RegExp][] = [
   ['serve without --model', ['serve'], /give the run to serve with --model, e\.g\. --model runs\/first/],

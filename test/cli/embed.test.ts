@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
 import { npyHeader } from '../../src/io/writers.node.ts';
-import { cli, makeRunFixture, type RunFixture, uidOf } from './run-fixture.ts';
+import { cli, makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
 
 let fx: RunFixture;
 let events: Record<string, unknown>[];
@@ -17,7 +17,7 @@ let expectedNormalized: Float32Array;
 const d = 16;
 
 before(async () => {
-  fx = makeRunFixture('ocsf-embed-embed-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-embed-' });
   events = fx.events.slice(0, 300);
   inputPath = join(fx.dir, 'input.jsonl');
   const lines = events.map((e) => JSON.stringify(e));

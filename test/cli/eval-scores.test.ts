@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openScoreWriter, type ScoreRow } from '../../src/io/writers.node.ts';
-import { cli } from './run-fixture.ts';
+import { cli } from '../helpers/run-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-eval-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,12 +8,12 @@ import { featureCoverage } from '../../src/detect/explain.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
 import { extractRaw } from '../../src/features/encode.ts';
 import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
-import { cli, makeRunFixture, type RunFixture } from './run-fixture.ts';
+import { cli, makeRunFixture, type RunFixture } from '../helpers/run-fixture.ts';
 
 let fx: RunFixture;
 
 before(() => {
-  fx = makeRunFixture('ocsf-embed-explain-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-explain-' });
 });
 after(() => fx?.cleanup());
 

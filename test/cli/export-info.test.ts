@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
-import { cli, makeRunFixture, type RunFixture } from './run-fixture.ts';
+import { cli, makeRunFixture, type RunFixture } from '../helpers/run-fixture.ts';
 
 let fx: RunFixture;
 
 before(() => {
-  fx = makeRunFixture('ocsf-embed-export-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-export-' });
 });
 
 after(() => fx?.cleanup());

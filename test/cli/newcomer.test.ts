@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cli, makeRunFixture, type RunFixture } from './run-fixture.ts';
+import { cli, makeRunFixture, type RunFixture, tinyModel } from '../helpers/run-fixture.ts';
 
 let f: RunFixture;
 before(() => {
-  f = makeRunFixture('ocsf-embed-newcomer-');
+  f = makeRunFixture({ prefix: 'ocsf-embed-newcomer-' });
 });
 after(() => f.cleanup());
 
-const SMALL = ['--d-model', '16', '--blocks', '1', '--batch-size', '64', '--device', 'cpu'];
+const SMALL = tinyModel();
 
 function oneLineError(r: ReturnType<typeof cli>, pattern: RegExp): void {
   assert.equal(r.status, 2, `status ${r.status}\n${r.stdout}\n${r.stderr}`);

@@ -13,7 +13,7 @@ import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer, scorerToJSON } from '../../src/detect/scorer.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
 import { loadRunScorer, scoreAgainstRun } from '../../src/run/scoring.node.ts';
-import { cli, makeRunFixture, type RunFixture, uidOf } from './run-fixture.ts';
+import { cli, makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
 
 interface Row {
   uid: string | null;
@@ -43,7 +43,7 @@ function scoreCli(run: string, out: string, ...extra: string[]) {
 }
 
 before(async () => {
-  fx = makeRunFixture('ocsf-embed-score-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-score-' });
   const fresh = join(fx.dir, 'fresh.jsonl');
   const g = cli('generate', '--events', '300', '--seed', '9', '--out', fresh, '--quiet');
   assert.equal(g.status, 0, g.stderr);

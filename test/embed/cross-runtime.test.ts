@@ -14,7 +14,7 @@ import { loadEmbedder as loadWebEmbedder } from '../../src/embed/embedder.web.ts
 import { parseSpec } from '../../src/features/spec.ts';
 import { loadCheckpoint } from '../../src/run/checkpoint.node.ts';
 import { type EntryPage, openEntryPage } from '../helpers/browser.ts';
-import { makeTinyRun, type TinyRun } from './tiny-run.ts';
+import { makeRunFixture, type RunFixture } from '../helpers/run-fixture.ts';
 
 const ENTRY = join(import.meta.dirname, 'browser-entry.ts');
 const ORT_WEB_DIST = join(import.meta.dirname, '..', '..', 'node_modules', 'onnxruntime-web', 'dist');
@@ -26,13 +26,13 @@ const EDGE_CASES: object[] = [
   { class_uid: 4001, time: 0, src_endpoint: { port: 'not a number' }, traffic: { bytes_in: 1e300 } },
 ];
 
-let run: TinyRun;
+let run: RunFixture;
 let modelBytes: Uint8Array;
 let events: object[];
 let page: EntryPage | undefined;
 
 before(() => {
-  run = makeTinyRun();
+  run = makeRunFixture({ prefix: 'ocsf-embed-run-', events: 1000, seed: 3, batchSize: 128 });
   modelBytes = readFileSync(join(run.runDir, 'model.onnx'));
   events = [...run.events.slice(0, 250), ...EDGE_CASES];
 });

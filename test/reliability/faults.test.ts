@@ -24,30 +24,25 @@ import { RUN_FILES } from '../../src/run/layout.ts';
 import { formatMetrics, parseMetrics } from '../../src/run/metrics.ts';
 import { LoadedModel } from '../../src/run/model.node.ts';
 import { type RunningServer, startServer } from '../../src/serve/server.node.ts';
-import { CLI, cli, makeRunFixture, type RunFixture } from '../cli/run-fixture.ts';
+import {
+  assertOneLine,
+  CLI,
+  cli,
+  makeRunFixture,
+  type RunFixture,
+  tinyModel,
+} from '../helpers/run-fixture.ts';
 
 let fx: RunFixture;
 let dir: string;
 before(() => {
-  fx = makeRunFixture('ocsf-embed-faults-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-faults-' });
   dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-faults-'));
 });
 after(() => {
   fx?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Asserts a failed command printed one `ocsf-embed:` line, no stack trace, and exited `status`. */
-function assertOneLine(r: { status: number | null; stderr: string }, pattern?: RegExp, status = 2): void {
-  assert.equal(r.status, status, r.stderr);
-  // The one error line; `features` also prints its load summary on stderr.
-  const lines = r.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('ocsf-embed:') && !l.startsWith('ocsf-embed: read '));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, r.stderr);
-  if (pattern) assert.match(lines[0]!, pattern);
-}
 
 /** Runs the CLI with a file-size limit of `kib` KiB (writes past it are cut short, then fail with EFBIG). */
 function cliLimited(kib: number, ...args: string[]) {
@@ -94,23 +89,7 @@ test('every batch writer under a file-size limit fails in one line and leaves no
 test('training under a file-size limit fails in one line; no checkpoint is cut short', () => {
   const run = join(dir, 'run-limited');
   assertOneLine(
-    cliLimited(
-      64,
-      'train',
-      fx.eventsPath,
-      '--out',
-      run,
-      '--epochs',
-      '1',
-      '--d-model',
-      '16',
-      '--blocks',
-      '1',
-      '--batch-size',
-      '64',
-      '--device',
-      'cpu',
-    ),
+    cliLimited(64, 'train', fx.eventsPath, '--out', run, '--epochs', '1', ...tinyModel()),
     /cannot write .*(EFBIG|ESHORT)/,
   );
   for (const f of readdirSync(run)) {

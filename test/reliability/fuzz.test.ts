@@ -13,25 +13,13 @@ import { generate } from '../../src/data/generate/index.ts';
 import { readEventBatches } from '../../src/data/readers.node.ts';
 import type { Reject } from '../../src/data/records.ts';
 import { encodeDataset } from '../../src/dataset/dataset.ts';
+import { mulberry32, type Random } from '../../src/detect/random.ts';
 import { checkRecord, MAX_SCALED_MAGNITUDE } from '../../src/features/encode.ts';
 import { fitSpec } from '../../src/features/fit.ts';
 import { LoadedModel } from '../../src/run/model.node.ts';
-import { makeTinyRun, type TinyRun } from '../embed/tiny-run.ts';
+import { makeRunFixture, type RunFixture } from '../helpers/run-fixture.ts';
 
-/** Mulberry32: a small seeded generator, so every failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = () => number;
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const EXTREMES = [1e307, -1.7e308, 1.7976931348623157e308, 5e-324, -0, 2 ** 53 + 1, 1e30, -1e300, 0];
 const EXTREME_TOKENS = ['1e999', '-1e999', 'NaN', 'Infinity', '-Infinity', '1e-999', '0e0', '-0.0'];
@@ -74,7 +62,7 @@ function nested(depth: number, arrays: boolean): string {
 }
 
 /** One malformed line (as bytes) made from a real event. */
-function mutate(r: Rand, event: Record<string, unknown>): { kind: string; bytes: Buffer } {
+function mutate(r: Random, event: Record<string, unknown>): { kind: string; bytes: Buffer } {
   const paths = Object.keys(flattenRecord(event));
   const text = (v: unknown) => Buffer.from(JSON.stringify(v));
   const kind = pick(r, [
@@ -146,7 +134,7 @@ function mutate(r: Rand, event: Record<string, unknown>): { kind: string; bytes:
 const EOLS = ['\n', '\r\n', '\r'];
 
 /** A file of `n` lines: mostly malformed, some clean, with a line-ending style and an optional BOM. */
-function makeFile(r: Rand, events: Record<string, unknown>[], n: number) {
+function makeFile(r: Random, events: Record<string, unknown>[], n: number) {
   const style = pick(r, ['lf', 'crlf', 'cr', 'mixed']);
   const parts: Buffer[] = [];
   if (r() < 0.2) parts.push(Buffer.from('\ufeff'));
@@ -178,11 +166,11 @@ function assertFinite(xs: ArrayLike<number>, what: string, bound = Number.POSITI
   }
 }
 
-let run: TinyRun;
+let run: RunFixture;
 let model: LoadedModel;
 let dir: string;
 before(async () => {
-  run = makeTinyRun(600, 11);
+  run = makeRunFixture({ prefix: 'ocsf-embed-run-', events: 600, seed: 11, batchSize: 128 });
   model = await LoadedModel.open(run.runDir, { device: 'cpu', threads: 1 });
   dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-fuzz-'));
 });
@@ -202,7 +190,7 @@ test(`${ROUNDS} rounds of ${LINES_PER_ROUND} malformed lines: read → fit → e
   const styles = new Set<string>();
   for (let round = 0; round < ROUNDS; round++) {
     const seed = 1000 + round;
-    const r = rng(seed);
+    const r = mulberry32(seed); // every failure replays from its seed
     const file = makeFile(r, events, LINES_PER_ROUND);
     totalBad += file.bad;
     styles.add(file.style);

@@ -32,7 +32,14 @@ import { RUN_FILES } from '../../src/run/layout.ts';
 import { loadRunScorer } from '../../src/run/scoring.node.ts';
 import { NON_FINITE_SCORE, scoreEmbeddings } from '../../src/run/scoring.ts';
 import { FIT_DEFAULTS, Trainer } from '../../src/train/trainer.ts';
-import { CLI, cli, makeRunFixture, type RunFixture } from '../cli/run-fixture.ts';
+import {
+  assertOneLine,
+  CLI,
+  cli,
+  makeRunFixture,
+  type RunFixture,
+  tinyModel,
+} from '../helpers/run-fixture.ts';
 import { clusteredDataset } from '../helpers/synthetic.ts';
 
 const events = generate({ events: 1000, seed: 2 }).events as object[];
@@ -40,21 +47,13 @@ const events = generate({ events: 1000, seed: 2 }).events as object[];
 let fx: RunFixture;
 let dir: string;
 before(() => {
-  fx = makeRunFixture('ocsf-embed-rel-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-rel-' });
   dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-rel-'));
 });
 after(() => {
   fx?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Asserts a failed command printed one `ocsf-embed:` line and no stack trace. */
-function assertOneLine(r: { status: number | null; stderr: string }, status = 2): void {
-  assert.equal(r.status, status, r.stderr);
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('ocsf-embed:'));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-}
 
 function jsonl(records: object[]): string {
   return `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
@@ -132,14 +131,7 @@ test('a huge value is scored finite and flagged by score, and trains without NaN
     join(dir, 'run-huge'),
     '--epochs',
     '1',
-    '--d-model',
-    '8',
-    '--blocks',
-    '1',
-    '--batch-size',
-    '64',
-    '--device',
-    'cpu',
+    ...tinyModel({ dModel: 8 }),
   );
   assert.equal(t.status, 0, t.stderr + t.stdout);
   assert.ok(existsSync(join(dir, 'run-huge', RUN_FILES.model)));
@@ -274,14 +266,7 @@ test('Ctrl-C during training saves a checkpoint and exits 130', async () => {
       join(dir, 'run-int'),
       '--epochs',
       '500',
-      '--d-model',
-      '8',
-      '--blocks',
-      '1',
-      '--batch-size',
-      '64',
-      '--device',
-      'cpu',
+      ...tinyModel({ dModel: 8 }),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -10,8 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { LoadedModel } from '../../src/run/model.node.ts';
 import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { type RunningServer, startServer } from '../../src/serve/server.node.ts';
-import { makeRunFixture, type RunFixture, uidOf } from '../cli/run-fixture.ts';
 import { OTLP_ATTRIBUTE_BODY, SHIPPER_BODIES, shipperEvents } from '../fixtures/shippers/make-bodies.ts';
+import { makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
 
 const SHIPPERS = join(import.meta.dirname, '..', 'fixtures', 'shippers');
 
@@ -25,7 +25,7 @@ const BATCH_MAX = 20;
 const MAX_BODY = 64 * 1024;
 
 before(async () => {
-  fx = makeRunFixture('ocsf-embed-serve-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-serve-' });
   const model = await LoadedModel.open(fx.runDir, { device: 'cpu' });
   service = await startServer({
     model,

@@ -5,12 +5,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, makeRunFixture, type RunFixture } from '../cli/run-fixture.ts';
+import { CLI, makeRunFixture, type RunFixture } from '../helpers/run-fixture.ts';
 
 let fx: RunFixture;
 
 before(() => {
-  fx = makeRunFixture('ocsf-embed-shutdown-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-shutdown-' });
 });
 
 after(() => fx?.cleanup());

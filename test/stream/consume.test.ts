@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DetectionFinding } from '../../src/detect/findings.ts';
-import { CLI, cli, makeRunFixture, type RunFixture, uidOf } from '../cli/run-fixture.ts';
 import { type NatsServer, natsClient, publishAll, startNatsServer } from '../helpers/nats.ts';
+import { CLI, cli, makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
 
 const EVENTS = 20_000;
 const MAX_IN_FLIGHT = 400;
@@ -31,7 +31,7 @@ before(async () => {
   server = await startNatsServer();
   nc = await natsClient(server);
   jsm = await jetstreamManager(nc, { timeout: 30_000 });
-  fx = makeRunFixture('ocsf-embed-stream-');
+  fx = makeRunFixture({ prefix: 'ocsf-embed-stream-' });
   const path = join(fx.dir, 'stream.jsonl');
   const g = cli('generate', '--events', String(EVENTS), '--seed', '8', '--out', path, '--quiet');
   assert.equal(g.status, 0, g.stderr);

@@ -17,8 +17,8 @@ import { fieldReader } from '../../web/fields.ts';
 import { fitPca2, project } from '../../web/pca.ts';
 import { extent, rampColour } from '../../web/plot.ts';
 import { nextSort, sortRows, type TableRow, topRows } from '../../web/table.ts';
-import { makeTinyRun, type TinyRun } from '../embed/tiny-run.ts';
 import { randn, rng } from '../helpers/ort.ts';
+import { makeRunFixture, type RunFixture } from '../helpers/run-fixture.ts';
 
 describe('fitPca2', () => {
   test('finds the axes of an elongated cloud, largest variance first, signed and deterministic', () => {
@@ -124,14 +124,14 @@ describe('fields and table', () => {
 });
 
 describe('analyze', () => {
-  let run: TinyRun;
+  let run: RunFixture;
   let embedder: Embedder;
   let eventsText: Uint8Array;
   const knn = nodeKnnRuntime({ device: 'cpu' });
   const bytes = (name: string) => ({ name, bytes: readFileSync(join(run.runDir, name)) });
 
   before(async () => {
-    run = makeTinyRun(600, 4);
+    run = makeRunFixture({ prefix: 'ocsf-embed-run-', events: 600, seed: 4, batchSize: 128 });
     embedder = (await loadEmbedder(join(run.runDir, 'model.onnx'), { device: 'cpu' })).embedder;
     const lines = run.events.slice(0, 200).map((e) => JSON.stringify(e));
     eventsText = new TextEncoder().encode(`${lines.join('\n')}\nnot json\n`);

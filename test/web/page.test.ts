@@ -9,8 +9,8 @@ import { buildWeb, PAGE_FILES, WEB_DIR } from '../../scripts/build-web.ts';
 import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
 import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
-import { generateEvents, makeTinyRun, readJsonl, type TinyRun } from '../embed/tiny-run.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { generateEvents, makeRunFixture, type RunFixture, readJsonl } from '../helpers/run-fixture.ts';
 
 const EVENTS = 300;
 
@@ -21,7 +21,7 @@ function screenshotPath(name: string): string {
   return join(dir, name);
 }
 
-let run: TinyRun;
+let run: RunFixture;
 let site: string;
 let eventsPath: string;
 let parquetPath: string;
@@ -32,7 +32,7 @@ const errors: string[] = [];
 let selfScored: { uids: string[]; scores: string[] } | undefined;
 
 before(async () => {
-  run = makeTinyRun();
+  run = makeRunFixture({ prefix: 'ocsf-embed-run-', events: 1000, seed: 3, batchSize: 128 });
   eventsPath = join(run.dir, 'sample.jsonl');
   parquetPath = join(run.dir, 'sample.parquet');
   generateEvents(eventsPath, EVENTS, 9);

@@ -13,8 +13,8 @@ import { buildWeb, PAGE_FILES, WEB_DIR } from '../../scripts/build-web.ts';
 import { serveWeb, type WebServer } from '../../scripts/serve-web.ts';
 import { RUN_FILES } from '../../src/run/layout.ts';
 import type { EpochRecord, StepRecord } from '../../src/run/metrics.ts';
-import { generateEvents, readJsonl } from '../embed/tiny-run.ts';
 import { launchChromium, SYSTEM_CHROMIUM } from '../helpers/browser.ts';
+import { generateEvents, readJsonl } from '../helpers/run-fixture.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'ocsf-embed.js');
 const SETTINGS = { objective: 'both', epochs: 2, batch: 64, dmodel: 16, blocks: 1, seed: 3 } as const;
@@ -178,7 +178,7 @@ test('dropping an events file trains on WebGPU, shows progress, loss chart and a
   }
   const scoresPath = join(dir, 'scores.jsonl');
   cli('score', eventsPath, '--model', runDir, '--out', scoresPath, '--device', 'cpu', '--quiet');
-  const scored = readJsonl(scoresPath) as { uid: string; score: number }[];
+  const scored = readJsonl<{ uid: string; score: number }>(scoresPath);
   assert.equal(scored.length, 420);
   const pageRows = await page.evaluate(() =>
     Array.from(document.querySelectorAll('#anomalies tbody tr'), (tr) => ({
@@ -224,7 +224,7 @@ test('the page trains as `ocsf-embed train` does on the same file and seed, and 
     '--threads',
     '1',
   );
-  const cliLosses = recordLosses(readJsonl(join(cliRun, RUN_FILES.metrics)) as (StepRecord | EpochRecord)[]);
+  const cliLosses = recordLosses(readJsonl<StepRecord | EpochRecord>(join(cliRun, RUN_FILES.metrics)));
   const gpuVsCli = assertSameLosses(recordLosses(webgpu.metrics), cliLosses, 'page (WebGPU) vs CLI (CPU)');
 
   const wasm = await trainOnPage('cpu');
