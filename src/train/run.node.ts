@@ -245,56 +245,162 @@ function prepareRunDir(out: string, resume: boolean): void {
   }
 }
 
+/** What a run starts from: its saved settings and, when resuming, its spec and checkpoint. */
+interface RunStart {
+  saved: SavedRun;
+  spec: FittedSpec | null;
+  checkpoint?: Checkpoint;
+}
+
+/** Reads the run to resume, with the fit options given again applied and its position checked. */
+function resumeRun(o: RunOptions): RunStart {
+  const read = readSavedRun(o.out);
+  const saved = { ...read, fit: { ...read.fit, ...o.resumeFit } };
+  const spec = readRunFile(join(o.out, RUN_FILES.spec), parseSpec);
+  const layout = flatLayout(trainingSpecs(withInputs(saved.config, specInputWidths(spec))));
+  const checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), layout);
+  const position = resumePosition(o.out, checkpoint.position, saved.fit, o.resumeFit?.epochs !== undefined);
+  return { saved, spec, checkpoint: { ...checkpoint, position } };
+}
+
+/** The settings of a new run, after checking what can be checked before the run directory exists. */
+async function newRun(o: RunOptions): Promise<RunStart> {
+  if (existsSync(join(o.out, RUN_FILES.last))) {
+    throw new UserError(
+      `${o.out} already holds a run; continue it with \`ocsf-embed train --resume ${o.out}\`, or choose another --out`,
+    );
+  }
+  // So that a typo leaves nothing behind.
+  await expandInputs(o.inputs);
+  if (o.specPath) readSpecFile(o.specPath);
+  const saved: SavedRun = {
+    format: 'ocsf-embed.run/1',
+    createdAt: new Date().toISOString(),
+    inputs: o.inputs,
+    config: o.config,
+    fit: o.fit,
+    batchSize: o.batchSize,
+    valFraction: o.valFraction,
+    seed: o.seed,
+    specPath: o.specPath ?? null,
+  };
+  return { saved, spec: null };
+}
+
+/** A new run's spec.json, config.json and empty metrics.jsonl, and the spec's summary. */
+function writeNewRunFiles(o: RunOptions, saved: SavedRun, spec: FittedSpec, config: TrainingConfig): void {
+  writeFileAtomic(join(o.out, RUN_FILES.spec), serializeSpec(spec));
+  writeFileAtomic(join(o.out, RUN_FILES.config), `${JSON.stringify({ ...saved, config }, null, 2)}\n`);
+  writeFileAtomic(join(o.out, RUN_FILES.metrics), '');
+  log(o, o.showSpec ? specTable(spec) : `${specSummary(spec)} (the table: --show-spec, or report.html)`);
+}
+
+/** Drops the metric records logged after the checkpoint (by the process that stopped): they are logged again. */
+function rewindMetrics(o: RunOptions, checkpoint: Checkpoint, epochs: number, batches: number): void {
+  const metricsPath = join(o.out, RUN_FILES.metrics);
+  const text = existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '';
+  writeFileAtomic(metricsPath, formatMetrics(metricsUpTo(parseMetrics(text), checkpoint.position.step)));
+  const p = checkpoint.position;
+  log(
+    o,
+    `resuming ${o.out} at epoch ${p.epoch + 1}/${epochs}, batch ${p.batchInEpoch + 1}/${batches} (after step ${p.step})`,
+  );
+}
+
+/** Runs the trainer: metrics appended to metrics.jsonl, progress printed, checkpoints saved, Ctrl-C heard. */
+async function fitRun(
+  o: RunOptions,
+  trainer: Trainer,
+  data: Awaited<ReturnType<typeof prepareData>>,
+  fit: FitOptions,
+  info: Record<string, unknown>,
+) {
+  const metricsPath = join(o.out, RUN_FILES.metrics);
+  const records: (StepRecord | EpochRecord)[] = [];
+  const keep = (r: StepRecord | EpochRecord) => {
+    records.push(r);
+    try {
+      appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
+    } catch (e) {
+      throw writeError(metricsPath, e);
+    }
+  };
+  const onStop = () => trainer.requestStop(INTERRUPTED);
+  o.stop?.addEventListener('abort', onStop, { once: true });
+  const progress = createProgress(o.verbose === false, { budgetSeconds: fit.maxSeconds });
+  const result = await trainer.fit(data.train, data.val, fit, {
+    onStep: keep,
+    onBatch: (p) => {
+      progress.update({ ...p, epochs: fit.epochs });
+      o.callbacks?.onBatch?.(p);
+    },
+    onEpoch: (r) => {
+      keep(r);
+      o.callbacks?.onEpoch?.(r);
+      progress.line(
+        `epoch ${r.epoch}/${fit.epochs}  step ${r.step}  train ${r.train_loss.toFixed(4)}  val ${r.val_loss?.toFixed(4) ?? '-'}  lr ${r.lr.toExponential(2)}  ${Math.round(r.samples_per_s)} samples/s${r.best ? '  (best)' : ''}`,
+      );
+    },
+    checkpoint: (kind, c) => {
+      saveCheckpoint(join(o.out, kind === 'best' ? RUN_FILES.best : RUN_FILES.last), {
+        ...c,
+        info: { ...c.info, ...info },
+      });
+    },
+  });
+  progress.stop();
+  o.stop?.removeEventListener('abort', onStop);
+  return { result, records };
+}
+
+/** The one line that says what is being trained, on what, for how long and where. */
+function trainingLine(
+  config: TrainingConfig,
+  data: Awaited<ReturnType<typeof prepareData>>,
+  fit: FitOptions,
+  batchSize: number,
+  device: string,
+  threads: number | undefined,
+): string {
+  const cores = availableParallelism();
+  const budget =
+    fit.maxSeconds !== undefined
+      ? `, stopping after the epoch in which ${formatBudget(fit.maxSeconds)} have passed`
+      : '';
+  return `training ${config.objective.kind} on ${data.train.rows} rows (validation ${data.val?.rows ?? 0}) for up to ${fit.epochs} epochs${budget}, batch ${batchSize}, device ${device}, ${threads ?? (cores <= 2 ? 1 : Math.min(4, cores))} thread(s)`;
+}
+
+/** Writes model.onnx from the best checkpoint (else the last) of a finished run; null for an unfinished one. */
+function exportFinished(
+  o: RunOptions,
+  trainer: Trainer,
+  spec: FittedSpec,
+  config: TrainingConfig,
+  finished: boolean,
+  info: Record<string, unknown>,
+): string | null {
+  if (!finished) return null;
+  const best = loadCheckpoint(
+    join(o.out, existsSync(join(o.out, RUN_FILES.best)) ? RUN_FILES.best : RUN_FILES.last),
+    trainer.artifacts.manifest.optimizerLayout,
+  );
+  const modelPath = join(o.out, RUN_FILES.model);
+  writeFileAtomic(modelPath, exportModel(spec, config, best, info));
+  return modelPath;
+}
+
 /** Trains a model from events into a run directory (or continues one with `resume`). */
 export async function trainRun(o: RunOptions, resume = false): Promise<RunResult> {
   const started = performance.now();
   removeStaleTemps(o.out);
-  const configPath = join(o.out, RUN_FILES.config);
-  const metricsPath = join(o.out, RUN_FILES.metrics);
-  let saved: SavedRun;
-  let spec: FittedSpec | null = null;
-  let checkpoint: Checkpoint | undefined;
-  if (resume) {
-    saved = readSavedRun(o.out);
-    saved = { ...saved, fit: { ...saved.fit, ...o.resumeFit } };
-    spec = readRunFile(join(o.out, RUN_FILES.spec), parseSpec);
-    const layout = flatLayout(trainingSpecs(withInputs(saved.config, specInputWidths(spec))));
-    checkpoint = loadCheckpoint(join(o.out, RUN_FILES.last), layout);
-    const position = resumePosition(o.out, checkpoint.position, saved.fit, o.resumeFit?.epochs !== undefined);
-    checkpoint = { ...checkpoint, position };
-  } else {
-    if (existsSync(join(o.out, RUN_FILES.last))) {
-      throw new UserError(
-        `${o.out} already holds a run; continue it with \`ocsf-embed train --resume ${o.out}\`, or choose another --out`,
-      );
-    }
-    // Check what can be checked before the run directory exists, so a typo leaves nothing behind.
-    await expandInputs(o.inputs);
-    if (o.specPath) readSpecFile(o.specPath);
-    saved = {
-      format: 'ocsf-embed.run/1',
-      createdAt: new Date().toISOString(),
-      inputs: o.inputs,
-      config: o.config,
-      fit: o.fit,
-      batchSize: o.batchSize,
-      valFraction: o.valFraction,
-      seed: o.seed,
-      specPath: o.specPath ?? null,
-    };
-  }
+  const { saved, spec: savedSpec, checkpoint } = resume ? resumeRun(o) : await newRun(o);
   prepareRunDir(o.out, resume);
 
-  const data = await prepareData(o, saved, spec);
-  spec = data.spec;
+  const data = await prepareData(o, saved, savedSpec);
+  const spec = data.spec;
   log(o, formatLoadSummary(data.load));
   const config = withInputs(saved.config, specInputWidths(spec));
-  if (!resume) {
-    writeFileAtomic(join(o.out, RUN_FILES.spec), serializeSpec(spec));
-    writeFileAtomic(configPath, `${JSON.stringify({ ...saved, config }, null, 2)}\n`);
-    writeFileAtomic(metricsPath, '');
-    log(o, o.showSpec ? specTable(spec) : `${specSummary(spec)} (the table: --show-spec, or report.html)`);
-  }
+  if (!resume) writeNewRunFiles(o, saved, spec, config);
   const fitted = fittingBatchSize(data.train.rows, saved.batchSize);
   if (!fitted)
     throw new UserError(`only ${data.train.rows} training rows: give more events (at least a few hundred)`);
@@ -309,19 +415,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     device = created.device;
     return created.session;
   };
-  if (checkpoint) {
-    // Records logged after the checkpoint (by the process that stopped) are logged again from here.
-    const text = existsSync(metricsPath) ? readFileSync(metricsPath, 'utf8') : '';
-    writeFileAtomic(metricsPath, formatMetrics(metricsUpTo(parseMetrics(text), checkpoint.position.step)));
-  }
-  if (checkpoint) {
-    const p = checkpoint.position;
-    const batches = Math.floor(data.train.rows / batchSize);
-    log(
-      o,
-      `resuming ${o.out} at epoch ${p.epoch + 1}/${saved.fit.epochs}, batch ${p.batchInEpoch + 1}/${batches} (after step ${p.step})`,
-    );
-  }
+  if (checkpoint) rewindMetrics(o, checkpoint, saved.fit.epochs, Math.floor(data.train.rows / batchSize));
   const trainer = await Trainer.create({
     config,
     batchSize,
@@ -329,54 +423,10 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     createSession: factory,
     resume: checkpoint,
   });
-
-  const records: (StepRecord | EpochRecord)[] = [];
-  const keep = (r: StepRecord | EpochRecord) => {
-    records.push(r);
-    try {
-      appendFileSync(metricsPath, `${JSON.stringify(r)}\n`);
-    } catch (e) {
-      throw writeError(metricsPath, e);
-    }
-  };
   if (o.stop?.aborted) throw new UserError('interrupted before training began: nothing to resume');
-  const onStop = () => trainer.requestStop(INTERRUPTED);
-  o.stop?.addEventListener('abort', onStop, { once: true });
   const info = { versions: versions(), spec: basename(RUN_FILES.spec) };
-  const cores = availableParallelism();
-  const budget =
-    saved.fit.maxSeconds !== undefined
-      ? `, stopping after the epoch in which ${formatBudget(saved.fit.maxSeconds)} have passed`
-      : '';
-  log(
-    o,
-    `training ${config.objective.kind} on ${data.train.rows} rows (validation ${data.val?.rows ?? 0}) for up to ${saved.fit.epochs} epochs${budget}, batch ${batchSize}, device ${device}, ${threads ?? (cores <= 2 ? 1 : Math.min(4, cores))} thread(s)`,
-  );
-  const progress = createProgress(o.verbose === false, {
-    budgetSeconds: saved.fit.maxSeconds,
-  });
-  const result = await trainer.fit(data.train, data.val, saved.fit, {
-    onStep: keep,
-    onBatch: (p) => {
-      progress.update({ ...p, epochs: saved.fit.epochs });
-      o.callbacks?.onBatch?.(p);
-    },
-    onEpoch: (r) => {
-      keep(r);
-      o.callbacks?.onEpoch?.(r);
-      progress.line(
-        `epoch ${r.epoch}/${saved.fit.epochs}  step ${r.step}  train ${r.train_loss.toFixed(4)}  val ${r.val_loss?.toFixed(4) ?? '-'}  lr ${r.lr.toExponential(2)}  ${Math.round(r.samples_per_s)} samples/s${r.best ? '  (best)' : ''}`,
-      );
-    },
-    checkpoint: (kind, c) => {
-      saveCheckpoint(join(o.out, kind === 'best' ? RUN_FILES.best : RUN_FILES.last), {
-        ...c,
-        info: { ...c.info, ...info },
-      });
-    },
-  });
-  progress.stop();
-  o.stop?.removeEventListener('abort', onStop);
+  log(o, trainingLine(config, data, saved.fit, batchSize, device, threads));
+  const { result, records } = await fitRun(o, trainer, data, saved.fit, info);
   await trainer.release();
   if (result.diverged) {
     throw new UserError(
@@ -384,16 +434,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
       'config',
     );
   }
-
-  let modelPath: string | null = null;
-  if (result.position.finished) {
-    const best = loadCheckpoint(
-      join(o.out, existsSync(join(o.out, RUN_FILES.best)) ? RUN_FILES.best : RUN_FILES.last),
-      trainer.artifacts.manifest.optimizerLayout,
-    );
-    modelPath = join(o.out, RUN_FILES.model);
-    writeFileAtomic(modelPath, exportModel(spec, config, best, info));
-  }
+  const modelPath = exportFinished(o, trainer, spec, config, result.position.finished, info);
   log(o, `stopped: ${result.position.stopReason}`);
   if (!result.position.finished) {
     log(
