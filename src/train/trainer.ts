@@ -65,6 +65,22 @@ export interface FitResult {
   samplesPerSecond: number;
 }
 
+/** When fitting began and the samples trained since. */
+interface FitClock {
+  started: number;
+  samples: number;
+}
+
+/** One epoch's batches as trained: the loss and metric sums, the steps run now, the last learning rate, and why it stopped early. */
+interface EpochRun {
+  loss: number;
+  batches: number;
+  metrics: Record<string, number>;
+  steps: number;
+  lr: number;
+  stop: 'diverged' | 'requested' | null;
+}
+
 export interface TrainerOptions {
   config: TrainingConfig;
   batchSize: number;
@@ -313,129 +329,175 @@ export class Trainer {
       );
     }
     this.ensureCdf(train);
-    const batchesPerEpoch = Math.floor(train.rows / this.batchSize);
     const schedule: ScheduleOptions = {
       kind: o.schedule,
       lr: o.lr,
       minLr: o.minLr,
       warmupSteps: o.warmupSteps,
-      totalSteps: o.epochs * batchesPerEpoch,
+      totalSteps: o.epochs * Math.floor(train.rows / this.batchSize),
     };
     const buffers = [0, 1].map(
       () => new BatchBuffers(this.batchSize, train.numNumerical, train.numCategorical),
     );
-    const started = performance.now();
+    const clock: FitClock = { started: performance.now(), samples: 0 };
     let epochsRun = 0;
-    let samples = 0;
     const pos = this.position;
     this.stopRequested = null;
     while (pos.epoch < o.epochs && !pos.finished) {
       const epochStart = performance.now();
-      const batches = shuffledBatches(train.rows, this.batchSize, this.seed, pos.epoch, { dropLast: true });
-      // A resumed epoch continues the sums of the batches it ran before the stop.
-      const carried = pos.batchInEpoch > 0 ? pos.epochSums : undefined;
-      let lossSum = carried?.loss ?? 0;
-      let lossCount = carried?.batches ?? 0;
-      const metricSums: Record<string, number> = { ...carried?.metrics };
-      let stepsNow = 0;
-      let windowStart = performance.now();
-      let windowSamples = 0;
-      let lr = 0;
-      // Batch i lives in buffers[i % 2]: the next batch is gathered while the step on this one runs.
-      const first = pos.batchInEpoch;
-      let next = first < batches.length ? buffers[first % 2]!.fill(train, batches[first]!) : null;
-      for (let i = pos.batchInEpoch; i < batches.length; i++) {
-        const current = next!;
-        lr = learningRate(schedule, pos.step);
-        const pending = this.trainStep(current.feeds(), lr);
-        next = i + 1 < batches.length ? buffers[(i + 1) % 2]!.fill(train, batches[i + 1]!) : null;
-        const { loss, metrics } = await pending;
-        pos.batchInEpoch = i + 1;
-        lossSum += loss;
-        lossCount++;
-        stepsNow++;
-        for (const [k, v] of Object.entries(metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
-        pos.epochSums = { loss: lossSum, batches: lossCount, metrics: { ...metricSums } };
-        samples += this.batchSize;
-        windowSamples += this.batchSize;
-        const now = performance.now();
-        const rate = (windowSamples / Math.max(1e-9, now - windowStart)) * 1000;
-        cb.onBatch?.({
-          epoch: pos.epoch,
-          batch: i + 1,
-          batches: batches.length,
-          loss,
-          lr,
-          samplesPerSecond: rate,
-        });
-        if (pos.step % o.logEvery === 0) {
-          cb.onStep?.({
-            type: 'step',
-            epoch: pos.epoch + 1,
-            step: pos.step,
-            loss,
-            lr,
-            samples_per_s: rate,
-            time_s: (now - started) / 1000,
-          });
-          windowStart = now;
-          windowSamples = 0;
-        }
-        if (!Number.isFinite(loss)) {
-          // The weights are now non-finite too: stop without checkpointing them.
-          pos.stopReason = `the loss became ${loss} at step ${pos.step}`;
-          return { ...this.result(epochsRun, started, samples), diverged: pos.stopReason };
-        }
-        if (this.stopRequested) {
-          pos.stopReason = this.stopRequested;
-          await cb.checkpoint?.('last', await this.snapshot());
-          return this.result(epochsRun, started, samples);
-        }
+      const run = await this.trainEpoch(train, buffers, schedule, o, cb, clock);
+      if (run.stop === 'diverged') {
+        return { ...this.result(epochsRun, clock.started, clock.samples), diverged: pos.stopReason! };
       }
-      const trainLoss = lossCount ? lossSum / lossCount : Number.NaN;
-      const evaluated = val && val.rows >= 2 ? await this.evaluate(val) : null;
-      const valLoss = evaluated?.loss ?? null;
-      const monitored = valLoss ?? trainLoss;
-      let best = false;
-      if (!pos.best || monitored < pos.best.valLoss - o.minDelta) {
-        pos.best = { valLoss: monitored, epoch: pos.epoch + 1, step: pos.step };
-        pos.badEpochs = 0;
-        best = true;
-      } else pos.badEpochs++;
-      const epochSeconds = (performance.now() - epochStart) / 1000;
-      const metrics: Record<string, number> = {};
-      for (const [k, v] of Object.entries(metricSums)) metrics[k] = v / Math.max(1, lossCount);
-      for (const [k, v] of Object.entries(evaluated?.metrics ?? {})) metrics[`val_${k}`] = v;
-      pos.epoch++;
-      pos.batchInEpoch = 0;
-      pos.epochSums = undefined;
+      if (run.stop === 'requested') {
+        await cb.checkpoint?.('last', await this.snapshot());
+        return this.result(epochsRun, clock.started, clock.samples);
+      }
+      const best = await this.closeEpoch(run, val, o, cb, epochStart, clock.started);
       epochsRun++;
-      cb.onEpoch?.({
-        type: 'epoch',
-        epoch: pos.epoch,
-        step: pos.step,
-        train_loss: trainLoss,
-        val_loss: valLoss,
-        lr,
-        samples_per_s: (stepsNow * this.batchSize) / Math.max(1e-9, epochSeconds),
-        time_s: (performance.now() - started) / 1000,
-        metrics,
-        best,
-      });
-      if (valLoss !== null && pos.badEpochs >= o.patience) {
-        pos.finished = true;
-        pos.stopReason = `early stopping: no validation improvement > ${o.minDelta} for ${o.patience} epochs`;
-      } else if (pos.epoch >= o.epochs) {
-        pos.finished = true;
-        pos.stopReason = `completed ${o.epochs} epochs`;
-      } else if (o.maxSeconds !== undefined && (performance.now() - started) / 1000 >= o.maxSeconds) {
-        pos.finished = true;
-        pos.stopReason = `time budget of ${o.maxSeconds} s reached`;
-      }
       if (best) await cb.checkpoint?.('best', await this.snapshot());
       await cb.checkpoint?.('last', await this.snapshot());
     }
-    return this.result(epochsRun, started, samples);
+    return this.result(epochsRun, clock.started, clock.samples);
+  }
+
+  /**
+   * The epoch's remaining batches from the current position: one step each (the next batch gathered while
+   * it runs), the loss and metric sums kept in the position, callbacks called. Stops on a non-finite loss
+   * (the weights are then non-finite too: nothing is checkpointed) or a requested stop.
+   */
+  private async trainEpoch(
+    train: EncodedDataset,
+    buffers: BatchBuffers[],
+    schedule: ScheduleOptions,
+    o: FitOptions,
+    cb: FitCallbacks,
+    clock: FitClock,
+  ): Promise<EpochRun> {
+    const pos = this.position;
+    const batches = shuffledBatches(train.rows, this.batchSize, this.seed, pos.epoch, { dropLast: true });
+    // A resumed epoch continues the sums of the batches it ran before the stop.
+    const carried = pos.batchInEpoch > 0 ? pos.epochSums : undefined;
+    let lossSum = carried?.loss ?? 0;
+    let lossCount = carried?.batches ?? 0;
+    const metricSums: Record<string, number> = { ...carried?.metrics };
+    let steps = 0;
+    let windowStart = performance.now();
+    let windowSamples = 0;
+    let lr = 0;
+    const run = (stop: EpochRun['stop']): EpochRun => ({
+      loss: lossSum,
+      batches: lossCount,
+      metrics: metricSums,
+      steps,
+      lr,
+      stop,
+    });
+    // Batch i lives in buffers[i % 2]: the next batch is gathered while the step on this one runs.
+    const first = pos.batchInEpoch;
+    let next = first < batches.length ? buffers[first % 2]!.fill(train, batches[first]!) : null;
+    for (let i = pos.batchInEpoch; i < batches.length; i++) {
+      const current = next!;
+      lr = learningRate(schedule, pos.step);
+      const pending = this.trainStep(current.feeds(), lr);
+      next = i + 1 < batches.length ? buffers[(i + 1) % 2]!.fill(train, batches[i + 1]!) : null;
+      const { loss, metrics } = await pending;
+      pos.batchInEpoch = i + 1;
+      lossSum += loss;
+      lossCount++;
+      steps++;
+      for (const [k, v] of Object.entries(metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
+      pos.epochSums = { loss: lossSum, batches: lossCount, metrics: { ...metricSums } };
+      clock.samples += this.batchSize;
+      windowSamples += this.batchSize;
+      const now = performance.now();
+      const rate = (windowSamples / Math.max(1e-9, now - windowStart)) * 1000;
+      cb.onBatch?.({
+        epoch: pos.epoch,
+        batch: i + 1,
+        batches: batches.length,
+        loss,
+        lr,
+        samplesPerSecond: rate,
+      });
+      if (pos.step % o.logEvery === 0) {
+        cb.onStep?.({
+          type: 'step',
+          epoch: pos.epoch + 1,
+          step: pos.step,
+          loss,
+          lr,
+          samples_per_s: rate,
+          time_s: (now - clock.started) / 1000,
+        });
+        windowStart = now;
+        windowSamples = 0;
+      }
+      if (!Number.isFinite(loss)) {
+        pos.stopReason = `the loss became ${loss} at step ${pos.step}`;
+        return run('diverged');
+      }
+      if (this.stopRequested) {
+        pos.stopReason = this.stopRequested;
+        return run('requested');
+      }
+    }
+    return run(null);
+  }
+
+  /**
+   * Ends a fully trained epoch: validates, keeps the best and the early-stopping count, reports the epoch
+   * record, and decides whether training is finished. Returns whether this epoch is the best so far.
+   */
+  private async closeEpoch(
+    run: EpochRun,
+    val: EncodedDataset | null,
+    o: FitOptions,
+    cb: FitCallbacks,
+    epochStart: number,
+    started: number,
+  ): Promise<boolean> {
+    const pos = this.position;
+    const trainLoss = run.batches ? run.loss / run.batches : Number.NaN;
+    const evaluated = val && val.rows >= 2 ? await this.evaluate(val) : null;
+    const valLoss = evaluated?.loss ?? null;
+    const monitored = valLoss ?? trainLoss;
+    let best = false;
+    if (!pos.best || monitored < pos.best.valLoss - o.minDelta) {
+      pos.best = { valLoss: monitored, epoch: pos.epoch + 1, step: pos.step };
+      pos.badEpochs = 0;
+      best = true;
+    } else pos.badEpochs++;
+    const epochSeconds = (performance.now() - epochStart) / 1000;
+    const metrics: Record<string, number> = {};
+    for (const [k, v] of Object.entries(run.metrics)) metrics[k] = v / Math.max(1, run.batches);
+    for (const [k, v] of Object.entries(evaluated?.metrics ?? {})) metrics[`val_${k}`] = v;
+    pos.epoch++;
+    pos.batchInEpoch = 0;
+    pos.epochSums = undefined;
+    cb.onEpoch?.({
+      type: 'epoch',
+      epoch: pos.epoch,
+      step: pos.step,
+      train_loss: trainLoss,
+      val_loss: valLoss,
+      lr: run.lr,
+      samples_per_s: (run.steps * this.batchSize) / Math.max(1e-9, epochSeconds),
+      time_s: (performance.now() - started) / 1000,
+      metrics,
+      best,
+    });
+    if (valLoss !== null && pos.badEpochs >= o.patience) {
+      pos.finished = true;
+      pos.stopReason = `early stopping: no validation improvement > ${o.minDelta} for ${o.patience} epochs`;
+    } else if (pos.epoch >= o.epochs) {
+      pos.finished = true;
+      pos.stopReason = `completed ${o.epochs} epochs`;
+    } else if (o.maxSeconds !== undefined && (performance.now() - started) / 1000 >= o.maxSeconds) {
+      pos.finished = true;
+      pos.stopReason = `time budget of ${o.maxSeconds} s reached`;
+    }
+    return best;
   }
 
   private result(epochsRun: number, started: number, samples: number): FitResult {
