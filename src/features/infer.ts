@@ -285,37 +285,43 @@ export interface Draft {
   indicatorOverrides: Map<string, boolean>;
 }
 
-/** Chooses the spec's columns from sample statistics and the resolved options. */
-export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opts: ResolvedOptions): Draft {
-  const include = opts.include.map(pathPattern);
-  const exclude = opts.exclude.map(pathPattern);
-  const matches = (res: RegExp[], name: string) => res.some((r) => r.test(name));
-  const captions = captionsOf(stats.keys());
-  const categorical: CategoricalFeature[] = [];
-  const numerical: NumericalFeature[] = [];
-  const dropped: { name: string; reason: string }[] = [];
-  const forced = new Set<string>();
-  const indicatorOverrides = new Map<string, boolean>();
+/** The include and exclude patterns of the options, compiled. */
+interface Selection {
+  include: RegExp[];
+  exclude: RegExp[];
+}
 
-  const addCat = (
-    name: string,
-    source: CategoricalSource,
-    col: ColumnOverride | undefined,
-    hash: boolean,
-  ) => {
-    categorical.push({
+const matches = (res: RegExp[], name: string) => res.some((r) => r.test(name));
+
+/** A draft's columns as they are chosen, what was dropped and why, and the names the user forced in. */
+class DraftColumns {
+  readonly categorical: CategoricalFeature[] = [];
+  readonly numerical: NumericalFeature[] = [];
+  readonly dropped: { name: string; reason: string }[] = [];
+  readonly forced = new Set<string>();
+  readonly indicatorOverrides = new Map<string, boolean>();
+
+  constructor(private readonly opts: ResolvedOptions) {}
+
+  drop(name: string, reason: string): void {
+    this.dropped.push({ name, reason });
+  }
+
+  categoricalColumn(name: string, source: CategoricalSource, col: ColumnOverride | undefined, hash: boolean) {
+    this.categorical.push({
       name,
       source,
-      hashBuckets: col?.hashBuckets ?? (hash ? opts.hashBuckets : 0),
-      topK: col?.topK ?? opts.topK,
-      minCount: col?.minCount ?? opts.minCount,
+      hashBuckets: col?.hashBuckets ?? (hash ? this.opts.hashBuckets : 0),
+      topK: col?.topK ?? this.opts.topK,
+      minCount: col?.minCount ?? this.opts.minCount,
       vocabulary: [],
       stats: { missing: 0, distinct: 0, covered: 0 },
     });
-  };
-  const addNum = (name: string, source: NumericalSource, col: ColumnOverride | undefined, log1p: boolean) => {
-    if (col?.indicator !== undefined) indicatorOverrides.set(name, col.indicator);
-    numerical.push({
+  }
+
+  numericalColumn(name: string, source: NumericalSource, col: ColumnOverride | undefined, log1p: boolean) {
+    if (col?.indicator !== undefined) this.indicatorOverrides.set(name, col.indicator);
+    this.numerical.push({
       name,
       source,
       log1p: col?.log1p ?? log1p,
@@ -324,106 +330,156 @@ export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opt
       indicator: false,
       stats: { missing: 0, invalid: 0, min: null, max: null, fittedStd: 0 },
     });
-  };
+  }
 
+  /** Whether a derived feature may be added: not dropped or excluded, included when `includeOnly`. */
+  derivedAllowed(name: string, sel: Selection): boolean {
+    const col = this.opts.columns[name];
+    if (col?.type === 'drop') {
+      this.drop(name, 'dropped by the spec file');
+      return false;
+    }
+    if (matches(sel.exclude, name)) {
+      this.drop(name, 'excluded by the spec file');
+      return false;
+    }
+    if (this.opts.includeOnly && !col && !matches(sel.include, name)) return false;
+    if (col || matches(sel.include, name)) this.forced.add(name);
+    return true;
+  }
+}
+
+/**
+ * The sample's paths to consider, sorted: the most frequent when a width bomb (one event with thousands of
+ * keys) would make thousands of features, plus every path the options name.
+ */
+function candidatePaths(
+  stats: Map<string, PathStats>,
+  opts: ResolvedOptions,
+  sel: Selection,
+  cols: DraftColumns,
+): string[] {
   const paths = new Set(stats.keys());
   if (paths.size > MAX_CANDIDATE_PATHS) {
-    // A width bomb (one event with thousands of keys) must not become thousands of features.
     const named = new Set([...opts.include, ...Object.keys(opts.columns)]);
     const ranked = [...paths].sort(
       (a, b) => stats.get(b)!.present - stats.get(a)!.present || (a < b ? -1 : 1),
     );
-    const rare = ranked.slice(MAX_CANDIDATE_PATHS).filter((p) => !named.has(p) && !matches(include, p));
+    const rare = ranked.slice(MAX_CANDIDATE_PATHS).filter((p) => !named.has(p) && !matches(sel.include, p));
     for (const path of rare) paths.delete(path);
-    dropped.push({
-      name: `${rare.length} rarer paths (${rare.slice(0, 3).join(', ')}, …)`,
-      reason: `the sample holds more than ${MAX_CANDIDATE_PATHS} paths; only the most frequent are considered`,
-    });
+    cols.drop(
+      `${rare.length} rarer paths (${rare.slice(0, 3).join(', ')}, …)`,
+      `the sample holds more than ${MAX_CANDIDATE_PATHS} paths; only the most frequent are considered`,
+    );
   }
   for (const name of [...opts.include, ...Object.keys(opts.columns)]) {
     if (!/[*:]/.test(name) && !paths.has(name)) paths.add(name);
   }
-  for (const path of [...paths].sort()) {
-    const st = stats.get(path) ?? newStats();
-    const col = opts.columns[path];
-    if (col?.type === 'drop') {
-      dropped.push({ name: path, reason: 'dropped by the spec file' });
-      continue;
-    }
-    const typed = col?.type === 'categorical' || col?.type === 'numerical';
-    if (!typed && matches(exclude, path)) {
-      dropped.push({ name: path, reason: 'excluded by the spec file' });
-      continue;
-    }
-    const included = typed || matches(include, path);
-    if (path === opts.uidPath && !included && !col) {
-      dropped.push({ name: path, reason: 'event id (kept as the row uid)' });
-      continue;
-    }
-    if (opts.includeOnly && !included) {
-      dropped.push({ name: path, reason: 'not included (includeOnly)' });
-      continue;
-    }
-    if (included) forced.add(path);
-    let d: Decision;
-    const auto = typeFromData(path, st, opts);
-    if (col?.type === 'numerical') d = { kind: 'numerical', log1p: auto.kind === 'numerical' && auto.log1p };
-    else if (col?.type === 'categorical') {
-      d = {
-        kind: 'categorical',
-        transform: auto.kind === 'categorical' ? auto.transform : 'value',
-        unique: false,
-      };
-    } else {
-      const reason = dropReason(path, st, sampleRows, captions, opts);
-      if (reason !== null && (!included || path === 'time')) d = { kind: 'drop', reason };
-      else d = auto;
-    }
-    if (col?.transform && d.kind === 'categorical') d.transform = col.transform;
-    switch (d.kind) {
-      case 'drop':
-        dropped.push({ name: path, reason: d.reason });
-        break;
-      case 'numerical':
-        addNum(path, { kind: 'value', path }, col, d.log1p);
-        break;
-      case 'categorical':
-        if (d.unique && opts.uniqueIds === 'drop' && !included && col?.hashBuckets === undefined) {
-          dropped.push({
-            name: path,
-            reason: 'one value per row (id-like); hash it with hashBuckets to keep it',
-          });
-        } else {
-          addCat(path, { kind: d.transform, path }, col, d.unique);
-        }
-        break;
-    }
+  return [...paths].sort();
+}
+
+/** What one path becomes: the user's typing and transform over the type the data suggests, or dropped. */
+function decidePath(
+  path: string,
+  st: PathStats,
+  included: boolean,
+  sampleRows: number,
+  captions: Map<string, string>,
+  opts: ResolvedOptions,
+): Decision {
+  const col = opts.columns[path];
+  let d: Decision;
+  const auto = typeFromData(path, st, opts);
+  if (col?.type === 'numerical') d = { kind: 'numerical', log1p: auto.kind === 'numerical' && auto.log1p };
+  else if (col?.type === 'categorical') {
+    d = {
+      kind: 'categorical',
+      transform: auto.kind === 'categorical' ? auto.transform : 'value',
+      unique: false,
+    };
+  } else {
+    const reason = dropReason(path, st, sampleRows, captions, opts);
+    if (reason !== null && (!included || path === 'time')) d = { kind: 'drop', reason };
+    else d = auto;
   }
+  if (col?.transform && d.kind === 'categorical') d.transform = col.transform;
+  return d;
+}
 
-  const derivedAllowed = (name: string): boolean => {
-    const col = opts.columns[name];
-    if (col?.type === 'drop') {
-      dropped.push({ name, reason: 'dropped by the spec file' });
-      return false;
-    }
-    if (matches(exclude, name)) {
-      dropped.push({ name, reason: 'excluded by the spec file' });
-      return false;
-    }
-    if (opts.includeOnly && !col && !matches(include, name)) return false;
-    if (col || matches(include, name)) forced.add(name);
-    return true;
-  };
+/** Adds the column of one sampled path, or records why it is dropped. */
+function draftPath(
+  path: string,
+  st: PathStats,
+  sampleRows: number,
+  captions: Map<string, string>,
+  opts: ResolvedOptions,
+  sel: Selection,
+  cols: DraftColumns,
+): void {
+  const col = opts.columns[path];
+  const typed = col?.type === 'categorical' || col?.type === 'numerical';
+  const included = typed || matches(sel.include, path);
+  const refused =
+    col?.type === 'drop'
+      ? 'dropped by the spec file'
+      : !typed && matches(sel.exclude, path)
+        ? 'excluded by the spec file'
+        : path === opts.uidPath && !included && !col
+          ? 'event id (kept as the row uid)'
+          : opts.includeOnly && !included
+            ? 'not included (includeOnly)'
+            : null;
+  if (refused !== null) {
+    cols.drop(path, refused);
+    return;
+  }
+  if (included) cols.forced.add(path);
+  const d = decidePath(path, st, included, sampleRows, captions, opts);
+  switch (d.kind) {
+    case 'drop':
+      cols.drop(path, d.reason);
+      break;
+    case 'numerical':
+      cols.numericalColumn(path, { kind: 'value', path }, col, d.log1p);
+      break;
+    case 'categorical':
+      if (d.unique && opts.uniqueIds === 'drop' && !included && col?.hashBuckets === undefined) {
+        cols.drop(path, 'one value per row (id-like); hash it with hashBuckets to keep it');
+      } else {
+        cols.categoricalColumn(path, { kind: d.transform, path }, col, d.unique);
+      }
+      break;
+  }
+}
 
+/** The derived columns: time parts of a numeric `time`, and the network features whose inputs are present. */
+function draftDerived(
+  stats: Map<string, PathStats>,
+  opts: ResolvedOptions,
+  sel: Selection,
+  cols: DraftColumns,
+): void {
   const time = stats.get('time');
   if (opts.deriveTime && time && isNumeric(time)) {
     for (const part of Object.keys(TIME_PARTS) as TimePart[]) {
       const name = `time:${part}`;
-      if (!derivedAllowed(name)) continue;
+      if (!cols.derivedAllowed(name, sel)) continue;
       const col = opts.columns[name];
       if (TIME_PARTS[part] === 'categorical') {
-        addCat(name, { kind: 'time', path: 'time', part: part as CategoricalTimePart }, col, false);
-      } else addNum(name, { kind: 'time', path: 'time', part: part as NumericalTimePart }, col, false);
+        cols.categoricalColumn(
+          name,
+          { kind: 'time', path: 'time', part: part as CategoricalTimePart },
+          col,
+          false,
+        );
+      } else {
+        cols.numericalColumn(
+          name,
+          { kind: 'time', path: 'time', part: part as NumericalTimePart },
+          col,
+          false,
+        );
+      }
     }
   }
   if (opts.deriveNetwork) {
@@ -436,8 +492,8 @@ export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opt
       return (stats.get(p)?.present ?? 0) > 0;
     };
     for (const name of DERIVED_NAMES) {
-      if (!derivedApplies(name as DerivedName, present) || !derivedAllowed(name)) continue;
-      addNum(
+      if (!derivedApplies(name as DerivedName, present) || !cols.derivedAllowed(name, sel)) continue;
+      cols.numericalColumn(
         name,
         { kind: 'derived', name },
         opts.columns[name],
@@ -445,20 +501,30 @@ export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opt
       );
     }
   }
+}
 
+/** Chooses the spec's columns from sample statistics and the resolved options. */
+export function draftSpec(stats: Map<string, PathStats>, sampleRows: number, opts: ResolvedOptions): Draft {
+  const sel: Selection = { include: opts.include.map(pathPattern), exclude: opts.exclude.map(pathPattern) };
+  const captions = captionsOf(stats.keys());
+  const cols = new DraftColumns(opts);
+  for (const path of candidatePaths(stats, opts, sel, cols)) {
+    draftPath(path, stats.get(path) ?? newStats(), sampleRows, captions, opts, sel, cols);
+  }
+  draftDerived(stats, opts, sel, cols);
   return {
     spec: {
       version: 1,
       timeZone: opts.timeZone,
       maxStringLength: opts.maxStringLength,
       uidPath: opts.uidPath,
-      categorical,
-      numerical,
-      dropped,
+      categorical: cols.categorical,
+      numerical: cols.numerical,
+      dropped: cols.dropped,
       rows: 0,
       sampleRows,
     },
-    forced,
-    indicatorOverrides,
+    forced: cols.forced,
+    indicatorOverrides: cols.indicatorOverrides,
   };
 }
