@@ -166,11 +166,24 @@ interface Layout {
   referenceLine?: { x1: number; y1: number; x2: number; y2: number; label?: string };
 }
 
-function renderChart(series: Series[], L: Layout): string {
+/** Where a chart's parts go: the SVG size, the plot area, and the data-to-pixel maps. */
+interface Frame {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  plotW: number;
+  plotH: number;
+  px: (v: number) => number;
+  py: (v: number) => number;
+  legend: { svg: string; height: number };
+}
+
+function frameOf(series: Series[], L: Layout): Frame {
   const width = Math.max(200, Math.round(finiteOr(L.width, 720)));
   const height = Math.max(160, Math.round(finiteOr(L.height, 340)));
-  const yLabels = L.y.ticks.map(L.y.format);
-  const yLabelWidth = Math.max(0, ...yLabels.map((t) => t.length * CHAR_W));
+  const yLabelWidth = Math.max(0, ...L.y.ticks.map((t) => L.y.format(t).length * CHAR_W));
   const left = Math.ceil(yLabelWidth + (L.yLabel ? 34 : 16));
   const right = 18;
   const legend = legendLayout(series, L, left, width - right);
@@ -185,18 +198,14 @@ function renderChart(series: Series[], L: Layout): string {
       : (v - L.y.min) / (L.y.max - L.y.min);
     return top + plotH - t * plotH;
   };
+  return { width, height, left, right, top, plotW, plotH, px, py, legend };
+}
 
+/** Grid lines, tick labels, the axis lines and the axis titles. */
+function axesSvg(L: Layout, F: Frame): string[] {
+  const { height, left, top, plotW, plotH, px, py } = F;
+  const yLabels = L.y.ticks.map(L.y.format);
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(L.title)}" font-family="${escapeXml(FONT)}" font-size="12">`,
-  );
-  out.push(`<title>${escapeXml(L.title)}</title>`);
-  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(
-    `<text x="${left}" y="22" font-size="14" font-weight="600" fill="${INK}">${escapeXml(fit(L.title, (width - left - right) / 8))}</text>`,
-  );
-  out.push(legend.svg);
-
   out.push('<g>');
   for (let i = 0; i < L.y.ticks.length; i++) {
     const y = fx(py(L.y.ticks[i]!));
@@ -235,6 +244,13 @@ function renderChart(series: Series[], L: Layout): string {
   }
   out.push('</g>');
 
+  return out;
+}
+
+/** The reference line, the markers and the operating point. */
+function overlaysSvg(L: Layout, F: Frame): string[] {
+  const { left, top, plotW, plotH, px, py } = F;
+  const out: string[] = [];
   if (L.referenceLine) {
     const r = L.referenceLine;
     out.push(
@@ -271,6 +287,13 @@ function renderChart(series: Series[], L: Layout): string {
     );
   }
 
+  return out;
+}
+
+/** Each series as polylines over its runs of usable points, with dots where few or lone. */
+function seriesSvg(series: Series[], L: Layout, F: Frame): string[] {
+  const { plotW, px, py } = F;
+  const out: string[] = [];
   series.forEach((s, i) => {
     const color = escapeXml(s.color ?? PALETTE[i % PALETTE.length]!);
     const strokeWidth = fx(finiteOr(s.strokeWidth, 2));
@@ -298,6 +321,23 @@ function renderChart(series: Series[], L: Layout): string {
     if (parts.length) out.push(`<g>${parts.join('')}</g>`);
   });
 
+  return out;
+}
+
+function renderChart(series: Series[], L: Layout): string {
+  const F = frameOf(series, L);
+  const { width, height, left, right, top, plotW, plotH } = F;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(L.title)}" font-family="${escapeXml(FONT)}" font-size="12">`,
+  );
+  out.push(`<title>${escapeXml(L.title)}</title>`);
+  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
+  out.push(
+    `<text x="${left}" y="22" font-size="14" font-weight="600" fill="${INK}">${escapeXml(fit(L.title, (width - left - right) / 8))}</text>`,
+  );
+  out.push(F.legend.svg);
+  out.push(...axesSvg(L, F), ...overlaysSvg(L, F), ...seriesSvg(series, L, F));
   if (L.empty) {
     out.push(
       `<text x="${fx(left + plotW / 2)}" y="${fx(top + plotH / 2)}" text-anchor="middle" dominant-baseline="middle" font-size="13" fill="${MUTED}">No data</text>`,
