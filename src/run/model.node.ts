@@ -5,15 +5,14 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { compilePathGetter } from '../data/flatten.ts';
 import { nodeKnnRuntime } from '../detect/knn.node.ts';
-import type { KnnRuntime } from '../detect/knn.ts';
-import { releaseKnnSession } from '../detect/knn.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { ScoreRow } from '../io/writers.node.ts';
 import type { Provider, SessionConfig } from '../runtime/session.node.ts';
 import { RUN_FILES } from './layout.ts';
+import { RunModel } from './run-model.ts';
 import { loadRunScorer } from './scoring.node.ts';
-import { eventUids, type RunScoringState, type ScoredBatch, scoreEmbeddings } from './scoring.ts';
+import type { RunScoringState, ScoredBatch } from './scoring.ts';
 
 /** Where a `--model` argument points: the model file, and the run directory when it names one. */
 export interface ModelLocation {
@@ -69,24 +68,23 @@ export interface OpenOptions extends SessionConfig {
 }
 
 /**
- * An embedder plus, for a run directory, its scorer; open once, then embed and score batches. The k-NN
- * search runs where the embedder's session landed (device and intra-op threads), so `--device` and
- * `--threads` reach both.
+ * A {@link RunModel} opened from disk: an embedder plus, for a run directory, its scorer; open once, then
+ * embed and score batches. The k-NN search runs where the embedder's session landed (device and intra-op
+ * threads), so `--device` and `--threads` reach both.
  */
-export class LoadedModel {
+export class LoadedModel extends RunModel {
   private readonly uidOf: ((record: object) => unknown) | null;
-  private readonly knn: KnnRuntime;
 
   private constructor(
     readonly location: ModelLocation,
-    readonly embedder: Embedder,
+    embedder: Embedder,
     readonly device: Provider,
     readonly threads: number | undefined,
     readonly notice: string | undefined,
-    readonly scoring: RunScoringState | null,
+    scoring: RunScoringState | null,
   ) {
+    super(embedder, scoring, nodeKnnRuntime({ device: device === 'wasm' ? 'cpu' : device, threads }));
     this.uidOf = embedder.spec.uidPath ? compilePathGetter(embedder.spec.uidPath) : null;
-    this.knn = nodeKnnRuntime({ device: device === 'wasm' ? 'cpu' : device, threads });
   }
 
   /** Loads model.onnx (and the run's scorer when `path` is a run directory). */
@@ -116,11 +114,6 @@ export class LoadedModel {
     return new LoadedModel(location, embedder, device, threads, notice, scoring);
   }
 
-  /** Width of the embeddings. */
-  get dimension(): number {
-    return this.embedder.dimension;
-  }
-
   /** The uid of each event (the spec's uid path), or null where it has none. */
   uidsOf(events: readonly object[]): (string | null)[] {
     const get = this.uidOf;
@@ -131,23 +124,12 @@ export class LoadedModel {
     });
   }
 
-  /** Embeddings of the events, row-major [events, dimension]. */
-  embed(events: readonly object[], normalized = false): Promise<Float32Array> {
+  /** Embeddings of the events in one session run, row-major [events, dimension]. */
+  override embed(events: readonly object[], normalized = false): Promise<Float32Array> {
     return this.embedder.embed(events, { normalized, batchSize: Math.max(1, events.length) });
   }
 
-  /** Anomaly scores of the events against the run's reference embeddings; `firstRow` numbers uid-less events. */
-  async score(events: readonly object[], firstRow = 0): Promise<ScoredBatch> {
-    const s = this.scoring;
-    if (!s) throw new UserError('scoring needs a run directory (reference embeddings and scorer)');
-    const queries = await this.embed(events, true);
-    const spec = this.embedder.spec;
-    return scoreEmbeddings(s, queries, eventUids(events, spec.uidPath, firstRow), this.knn, { spec, events });
-  }
-
-  /** Releases the ONNX Runtime sessions. */
-  async release(): Promise<void> {
-    await releaseKnnSession(this.knn);
-    await this.embedder.release();
+  protected override get missingScoring(): string {
+    return 'scoring needs a run directory (reference embeddings and scorer)';
   }
 }

@@ -1,6 +1,6 @@
 // A run opened for embedding and scoring, on any runtime: the Embedder, the run's scoring state when it
-// has one, and a k-NN runtime. Node opens runs from a directory (`LoadedModel`); a browser from the bytes
-// of the run's files (`openRun` in src/browser.ts).
+// has one, and a k-NN runtime. Node opens runs from a directory (`LoadedModel`, built on this class); a
+// browser from the bytes of the run's files (`openRun` in src/browser.ts).
 import { UserError } from '../core/errors.ts';
 import { type KnnRuntime, releaseKnnSession } from '../detect/knn.ts';
 import type { Embedder } from '../embed/embedder.ts';
@@ -11,13 +11,18 @@ export class RunModel {
   constructor(
     readonly embedder: Embedder,
     readonly scoring: RunScoringState | null,
-    private readonly knn: KnnRuntime,
+    protected readonly knn: KnnRuntime,
   ) {
     if (scoring && scoring.d !== embedder.dimension) {
       throw new UserError(
         `the scorer was fitted on embeddings of width ${scoring.d} but the model gives ${embedder.dimension}: give model.onnx, reference.safetensors and scorer.json from the same run`,
       );
     }
+  }
+
+  /** What `score` says when the run's scoring state was not given. */
+  protected get missingScoring(): string {
+    return "scoring needs the run's reference.safetensors and scorer.json besides model.onnx";
   }
 
   /** Width of the embeddings. */
@@ -36,9 +41,7 @@ export class RunModel {
    * numbers events that have no uid.
    */
   async score(events: readonly object[], firstRow = 0): Promise<ScoredBatch> {
-    if (!this.scoring) {
-      throw new UserError("scoring needs the run's reference.safetensors and scorer.json besides model.onnx");
-    }
+    if (!this.scoring) throw new UserError(this.missingScoring);
     const queries = await this.embed(events, true);
     const uids = eventUids(events, this.embedder.spec.uidPath, firstRow);
     return scoreEmbeddings(this.scoring, queries, uids, this.knn, { spec: this.embedder.spec, events });
