@@ -134,8 +134,12 @@ class StagedFile {
   }
 }
 
-/** A text file written line batch by line batch; `-` is standard output (written at once, nothing to stage). */
-class TextFile {
+/**
+ * A text file written line batch by line batch under a temporary name, renamed into place by `close` and
+ * removed by `abort` (the target keeps what it held); `-` is standard output (written at once, nothing to
+ * stage).
+ */
+export class TextFile {
   private readonly file: StagedFile | null;
   constructor(readonly path: string) {
     this.file = path === STDOUT ? null : new StagedFile(path);

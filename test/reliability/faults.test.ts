@@ -86,6 +86,21 @@ test('every batch writer under a file-size limit fails in one line and leaves no
   noTemporaries(dir);
 });
 
+test('--findings under a file-size limit fails in one line and the old findings file stays whole', () => {
+  const findings = join(dir, 'f.jsonl');
+  writeFileSync(findings, 'previous');
+  const args = ['score', fx.eventsPath, '--model', fx.runDir, '--out', '-', '--findings', findings];
+  assertOneLine(cliLimited(4, ...args, '--device', 'cpu'), /cannot write .*f\.jsonl.*(EFBIG|ESHORT)/);
+  assert.equal(readFileSync(findings, 'utf8'), 'previous');
+  noTemporaries(dir);
+  const r = cli(...args, '--quiet', '--device', 'cpu');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(
+    readFileSync(findings, 'utf8').split('\n').length > 5,
+    'findings written in full without the limit',
+  );
+});
+
 test('training under a file-size limit fails in one line; no checkpoint is cut short', () => {
   const run = join(dir, 'run-limited');
   assertOneLine(

@@ -1,7 +1,7 @@
 // `ocsf-embed score`: streams events through a run's model and scorer in batches and writes one row per
 // event (uid, score, threshold, is_anomaly, nearest reference events) as JSON lines, CSV or Parquet, and
 // optionally each flagged event as an OCSF Detection Finding.
-import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { checkOutputsApart, formatLoadSummary, streamEventChunks } from '../../dataset/load.node.ts';
@@ -14,6 +14,7 @@ import {
   SCORE_FORMATS,
   type ScoreFormat,
   STDOUT,
+  TextFile,
 } from '../../io/writers.node.ts';
 import { LoadedModel, scoreRows } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
@@ -150,17 +151,18 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
     'ocsf-embed.method': scorer.method,
     'ocsf-embed.threshold': String(scorer.threshold),
   });
-  const findings = a.findings
-    ? {
-        file: openSync(a.findings, 'w'),
-        ctx: findingContextOf(model.location.modelPath, model.location.runDir, scorer),
-      }
-    : null;
+  let findings: { file: TextFile; ctx: ReturnType<typeof findingContextOf> } | null = null;
   let flagged = 0;
   let rowsSeen = 0;
   let warned = false;
   let summary: Awaited<ReturnType<typeof streamEventChunks>>;
   try {
+    findings = a.findings
+      ? {
+          file: new TextFile(a.findings),
+          ctx: findingContextOf(model.location.modelPath, model.location.runDir, scorer),
+        }
+      : null;
     summary = await streamEventChunks(
       a.inputs,
       {
@@ -185,15 +187,16 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
           if (findings) lines.push(JSON.stringify(buildFinding(events[i]!, r, findings.ctx, now)));
         });
         await writer.write(rows);
-        if (findings && lines.length > 0) writeSync(findings.file, `${lines.join('\n')}\n`);
+        if (findings && lines.length > 0) findings.file.write(`${lines.join('\n')}\n`);
       },
     );
     await writer.close();
+    findings?.file.close();
   } catch (e) {
     await writer.abort();
+    findings?.file.abort();
     throw e;
   } finally {
-    if (findings) closeSync(findings.file);
     await model.release();
   }
   const kept = summary.rejected > 0 || Boolean(a.rejects);
