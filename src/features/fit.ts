@@ -6,7 +6,7 @@ import { isNumericLiteral } from './canonical.ts';
 import { extractScratch } from './encode.ts';
 import { collectStats, type Draft, draftSpec } from './infer.ts';
 import { type ResolvedOptions, resolveOptions, type SpecOptions } from './options.ts';
-import { checkTimeZone, dayOfWeek, hourOfDay, type TimePart } from './time.ts';
+import { checkTimeZone, dayOfWeek, hourOfDay, instantMs, type TimePart } from './time.ts';
 import type { FittedSpec } from './types.ts';
 
 /** Time features that repeat once a day: kept only when the fit data covers every hour of the day. */
@@ -177,7 +177,7 @@ export class SpecFitter {
   private count(record: object): void {
     this.rows++;
     const raw = extractScratch(this.draft!.spec, record);
-    const t = epochMs(this.timeOf(record));
+    const t = instantMs(epochMs(this.timeOf(record)));
     const timed = Number.isFinite(t);
     if (timed) this.countTime(t);
     const cats = this.cats;

@@ -1,5 +1,5 @@
-// Time features from an OCSF `time` (epoch ms) in UTC or an IANA time zone: hour, day of week,
-// weekend and business-hours flags, and cyclic sin/cos encodings.
+// Time features from an OCSF `time` (epoch ms, or epoch seconds) in UTC or an IANA time zone: hour, day
+// of week, weekend and business-hours flags, and cyclic sin/cos encodings; out-of-range instants have none.
 import { UserError } from '../core/errors.ts';
 
 const MS_PER_DAY = 86_400_000;
@@ -81,16 +81,36 @@ function localMs(ms: number, timeZone: string): number {
   return isUtc(timeZone) ? ms : ms + zoneOffset(timeZone, ms);
 }
 
-/** Hour of day 0–23 of epoch-ms `ms` in `timeZone`, or NaN when `ms` is not finite. */
-export function hourOfDay(ms: number, timeZone: string): number {
-  if (!Number.isFinite(ms)) return Number.NaN;
+/** Epoch values below this in magnitude are seconds: 1e11 ms is March 1973, 1e11 s the year 5138. */
+const SECONDS_BELOW = 1e11;
+/** Instants after this (1970-01-01T00:00Z, exclusive) and before {@link TIME_END_MS} have time features. */
+const TIME_START_MS = 0;
+/** 2100-01-01T00:00Z: later instants are corrupt values, not times of day. */
+const TIME_END_MS = Date.UTC(2100, 0, 1);
+
+/**
+ * The epoch-ms instant a numeric OCSF `time` stands for: a value below 1e11 in magnitude is epoch seconds
+ * (collectors that write seconds), anything larger epoch ms. NaN when it is not finite or the instant is
+ * not after 1970-01-01 and before 2100-01-01 (0 and negative placeholders, overflowed or corrupted values):
+ * such an event's time features are missing, never a made-up hour.
+ */
+export function instantMs(t: number): number {
+  const ms = Math.abs(t) < SECONDS_BELOW ? t * 1000 : t;
+  return ms > TIME_START_MS && ms < TIME_END_MS ? ms : Number.NaN;
+}
+
+/** Hour of day 0–23 of the `time` value `t` (see {@link instantMs}) in `timeZone`, or NaN when it has none. */
+export function hourOfDay(t: number, timeZone: string): number {
+  const ms = instantMs(t);
+  if (Number.isNaN(ms)) return Number.NaN;
   const l = localMs(ms, timeZone);
   return Math.floor((l - Math.floor(l / MS_PER_DAY) * MS_PER_DAY) / MS_PER_HOUR);
 }
 
-/** Day of week 0–6 with Monday = 0 (as pandas' `dayofweek`), or NaN when `ms` is not finite. */
-export function dayOfWeek(ms: number, timeZone: string): number {
-  if (!Number.isFinite(ms)) return Number.NaN;
+/** Day of week 0–6 with Monday = 0 (as pandas' `dayofweek`) of the `time` value `t`, or NaN when it has none. */
+export function dayOfWeek(t: number, timeZone: string): number {
+  const ms = instantMs(t);
+  if (Number.isNaN(ms)) return Number.NaN;
   const days = Math.floor(localMs(ms, timeZone) / MS_PER_DAY);
   return (((days + 3) % 7) + 7) % 7;
 }
@@ -111,7 +131,8 @@ export const TIME_PARTS = {
 export type TimePart = keyof typeof TIME_PARTS;
 
 /**
- * The value of one time feature for epoch-ms `ms` (NaN when `ms` is not finite):
+ * The value of one time feature for the `time` value `ms` (epoch ms or s, see {@link instantMs}; NaN when
+ * it has no usable instant):
  * `hour` 0–23, `day_of_week` 0–6 (Monday 0), `is_weekend` (Saturday/Sunday) and
  * `is_business_hours` (9 ≤ hour < 17) as 0/1, and `sin/cos(2π·h/24)`, `sin/cos(2π·d/7)`.
  */

@@ -23,6 +23,8 @@ import {
   SpecFitter,
   serializeSpec,
   specTable,
+  TIME_PARTS,
+  type TimePart,
   timePart,
   UNKNOWN_ID,
   urlTemplate,
@@ -306,6 +308,26 @@ test('time features in UTC and in a time zone (with DST)', () => {
   assert.equal(timePart(Date.UTC(2024, 2, 4, 12), 'hour', 'Asia/Kolkata'), 17);
   assert.ok(Math.abs(timePart(Date.UTC(2024, 2, 4, 6), 'hour_sin', 'UTC') - 1) < 1e-12);
   assert.ok(Number.isNaN(timePart(Number.NaN, 'hour', 'UTC')));
+});
+
+test('a time in epoch seconds is that instant; a time out of range has no time features', () => {
+  const ms = Date.UTC(2024, 2, 4, 8, 30, 15);
+  const outOfRange = [0, -1, -1.7e12, Date.UTC(2100, 0, 1), 8.64e15 + 1, 1e17, Number.MAX_VALUE];
+  for (const tz of ['UTC', 'Europe/Berlin']) {
+    for (const part of Object.keys(TIME_PARTS) as TimePart[]) {
+      assert.equal(timePart(ms / 1000, part, tz), timePart(ms, part, tz), `${part} in ${tz}`);
+      for (const t of outOfRange) assert.ok(Number.isNaN(timePart(t, part, tz)), `${part} of ${t} in ${tz}`);
+    }
+  }
+  // Through the encoding: seconds encode as the same instant in ms, an out-of-range time as a missing one.
+  const spec = fitSpec(EVENTS, { timeZone: 'Europe/Berlin' });
+  assert.ok(rawCategorical(spec).includes('time:hour'), 'the spec has time features');
+  const event = EVENTS[0] as { time: number };
+  const withTime = (time: unknown) => encodeAll(spec, [{ ...event, time }]);
+  assert.deepEqual(withTime(event.time / 1000), withTime(event.time));
+  assert.deepEqual(withTime(String(event.time / 1000)), withTime(event.time));
+  const { time: _, ...untimed } = event;
+  for (const t of [1e17, -5, 0]) assert.deepEqual(withTime(t), encodeAll(spec, [untimed]), `time ${t}`);
 });
 
 test('FNV-1a 32 matches the published test vectors and hashing is stable', () => {

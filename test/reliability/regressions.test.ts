@@ -137,6 +137,22 @@ test('a huge value is scored finite and flagged by score, and trains without NaN
   assert.ok(existsSync(join(dir, 'run-huge', RUN_FILES.model)));
 });
 
+test('epoch-second times read as that instant; out-of-range times are missing, in any time zone', () => {
+  const input = join(dir, 'times.jsonl');
+  const records = fx.events.map((e) => ({ ...e }));
+  records[3]!.time = 1e17;
+  records[4]!.time = -1;
+  records[5]!.time = Math.round((records[5]!.time as number) / 1000);
+  writeFileSync(input, jsonl(records));
+  const specPath = join(dir, 'times.spec.json');
+  const r = cli('features', input, '--time-zone', 'Europe/Berlin', '--out', specPath);
+  assert.equal(r.status, 0, r.stderr);
+  const spec = parseSpec(JSON.parse(readFileSync(specPath, 'utf8')));
+  const hour = spec.categorical.find((f) => f.name === 'time:hour');
+  assert.ok(hour, 'time:hour is a feature');
+  assert.equal(hour.stats.missing, 2, 'the two out-of-range times, not the one in seconds');
+});
+
 test('non-finite query embeddings never leave as scores', async () => {
   const state = loadRunScorer(fx.runDir);
   const q = new Float32Array(2 * state.d).fill(0.25);
