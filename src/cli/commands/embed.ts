@@ -89,13 +89,18 @@ export function summaryPrinter(a: { out?: string; json: boolean; quiet: boolean 
   return a.out === STDOUT ? (line) => console.error(line) : (line) => console.log(line);
 }
 
-function embeddingFormat(a: EmbedArgs): EmbeddingFormat {
+/**
+ * The output format: `--format`, else JSON lines on standard output, else what the `--out` name says when it
+ * is one of `formats`; anything else is a {@link UserError} naming the endings and the flag.
+ */
+export function outputFormat<F extends string>(a: { format?: F; out?: string }, formats: readonly F[]): F {
   if (a.format) return a.format;
-  if (a.out === STDOUT) return 'jsonl';
+  if (a.out === STDOUT) return 'jsonl' as F;
   const f = formatFromPath(a.out!);
-  if (f && (EMBEDDING_FORMATS as readonly string[]).includes(f)) return f as EmbeddingFormat;
+  if (f && (formats as readonly string[]).includes(f)) return f as F;
+  const endings = formats.map((x) => `.${x}`);
   throw new UserError(
-    `cannot tell the format of --out ${a.out}: name it .arrow, .npy or .jsonl, or pass --format arrow|npy|jsonl`,
+    `cannot tell the format of --out ${a.out}: name it ${endings.slice(0, -1).join(', ')} or ${endings.at(-1)}, or pass --format ${formats.join('|')}`,
   );
 }
 
@@ -112,7 +117,7 @@ export function checkEmbedArgs(a: EmbedArgs): EmbeddingFormat {
   if (!a.out)
     throw new UserError('give the output file with --out, e.g. --out embeddings.arrow (or .npy, .jsonl)');
   checkBatchArgs(a);
-  const format = embeddingFormat(a);
+  const format = outputFormat(a, EMBEDDING_FORMATS);
   checkStdout(a, format, ['jsonl']);
   checkOutPath('--out', a.out, `embeddings.${format}`);
   return format;

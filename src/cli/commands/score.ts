@@ -8,18 +8,18 @@ import { checkOutputsApart, formatLoadSummary, streamEventChunks } from '../../d
 import { findingContextOf } from '../../detect/findings.node.ts';
 import { buildFinding } from '../../detect/findings.ts';
 import { scoresAreRanks } from '../../detect/scorer.ts';
-import {
-  formatFromPath,
-  openScoreWriter,
-  SCORE_FORMATS,
-  type ScoreFormat,
-  STDOUT,
-  TextFile,
-} from '../../io/writers.node.ts';
+import { openScoreWriter, SCORE_FORMATS, type ScoreFormat, TextFile } from '../../io/writers.node.ts';
 import { LoadedModel, scoreRows } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
 import { BATCH_OPTIONS, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
-import { checkBatchArgs, checkOutPath, checkStdout, rejectsPathFor, summaryPrinter } from './embed.ts';
+import {
+  checkBatchArgs,
+  checkOutPath,
+  checkStdout,
+  outputFormat,
+  rejectsPathFor,
+  summaryPrinter,
+} from './embed.ts';
 
 /** Parsed arguments of `ocsf-embed score`. */
 export interface ScoreArgs {
@@ -50,16 +50,6 @@ export interface ScoreSummary {
   rejectsPath: string | null;
 }
 
-function scoreFormat(a: ScoreArgs): ScoreFormat {
-  if (a.format) return a.format;
-  if (a.out === STDOUT) return 'jsonl';
-  const f = formatFromPath(a.out!);
-  if (f && (SCORE_FORMATS as readonly string[]).includes(f)) return f as ScoreFormat;
-  throw new UserError(
-    `cannot tell the format of --out ${a.out}: name it .jsonl, .csv or .parquet, or pass --format jsonl|csv|parquet`,
-  );
-}
-
 /** Checks every flag; each error says what to type instead. */
 export function checkScoreArgs(a: ScoreArgs): ScoreFormat {
   if (a.inputs.length === 0)
@@ -70,7 +60,7 @@ export function checkScoreArgs(a: ScoreArgs): ScoreFormat {
   if (!a.out)
     throw new UserError('give the output file with --out, e.g. --out scores.jsonl (or .csv, .parquet)');
   checkBatchArgs(a);
-  const format = scoreFormat(a);
+  const format = outputFormat(a, SCORE_FORMATS);
   checkStdout(a, format, ['jsonl', 'csv']);
   checkOutPath('--out', a.out, `scores.${format}`);
   if (a.findings !== undefined) {
