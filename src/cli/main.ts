@@ -7,7 +7,27 @@ import { isUserFacing } from '../core/errors.ts';
 import { fileSystemError } from '../io/atomic.node.ts';
 import { commandsFor } from './commands/index.ts';
 
-const argv = hideBin(process.argv);
+/**
+ * Long options whose value may be `-` (standard output). yargs-parser takes a lone `-` after a long option
+ * for a positional (`--out -` gave an empty --out), as it does not after a short one (`-o -`).
+ */
+const DASH_VALUED = new Set(['--out']);
+
+/** The arguments with `--out -` written as `--out=-`, up to a `--` that ends the options. */
+function joinDashValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return joined.concat(args.slice(i));
+    if (DASH_VALUED.has(arg) && args[i + 1] === '-') {
+      joined.push(`${arg}=-`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
+const argv = joinDashValues(hideBin(process.argv));
 const { version } = createRequire(import.meta.url)('ocsf-embed/package.json') as { version: string };
 const cli = yargs(argv)
   .scriptName('ocsf-embed')

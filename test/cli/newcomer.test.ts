@@ -204,6 +204,9 @@ describe('output people can use', () => {
     assert.equal(rows.length, 1500);
     assert.ok('score' in rows[0]);
     assert.match(s.stderr, /scored 1500 events/);
+    const long = cli('score', f.eventsPath, '--model', f.runDir, '--out', '-', '-q');
+    assert.equal(long.status, 0, long.stderr);
+    assert.equal(long.stdout.trim().split('\n').length, 1500, '--out - is -o -');
     const csv = cli('score', f.eventsPath, '-m', f.runDir, '-o', '-', '--format', 'csv', '-q');
     assert.match(csv.stdout, /^uid,score,threshold,is_anomaly/);
     const e = cli('embed', f.eventsPath, '-m', f.runDir, '-o', '-', '-q');
