@@ -126,14 +126,17 @@ export const conditional: ScoringMethodDef = {
       const fieldPart = { scores: meanDistances(fieldSearch, base.k, q), sorted: sortedOf(s.fieldKnn) };
       parts.push(fieldPart);
       // Where the field-space rank alone decides the score, the event is explained against (and shown
-      // with) its nearest events in field space: those differ from it in the fields that make it unusual.
+      // with) its nearest events in field space when a field stands out more strongly among those than
+      // among its embedding neighbours (a combination of common values; not a numeric extreme, whose
+      // nearest events in field space share it).
       const fieldContext = firstNeighbours(fieldSearch.indices, fieldSearch.k, q);
       for (let i = 0; i < q; i++) {
         const rank = ecdfRank(fieldPart.sorted, fieldPart.scores[i]!);
         const others = parts.slice(0, 2).map((p) => ecdfRank(p.sorted, p.scores[i]!));
-        if (rank > Math.max(...others)) {
-          context.set(fieldContext.subarray(i * CONTEXT, (i + 1) * CONTEXT), i * CONTEXT);
-        }
+        if (!(rank > Math.max(...others))) continue;
+        const near = fieldContext.subarray(i * CONTEXT, (i + 1) * CONTEXT);
+        const strength = neighbourSurprise(f.spec, f.queries![i]!, f.reference, near, SURPRISE_FIELDS);
+        if (strength > surprise[i]!) context.set(near, i * CONTEXT);
       }
     }
     return { scores: combined(parts), neighbours: context };
