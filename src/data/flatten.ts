@@ -178,71 +178,56 @@ export function compilePathGetter(path: string): PathGetter {
 }
 
 interface TrieNode {
-  key: string;
+  /** Slots of the paths that end here. */
   slots: number[];
-  children: TrieNode[];
-  /** Slots of this node and every node below it. */
-  below: number[];
+  /** Children by segment (`[0]` and `count` included), null for a leaf. */
+  children: Map<string, TrieNode> | null;
 }
 
 /**
- * Compiles a reader of many paths at once for records without flat keys: shared prefixes are
- * looked up once and an absent object skips every path below it. `read(record, out)` sets
- * `out[i]` to what `compilePathGetters(paths[i]).nested` returns.
+ * Compiles a reader of many paths at once for records without flat keys: `read(record, out)` sets
+ * `out[i]` to what `compilePathGetters(paths[i]).nested` returns for each path that is an own
+ * property chain of the record. It walks the record's own keys and looks each up among the paths,
+ * so absent fields cost nothing and each present one a single lookup.
  */
 export function compileNestedReader(paths: readonly string[]): (record: object, out: unknown[]) => void {
-  const root: TrieNode = { key: '', slots: [], children: [], below: [] };
-  // Children by key while building, so that many sibling paths cost linear time.
-  const index = new Map<TrieNode, Map<string, TrieNode>>();
+  const root: TrieNode = { slots: [], children: null };
   paths.forEach((path, slot) => {
     let node = root;
-    node.below.push(slot);
     for (const seg of pathSegments(path)) {
-      let kids = index.get(node);
-      if (!kids) {
-        kids = new Map();
-        index.set(node, kids);
-      }
-      let child = kids.get(seg);
+      node.children ??= new Map();
+      let child = node.children.get(seg);
       if (!child) {
-        child = { key: seg, slots: [], children: [], below: [] };
-        node.children.push(child);
-        kids.set(seg, child);
+        child = { slots: [], children: null };
+        node.children.set(seg, child);
       }
-      child.below.push(slot);
       node = child;
     }
     node.slots.push(slot);
   });
-  const missing = (node: TrieNode, out: unknown[]) => {
-    const b = node.below;
-    for (let i = 0; i < b.length; i++) out[b[i]!] = undefined;
+  const put = (v: unknown, node: TrieNode, out: unknown[]): void => {
+    if (v === null || v === undefined) return;
+    const slots = node.slots;
+    for (let k = 0; k < slots.length; k++) out[slots[k]!] = v;
+    if (node.children !== null && typeof v === 'object') walk(v, node.children, out);
   };
-  const walk = (obj: object, node: TrieNode, out: unknown[]): void => {
-    const kids = node.children;
-    const isArray = Array.isArray(obj);
-    for (let i = 0; i < kids.length; i++) {
-      const c = kids[i]!;
-      let v: unknown;
-      if (isArray) {
-        if (c.key === '[0]') v = (obj as unknown[])[0];
-        else if (c.key === 'count') {
-          for (const k of c.slots) out[k] = (obj as unknown[]).length;
-          for (const d of c.children) missing(d, out);
-          continue;
-        } else v = undefined;
-      } else v = (obj as Record<string, unknown>)[c.key];
-      if (v === null || v === undefined) {
-        missing(c, out);
-        continue;
-      }
-      const slots = c.slots;
-      for (let k = 0; k < slots.length; k++) out[slots[k]!] = v;
-      if (c.children.length > 0) {
-        if (typeof v === 'object') walk(v, c, out);
-        else for (const d of c.children) missing(d, out);
-      }
+  const walk = (obj: object, kids: Map<string, TrieNode>, out: unknown[]): void => {
+    if (Array.isArray(obj)) {
+      const count = kids.get('count');
+      if (count) for (const k of count.slots) out[k] = obj.length;
+      const first = kids.get('[0]');
+      if (first && obj.length > 0) put(obj[0], first, out);
+      return;
+    }
+    const o = obj as Record<string, unknown>;
+    for (const key in o) {
+      const c = kids.get(key);
+      if (c !== undefined) put(o[key], c, out);
     }
   };
-  return (record, out) => walk(record, root, out);
+  const n = paths.length;
+  return (record, out) => {
+    for (let i = 0; i < n; i++) out[i] = undefined;
+    if (root.children) walk(record, root.children, out);
+  };
 }

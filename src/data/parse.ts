@@ -3,9 +3,10 @@
 import { RecordBatchReader } from 'apache-arrow';
 import {
   type AsyncBuffer,
+  type ColumnData,
   type Compressors,
   parquetMetadataAsync,
-  parquetReadObjects,
+  parquetRead,
   parquetSchema,
 } from 'hyparquet';
 import { compressors as portableCompressors } from 'hyparquet-compressors';
@@ -117,9 +118,15 @@ export interface ParseOptions {
   onReject?: (reject: Reject) => void;
   /** Paths the caller needs (a spec's source paths): a Parquet/Arrow file with none of them is an error. */
   expectPaths?: readonly string[];
-  /** Records per yielded batch (default 4096). */
+  /** Records per yielded batch (default {@link DEFAULT_BATCH_SIZE}). */
   batchSize?: number;
 }
+
+/**
+ * Records per yielded batch unless a caller asks otherwise: small enough that records a streaming
+ * caller drops die young (cheap to collect), large enough that the generator's steps cost nothing.
+ */
+export const DEFAULT_BATCH_SIZE = 256;
 
 /** The reject handler for `opts`: the caller's, or one that throws a clear error. */
 export function rejectHandler(opts: ParseOptions): (r: Reject) => void {
@@ -287,8 +294,43 @@ function noColumnsError(file: string, plan: ColumnPlan, expected: readonly strin
 }
 
 /**
- * Reads a Parquet file row group by row group (bounded memory), yielding records keyed by OCSF
- * path. Columns may be nested structs, JSON text of OCSF objects, or flattened names.
+ * Decodes rows `[start, start + n)` (one row group) column by column: one array of `n` values per
+ * name, in `names` order (undefined where a column gives no value).
+ */
+async function readColumns(
+  file: AsyncBuffer,
+  metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>,
+  names: readonly string[],
+  start: number,
+  n: number,
+  compressors: Compressors,
+): Promise<ArrayLike<unknown>[]> {
+  const index = new Map(names.map((name, i) => [name, i]));
+  const columns: ArrayLike<unknown>[] = names.map(() => []);
+  const onChunk = ({ columnName, columnData, rowStart, rowEnd }: ColumnData) => {
+    const c = index.get(columnName);
+    if (c === undefined) return;
+    if (rowStart === start && rowEnd === start + n) {
+      columns[c] = columnData as ArrayLike<unknown>;
+      return;
+    }
+    let col = columns[c] as unknown[];
+    if (col.length !== n) {
+      col = new Array(n);
+      columns[c] = col;
+    }
+    const from = Math.max(rowStart, start);
+    const to = Math.min(rowEnd, start + n);
+    for (let r = from; r < to; r++) col[r - start] = columnData[r - rowStart];
+  };
+  await parquetRead({ file, metadata, rowStart: start, rowEnd: start + n, compressors, onChunk });
+  return columns;
+}
+
+/**
+ * Reads a Parquet file row group by row group (bounded memory), each decoded column by column,
+ * yielding records keyed by OCSF path. Columns may be nested structs, JSON text of OCSF objects, or
+ * flattened names.
  */
 export async function* parquetBatches(
   file: AsyncBuffer,
@@ -297,6 +339,7 @@ export async function* parquetBatches(
 ): AsyncGenerator<EventBatch> {
   const limits = readLimits(opts.limits);
   const onReject = rejectHandler(opts);
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
   try {
     metadata = await parquetMetadataAsync(file);
@@ -309,38 +352,45 @@ export async function* parquetBatches(
   for (const group of metadata.row_groups) {
     const n = Number(group.num_rows);
     if (n === 0) continue;
-    let rows: Record<string, unknown>[];
+    let columns: ArrayLike<unknown>[];
     try {
-      rows = await parquetReadObjects({
+      columns = await readColumns(
         file,
         metadata,
+        names,
         rowStart,
-        rowEnd: rowStart + n,
-        compressors: opts.compressors ?? portableCompressors,
-      });
+        n,
+        opts.compressors ?? portableCompressors,
+      );
     } catch (e) {
       throw wrapTabularError(name, 'Parquet', e);
     }
     if (!plan) {
-      const head = rows.slice(0, 50);
-      plan = planColumns(names, (col) => head.map((r) => r[col]));
+      const head = Math.min(50, n);
+      plan = planColumns(names, (col) => Array.prototype.slice.call(columns[names.indexOf(col)]!, 0, head));
       if (opts.expectPaths && opts.expectPaths.length > 0 && !coversAny(plan, opts.expectPaths)) {
         throw noColumnsError(name, plan, opts.expectPaths);
       }
     }
     const p = plan;
-    const batch: EventBatch = { file: name, records: [], positions: [], unit: 'row' };
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const r = convertRow(p, (c) => row[p.names[c]!], { file: name, row: rowStart + i }, limits);
+    let at = 0;
+    const value = (c: number) => columns[c]![at];
+    let batch: EventBatch = { file: name, records: [], positions: [], unit: 'row' };
+    for (; at < n; at++) {
+      const row = rowStart + at;
+      const r = convertRow(p, value, { file: name, row }, limits);
       if (r.reject) onReject(r.reject);
       else {
         batch.records.push(r.record);
-        batch.positions.push(rowStart + i);
+        batch.positions.push(row);
+      }
+      if (batch.records.length >= batchSize) {
+        yield batch;
+        batch = { file: name, records: [], positions: [], unit: 'row' };
       }
     }
     rowStart += n;
-    yield batch;
+    if (batch.records.length > 0) yield batch;
   }
 }
 

@@ -11,6 +11,7 @@ import { UserError } from '../core/errors.ts';
 import {
   arrowBatches,
   checkMagic,
+  DEFAULT_BATCH_SIZE,
   detectFormat,
   type EventBatch,
   type EventFormat,
@@ -112,7 +113,7 @@ async function* jsonlFile(
 ): AsyncGenerator<EventBatch> {
   const limits = readLimits(opts.limits);
   const onReject = rejectHandler(opts);
-  const batchSize = opts.batchSize ?? 4096;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   let batch: EventBatch = { file, records: [], positions: [], unit: 'line' };
   const reject = (r: Reject) => {
     count.rejected++;
@@ -138,7 +139,7 @@ async function* jsonlFile(
         text: snippet(head),
       }),
   );
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(file, { highWaterMark: 1 << 16 });
   const src = gzip ? raw.pipe(createGunzip()) : raw;
   if (gzip) raw.on('error', (e) => src.destroy(e));
   src.setEncoding('utf8');

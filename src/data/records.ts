@@ -105,6 +105,22 @@ export function shapeProblem(
   return null;
 }
 
+/**
+ * True when JSON text of this size cannot break the shape limits, so the parsed value need not be
+ * walked: every value takes at least one character of the text (so a text no longer than `maxFields`
+ * holds at most that many values), and nesting `maxDepth` deep takes more than `maxDepth` of `{` and `[`.
+ */
+function withinShape(text: string, limits: Pick<ReadLimits, 'maxDepth' | 'maxFields'>): boolean {
+  if (text.length > limits.maxFields) return false;
+  let openers = 0;
+  for (const c of ['{', '[']) {
+    for (let i = text.indexOf(c); i >= 0; i = text.indexOf(c, i + 1)) {
+      if (++openers > limits.maxDepth) return false;
+    }
+  }
+  return true;
+}
+
 /** The start of a record's text, for a rejects file. */
 export function snippet(text: string): string {
   return text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text;
@@ -178,8 +194,10 @@ export function parseJsonLine(
       },
     };
   }
-  const shape = shapeProblem(v, limits);
-  if (shape) return { reject: { ...pos, ...shape, text: snippet(text) } };
+  if (!withinShape(text, limits)) {
+    const shape = shapeProblem(v, limits);
+    if (shape) return { reject: { ...pos, ...shape, text: snippet(text) } };
+  }
   if (text.length > limits.maxStringLength) {
     const long = findLongString(v, limits.maxStringLength);
     if (long) return { reject: oversizeString(pos, long, limits, text) };
@@ -391,8 +409,9 @@ export function convertRow(
     if (typeof v === 'string') {
       size += v.length;
       if (plan.json[i] && v.length > 0) {
+        const text = v;
         try {
-          v = JSON.parse(v);
+          v = JSON.parse(text);
         } catch (e) {
           return {
             reject: {
@@ -403,7 +422,7 @@ export function convertRow(
             },
           };
         }
-        const shape = shapeProblem(v, limits);
+        const shape = withinShape(text, limits) ? null : shapeProblem(v, limits);
         if (shape) return { reject: { ...pos, ...shape, text: snippet(plan.names[i]!) } };
         if (size > limits.maxStringLength) {
           const long = findLongString(v, limits.maxStringLength, path);
