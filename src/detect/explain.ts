@@ -88,8 +88,7 @@ export function referenceRaw(spec: FittedSpec, reference: ReferenceFeatures, row
 /** A stage-1 string no vocabulary holds (stage 1 never produces a NUL character). */
 const UNSEEN = '\u0000unseen';
 
-function median(sorted: number[]): number {
-  const n = sorted.length;
+function median(sorted: ArrayLike<number>, n: number): number {
   const m = n >> 1;
   return n % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
@@ -98,15 +97,60 @@ function originalUnits(x: number, log1p: boolean): number {
   return log1p ? Math.sign(x) * Math.expm1(Math.abs(x)) : x;
 }
 
+/** en-US formats with at most 0, 2 and 4 fraction digits: made once, as building one costs far more than using it. */
+const NUMBER_FORMATS = [0, 2, 4].map(
+  (digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits }),
+);
+
 function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
-  const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 1 ? 2 : 4;
-  return x.toLocaleString('en-US', { maximumFractionDigits: digits });
+  const a = Math.abs(x);
+  return NUMBER_FORMATS[a >= 100 ? 0 : a >= 1 ? 1 : 2]!.format(x);
 }
 
 function formatZ(z: number): string {
   const a = Math.abs(z);
   return `z ${z < 0 ? '-' : ''}${a >= 10 ? Math.round(a) : a.toFixed(1)}`;
+}
+
+/**
+ * Why a field stands out, before its text is written (only the strongest few are): a categorical value
+ * missing where the neighbours have one, outside the vocabulary, or rare among the neighbours; a numeric
+ * value missing where they have one, present where few have one, or far from theirs (robust z-score).
+ */
+type Kind = 'cat-missing' | 'cat-unseen' | 'cat-rare' | 'num-missing' | 'num-few' | 'num-z';
+
+interface Candidate {
+  kind: Kind;
+  /** Feature index among the categorical or numerical features. */
+  j: number;
+  field: string;
+  /** Neighbours holding a value (missing kinds) or this value (`cat-rare`), or with a value (numeric kinds). */
+  n: number;
+  z: number;
+  strength: number;
+}
+
+/** Scratch for the neighbours' numeric values and their deviations (grown on demand). */
+let values = new Float64Array(64);
+let deviations = new Float64Array(64);
+/** Scratch per categorical feature: the event's id, and how many neighbours hold it or any value. */
+let ids = new Int32Array(64);
+let sameCounts = new Int32Array(64);
+let presentCounts = new Int32Array(64);
+
+/** Sorts `x[0..n)` ascending (insertion sort: the neighbours are a few dozen at most). */
+function sortSmall(x: Float64Array, n: number): Float64Array {
+  for (let i = 1; i < n; i++) {
+    const v = x[i]!;
+    let j = i - 1;
+    while (j >= 0 && x[j]! > v) {
+      x[j + 1] = x[j]!;
+      j--;
+    }
+    x[j + 1] = v;
+  }
+  return x;
 }
 
 /**
@@ -131,80 +175,103 @@ export function explainEvent(
   }
   const m = rows.length;
   if (m < 3) return [];
-  const out: FieldReason[] = [];
+  if (values.length < m) {
+    values = new Float64Array(m);
+    deviations = new Float64Array(m);
+  }
+  const found: Candidate[] = [];
   const fc = spec.categorical.length;
+  if (ids.length < fc) {
+    ids = new Int32Array(fc);
+    sameCounts = new Int32Array(fc);
+    presentCounts = new Int32Array(fc);
+  }
+  const vocab = vocabularies(spec);
   for (let j = 0; j < fc; j++) {
-    const f = spec.categorical[j]!;
     const v = raw.cat[j] ?? null;
-    const id = categoricalId(spec, j, v);
-    let same = 0;
-    let present = 0;
-    for (const r of rows) {
-      const other = reference.categorical[r * fc + j]!;
-      if (other === id) same++;
-      if (other !== MISSING_ID) present++;
+    ids[j] = v === null ? MISSING_ID : (vocab[j]!.get(v) ?? UNKNOWN_ID);
+  }
+  sameCounts.fill(0, 0, fc);
+  presentCounts.fill(0, 0, fc);
+  for (let i = 0; i < m; i++) {
+    const base = rows[i]! * fc;
+    for (let j = 0; j < fc; j++) {
+      const other = reference.categorical[base + j]!;
+      if (other === ids[j]) sameCounts[j]++;
+      if (other !== MISSING_ID) presentCounts[j]++;
     }
+  }
+  for (let j = 0; j < fc; j++) {
+    const v = raw.cat[j] ?? null;
+    const id = ids[j]!;
+    const same = sameCounts[j]!;
+    const present = presentCounts[j]!;
     if (same / m > maxShare) continue;
     const strength = 2 * Math.log((m + 1) / (same + 0.5));
-    if (v === null) {
-      out.push({
-        field: f.name,
-        value: '(missing)',
-        reason: `present in ${present} of ${m} neighbours`,
-        strength,
-      });
-    } else if (id === UNKNOWN_ID) {
-      out.push({ field: f.name, value: v, reason: 'never seen in training', strength: strength + 2 });
-    } else {
-      const reason = same === 0 ? 'never among neighbours' : `${same} of ${m} neighbours`;
-      out.push({ field: f.name, value: v, reason, strength });
-    }
+    const field = spec.categorical[j]!.name;
+    if (v === null) found.push({ kind: 'cat-missing', j, field, n: present, z: 0, strength });
+    else if (id === UNKNOWN_ID)
+      found.push({ kind: 'cat-unseen', j, field, n: 0, z: 0, strength: strength + 2 });
+    else found.push({ kind: 'cat-rare', j, field, n: same, z: 0, strength });
   }
   const fn = spec.numerical.length;
   for (let j = 0; j < fn; j++) {
     const f = spec.numerical[j]!;
     const x = raw.num[j]!;
-    const values: number[] = [];
-    for (const r of rows) {
-      const y = reference.numerical[r * fn + j]!;
-      if (!Number.isNaN(y)) values.push(y);
+    let count = 0;
+    for (let i = 0; i < m; i++) {
+      const y = reference.numerical[rows[i]! * fn + j]!;
+      if (!Number.isNaN(y)) values[count++] = y;
     }
     if (Number.isNaN(x)) {
-      if (values.length / m > 1 - maxShare) {
-        const strength = 2 * Math.log((m + 1) / (m - values.length + 0.5));
-        out.push({
-          field: f.name,
-          value: '(missing)',
-          reason: `present in ${values.length} of ${m} neighbours`,
-          strength,
-        });
+      if (count / m > 1 - maxShare) {
+        const strength = 2 * Math.log((m + 1) / (m - count + 0.5));
+        found.push({ kind: 'num-missing', j, field: f.name, n: count, z: 0, strength });
       }
       continue;
     }
-    if (values.length < 3) {
-      if (values.length / m <= maxShare) {
-        const strength = 2 * Math.log((m + 1) / (values.length + 0.5));
-        const value = formatNumber(originalUnits(x, f.log1p));
-        out.push({
-          field: f.name,
-          value,
-          reason: `missing in ${m - values.length} of ${m} neighbours`,
-          strength,
-        });
+    if (count < 3) {
+      if (count / m <= maxShare) {
+        const strength = 2 * Math.log((m + 1) / (count + 0.5));
+        found.push({ kind: 'num-few', j, field: f.name, n: count, z: 0, strength });
       }
       continue;
     }
-    values.sort((a, b) => a - b);
-    const med = median(values);
-    const mad = median(values.map((y) => Math.abs(y - med)).sort((a, b) => a - b));
+    const sorted = sortSmall(values, count);
+    const med = median(sorted, count);
+    for (let i = 0; i < count; i++) deviations[i] = Math.abs(sorted[i]! - med);
+    const mad = median(sortSmall(deviations, count), count);
     const floor = 0.1 * (f.stats.fittedStd > 0 ? f.stats.fittedStd : 1);
     const z = (x - med) / Math.max(1.4826 * mad, floor);
     if (!(Math.abs(z) >= minZ)) continue;
-    const value = formatNumber(originalUnits(x, f.log1p));
-    out.push({ field: f.name, value, reason: formatZ(z), strength: Math.min(Math.abs(z), 1e6) });
+    found.push({ kind: 'num-z', j, field: f.name, n: count, z, strength: Math.min(Math.abs(z), 1e6) });
   }
-  out.sort((a, b) => b.strength - a.strength || (a.field < b.field ? -1 : 1));
-  return out.slice(0, maxFields);
+  found.sort((a, b) => b.strength - a.strength || (a.field < b.field ? -1 : 1));
+  return found.slice(0, maxFields).map((c) => describe(spec, raw, c, m));
+}
+
+function describe(spec: FittedSpec, raw: RawFeatures, c: Candidate, m: number): FieldReason {
+  const { field, strength } = c;
+  switch (c.kind) {
+    case 'cat-missing':
+      return { field, value: '(missing)', reason: `present in ${c.n} of ${m} neighbours`, strength };
+    case 'cat-unseen':
+      return { field, value: raw.cat[c.j]!, reason: 'never seen in training', strength };
+    case 'cat-rare': {
+      const reason = c.n === 0 ? 'never among neighbours' : `${c.n} of ${m} neighbours`;
+      return { field, value: raw.cat[c.j]!, reason, strength };
+    }
+    case 'num-missing':
+      return { field, value: '(missing)', reason: `present in ${c.n} of ${m} neighbours`, strength };
+    case 'num-few': {
+      const value = formatNumber(originalUnits(raw.num[c.j]!, spec.numerical[c.j]!.log1p));
+      return { field, value, reason: `missing in ${m - c.n} of ${m} neighbours`, strength };
+    }
+    case 'num-z': {
+      const value = formatNumber(originalUnits(raw.num[c.j]!, spec.numerical[c.j]!.log1p));
+      return { field, value, reason: formatZ(c.z), strength };
+    }
+  }
 }
 
 /**

@@ -212,10 +212,7 @@ export function selectTopK(
     const rank = Math.min(SAMPLE, Math.ceil((2 * k * SAMPLE) / len) + 4);
     selectSmallest(sample, SAMPLE, rank);
     const threshold = -sample[rank - 1]!;
-    for (let i = 0; i < len; i++) {
-      positions[count] = i;
-      count += row[i]! >= threshold ? 1 : 0;
-    }
+    for (let i = 0; i < len; i++) if (row[i]! >= threshold) positions[count++] = i;
     if (count < k) count = 0;
   }
   if (count === 0) {
