@@ -154,6 +154,22 @@ function detectionSection(e: Detection): { title: string; html: string } {
 /** Top anomalies shown in the report. */
 const TOP_ANOMALIES = 20;
 
+/** The scored events that have a label: their row indices and their labels (1 anomaly, 0 normal). */
+function labelledRows(
+  uids: readonly string[],
+  labels: Map<string, boolean>,
+): { rows: number[]; y: number[] } {
+  const rows: number[] = [];
+  const y: number[] = [];
+  uids.forEach((uid, i) => {
+    const label = labels.get(uid);
+    if (label === undefined) return;
+    rows.push(i);
+    y.push(label ? 1 : 0);
+  });
+  return { rows, y };
+}
+
 /** Evaluates scored events against labels (and scenarios) for the report. */
 function detectionOf(
   scored: Awaited<ReturnType<typeof scoreAgainstRun>>,
@@ -163,18 +179,9 @@ function detectionOf(
   intended: number,
   on: string,
 ): Detection | null {
-  const y: number[] = [];
-  const s: number[] = [];
-  const names: (string | undefined)[] = [];
-  const rows: number[] = [];
-  scored.uids.forEach((uid, i) => {
-    const label = labels.get(uid);
-    if (label === undefined) return;
-    y.push(label ? 1 : 0);
-    s.push(scored.scores[i]!);
-    names.push(label ? scenarioOf.get(uid) : undefined);
-    rows.push(i);
-  });
+  const { rows, y } = labelledRows(scored.uids, labels);
+  const s = rows.map((i) => scored.scores[i]!);
+  const names = rows.map((i, j) => (y[j] ? scenarioOf.get(scored.uids[i]!) : undefined));
   if (y.length === 0) return null;
   const flags = s.map((x) => x > threshold);
   const flagged = flags.filter(Boolean).length;
@@ -211,23 +218,16 @@ async function baselineFigures(
 ): Promise<Detection['baselines']> {
   const reference = loadRunScorer(runDir).features;
   if (!reference) return [];
+  const { rows, y } = labelledRows(uids, labels);
   const raws = events.map((e) => extractRaw(spec, e));
   const knn = nodeKnnRuntime(runtime);
   const out: Detection['baselines'] = [];
   try {
     for (const method of ['knn', 'iforest'] as const) {
       const scored = await scoreRawBaseline(method, spec, reference, raws, knn);
-      const y: number[] = [];
-      const s: number[] = [];
-      let flagged = 0;
-      uids.forEach((uid, i) => {
-        const label = labels.get(uid);
-        if (label === undefined) return;
-        y.push(label ? 1 : 0);
-        s.push(scored.scores[i]!);
-        flagged += scored.isAnomaly[i]!;
-      });
-      if (y.length === 0) continue;
+      if (y.length === 0) break;
+      const s = rows.map((i) => scored.scores[i]!);
+      const flagged = rows.reduce((n, i) => n + scored.isAnomaly[i]!, 0);
       out.push({
         method: BASELINE_NAMES[method],
         rocAuc: rocAuc(s, y),

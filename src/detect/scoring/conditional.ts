@@ -47,11 +47,16 @@ function surprises(f: FieldContext, raws: readonly RawFeatures[], context: Int32
   );
 }
 
-/** Each row's highest rank over the parts: a part's scores ranked among its reference scores (sorted). */
-function combined(parts: readonly { scores: Float32Array; sorted: Float64Array }[]): Float32Array {
-  return Float32Array.from(parts[0]!.scores, (_, i) => {
+/** A part's scores ranked among its reference scores (sorted). */
+function ranked(part: { scores: Float32Array; sorted: Float64Array }): Float32Array {
+  return Float32Array.from(part.scores, (x) => ecdfRank(part.sorted, x));
+}
+
+/** Each row's highest rank over the parts' ranks. */
+function combined(ranks: readonly Float32Array[]): Float32Array {
+  return Float32Array.from(ranks[0]!, (_, i) => {
     let best = Number.NEGATIVE_INFINITY;
-    for (const p of parts) best = Math.max(best, ecdfRank(p.sorted, p.scores[i]!));
+    for (const r of ranks) best = Math.max(best, r[i]!);
     return best;
   });
 }
@@ -89,9 +94,9 @@ export const conditional: ScoringMethodDef = {
     const fieldSearch = await searchOnce(vectors, vectors, fieldSpace.width, k, true, options, runtime);
     const fieldKnn = meanDistances(fieldSearch, k, n);
     const referenceScores = combined([
-      { scores: base.referenceScores, sorted: sortedScores(fitted) },
-      { scores: fieldSurprise, sorted: sortedOf(fieldSurprise) },
-      { scores: fieldKnn, sorted: sortedOf(fieldKnn) },
+      ranked({ scores: base.referenceScores, sorted: sortedScores(fitted) }),
+      ranked({ scores: fieldSurprise, sorted: sortedOf(fieldSurprise) }),
+      ranked({ scores: fieldKnn, sorted: sortedOf(fieldKnn) }),
     ]);
     return {
       method: 'conditional',
@@ -112,9 +117,9 @@ export const conditional: ScoringMethodDef = {
     const search = await searchOnce(ref, qs, d, Math.max(base.k, CONTEXT), excludeSelf, s.options, runtime);
     const context = firstNeighbours(search.indices, search.k, q);
     const surprise = surprises(f, f.queries!, context);
-    const parts = [
-      { scores: meanDistances(search, base.k, q), sorted: sortedScores(base) },
-      { scores: surprise, sorted: sortedOf(s.fieldSurprise!) },
+    const ranks = [
+      ranked({ scores: meanDistances(search, base.k, q), sorted: sortedScores(base) }),
+      ranked({ scores: surprise, sorted: sortedOf(s.fieldSurprise!) }),
     ];
     if (s.fieldSpace && s.fieldKnn) {
       // Scorers saved before the field-space part have neither and combine the other two.
@@ -123,22 +128,23 @@ export const conditional: ScoringMethodDef = {
       const width = s.fieldSpace.width;
       const k = Math.max(base.k, CONTEXT);
       const fieldSearch = await searchOnce(vectors, queries, width, k, excludeSelf, s.options, runtime);
-      const fieldPart = { scores: meanDistances(fieldSearch, base.k, q), sorted: sortedOf(s.fieldKnn) };
-      parts.push(fieldPart);
+      const fieldRank = ranked({
+        scores: meanDistances(fieldSearch, base.k, q),
+        sorted: sortedOf(s.fieldKnn),
+      });
       // Where the field-space rank alone decides the score, the event is explained against (and shown
       // with) its nearest events in field space when a field stands out more strongly among those than
       // among its embedding neighbours (a combination of common values; not a numeric extreme, whose
       // nearest events in field space share it).
       const fieldContext = firstNeighbours(fieldSearch.indices, fieldSearch.k, q);
       for (let i = 0; i < q; i++) {
-        const rank = ecdfRank(fieldPart.sorted, fieldPart.scores[i]!);
-        const others = parts.slice(0, 2).map((p) => ecdfRank(p.sorted, p.scores[i]!));
-        if (!(rank > Math.max(...others))) continue;
+        if (!(fieldRank[i]! > Math.max(ranks[0]![i]!, ranks[1]![i]!))) continue;
         const near = fieldContext.subarray(i * CONTEXT, (i + 1) * CONTEXT);
         const strength = neighbourSurprise(f.spec, f.queries![i]!, f.reference, near, SURPRISE_FIELDS);
         if (strength > surprise[i]!) context.set(near, i * CONTEXT);
       }
+      ranks.push(fieldRank);
     }
-    return { scores: combined(parts), neighbours: context };
+    return { scores: combined(ranks), neighbours: context };
   },
 };
