@@ -17,7 +17,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RUN_FILES } from '../../src/run/layout.ts';
@@ -37,12 +36,10 @@ let fx: RunFixture;
 let dir: string;
 before(() => {
   fx = makeRunFixture({ prefix: 'ocsf-embed-faults-' });
-  dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-faults-'));
+  dir = join(fx.dir, 'scratch');
+  mkdirSync(dir);
 });
-after(() => {
-  fx?.cleanup();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx?.cleanup());
 
 /** Runs the CLI with a file-size limit of `kib` KiB (writes past it are cut short, then fail with EFBIG). */
 function cliLimited(kib: number, ...args: string[]) {

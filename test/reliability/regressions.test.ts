@@ -3,8 +3,7 @@
 // useful does not exit 0.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -48,12 +47,10 @@ let fx: RunFixture;
 let dir: string;
 before(() => {
   fx = makeRunFixture({ prefix: 'ocsf-embed-rel-' });
-  dir = mkdtempSync(join(tmpdir(), 'ocsf-embed-rel-'));
+  dir = join(fx.dir, 'scratch');
+  mkdirSync(dir);
 });
-after(() => {
-  fx?.cleanup();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx?.cleanup());
 
 function jsonl(records: object[]): string {
   return `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
