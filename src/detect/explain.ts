@@ -37,6 +37,9 @@ export interface ExplainOptions {
   maxShare?: number;
 }
 
+/** Default of {@link ExplainOptions.maxShare}. */
+const MAX_SHARE = 0.1;
+
 const vocabularyMaps = new WeakMap<FittedSpec, Map<string, number>[]>();
 
 function vocabularies(spec: FittedSpec): Map<string, number>[] {
@@ -153,6 +156,29 @@ function sortSmall(x: Float64Array, n: number): Float64Array {
   return x;
 }
 
+/** An event's candidate fields against one set of neighbours, strongest first, before any text. */
+interface Candidates {
+  spec: FittedSpec;
+  reference: ReferenceFeatures;
+  minZ: number;
+  maxShare: number;
+  /** The neighbours' reference rows that counted (in range), in the order given. */
+  rows: Int32Array;
+  found: Candidate[];
+}
+
+/**
+ * Each event's latest candidates (keyed by its stage-1 features): scoring's field surprise and the reasons
+ * written afterwards ask about the same event and neighbours, and share one pass over them.
+ */
+const latest = new WeakMap<RawFeatures, Candidates>();
+
+function sameRows(a: Int32Array, b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * The fields that make one event unusual among its nearest reference events (`neighbours`: reference row
  * indices, −1 for none), strongest first: a categorical value never (or rarely) held by the neighbours,
@@ -167,12 +193,56 @@ export function explainEvent(
   neighbours: ArrayLike<number>,
   options: ExplainOptions = {},
 ): FieldReason[] {
-  const { maxFields = 3, minZ = 3, maxShare = 0.1 } = options;
+  const { maxFields = 3, minZ = 3, maxShare = MAX_SHARE } = options;
+  const c = candidates(spec, raw, reference, neighbours, minZ, maxShare);
+  return c.found.slice(0, maxFields).map((x) => describe(spec, raw, x, c.rows.length));
+}
+
+/** The candidate fields of `raw` among `neighbours` (see {@link explainEvent}), reused when asked again. */
+function candidates(
+  spec: FittedSpec,
+  raw: RawFeatures,
+  reference: ReferenceFeatures,
+  neighbours: ArrayLike<number>,
+  minZ: number,
+  maxShare: number,
+): Candidates {
   const rows: number[] = [];
   for (let i = 0; i < neighbours.length; i++) {
     const r = neighbours[i]!;
     if (r >= 0 && r < reference.rows) rows.push(r);
   }
+  const last = latest.get(raw);
+  if (
+    last?.spec === spec &&
+    last.reference === reference &&
+    last.minZ === minZ &&
+    last.maxShare === maxShare &&
+    sameRows(last.rows, rows)
+  ) {
+    return last;
+  }
+  const c: Candidates = {
+    spec,
+    reference,
+    minZ,
+    maxShare,
+    rows: Int32Array.from(rows),
+    found: findCandidates(spec, raw, reference, rows, minZ, maxShare),
+  };
+  latest.set(raw, c);
+  return c;
+}
+
+/** The candidate fields, strongest first (see {@link explainEvent}); none with fewer than 3 neighbours. */
+function findCandidates(
+  spec: FittedSpec,
+  raw: RawFeatures,
+  reference: ReferenceFeatures,
+  rows: readonly number[],
+  minZ: number,
+  maxShare: number,
+): Candidate[] {
   const m = rows.length;
   if (m < 3) return [];
   if (values.length < m) {
@@ -247,7 +317,7 @@ export function explainEvent(
     found.push({ kind: 'num-z', j, field: f.name, n: count, z, strength: Math.min(Math.abs(z), 1e6) });
   }
   found.sort((a, b) => b.strength - a.strength || (a.field < b.field ? -1 : 1));
-  return found.slice(0, maxFields).map((c) => describe(spec, raw, c, m));
+  return found;
 }
 
 function describe(spec: FittedSpec, raw: RawFeatures, c: Candidate, m: number): FieldReason {
@@ -288,9 +358,9 @@ export function neighbourSurprise(
   fields = 3,
   minZ = 3,
 ): number {
+  const found = candidates(spec, raw, reference, neighbours, minZ, MAX_SHARE).found;
   let sum = 0;
-  for (const r of explainEvent(spec, raw, reference, neighbours, { maxFields: fields, minZ }))
-    sum += r.strength;
+  for (let i = 0; i < Math.min(fields, found.length); i++) sum += found[i]!.strength;
   return sum;
 }
 

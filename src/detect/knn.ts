@@ -1,6 +1,6 @@
-// Exact cosine k-nearest-neighbour search: the similarity matmul on ONNX Runtime, a partial selection of each
-// row's top k in TypeScript, the chunked run loop over queries and reference rows, the merge of partial top-k
-// lists, and k-NN distance scores.
+// Exact cosine k-nearest-neighbour search: the similarity matmul on ONNX Runtime, each row's top k picked by
+// ONNX Runtime's TopK in the same graph when k is small, else by a partial selection in TypeScript, the chunked
+// run loop over queries and reference rows, the merge of partial top-k lists, and k-NN distance scores.
 import type { Tensor, TensorConstructor } from 'onnxruntime-common';
 import { Builder } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
@@ -76,6 +76,7 @@ const DEFAULT_REFERENCE_CHUNK = 8192;
 const BLOCK_VALUES = 1 << 22;
 
 let modelBytes: Uint8Array | undefined;
+let topKModelBytes: Uint8Array | undefined;
 
 /**
  * The similarity model: inputs `queries` [q, d] and `reference` [n, d] (both unit rows); output
@@ -92,6 +93,38 @@ export function knnModel(): Uint8Array {
   }
   return modelBytes;
 }
+
+/**
+ * The similarity model followed by ONNX Runtime's TopK, for small k: inputs `queries` [q, d], `reference`
+ * [n, d] and `k` (int64 [1]); outputs `values` [q, k] (descending, equal values by ascending position, as
+ * `selectTopK` orders them) and `indices` (int64). The [q, n] similarities never leave ONNX Runtime.
+ */
+export function knnTopKModel(): Uint8Array {
+  if (!topKModelBytes) {
+    const b = new Builder('knn-topk');
+    const q = b.input('queries', 'float32', ['q', 'd']);
+    const r = b.input('reference', 'float32', ['n', 'd']);
+    const k = b.input('k', 'int64', [1]);
+    const similarities = op.gemm(q, r, null, { transB: 1 });
+    const [values, indices] = b.opMulti(
+      'TopK',
+      [similarities, k],
+      { axis: -1, largest: 1, sorted: 1 },
+      { outputs: 2 },
+    );
+    b.output(values!, 'values');
+    b.output(indices!, 'indices');
+    topKModelBytes = encodeModel(b);
+  }
+  return topKModelBytes;
+}
+
+/**
+ * Largest k picked by ONNX Runtime's TopK inside the search graph; larger k are selected in TypeScript.
+ * At k = 20 on a 16,384-row reference the graph's TopK costs less than copying the similarities out
+ * (docs/decisions.md, "k-NN: small k picked in the graph"); its cost grows with k, the selection's does not.
+ */
+export const GRAPH_TOPK_MAX = 64;
 
 /** Reference rows per session run at most: a row's position must fit the low bits of a selection key. */
 export const MAX_REFERENCE_CHUNK = 1 << 21;
@@ -241,24 +274,36 @@ export function selectTopK(
   }
 }
 
-const sessions = new WeakMap<KnnRuntime, Promise<KnnSession>>();
+/** Which k-NN graph: the similarities alone, or followed by TopK. */
+type KnnGraph = 'similarities' | 'topk';
 
-/** The runtime's k-NN session, created on first use and kept for the runtime's lifetime. */
-export function knnSession(runtime: KnnRuntime): Promise<KnnSession> {
-  let s = sessions.get(runtime);
+const sessions = new WeakMap<KnnRuntime, Map<KnnGraph, Promise<KnnSession>>>();
+
+/**
+ * The runtime's k-NN session for `graph` (default: the similarities alone), created on first use and kept
+ * for the runtime's lifetime.
+ */
+export function knnSession(runtime: KnnRuntime, graph: KnnGraph = 'similarities'): Promise<KnnSession> {
+  let byGraph = sessions.get(runtime);
+  if (!byGraph) {
+    byGraph = new Map();
+    sessions.set(runtime, byGraph);
+  }
+  let s = byGraph.get(graph);
   if (!s) {
-    s = runtime.createSession(knnModel());
-    sessions.set(runtime, s);
-    s.catch(() => sessions.delete(runtime));
+    const created = runtime.createSession(graph === 'topk' ? knnTopKModel() : knnModel());
+    byGraph.set(graph, created);
+    created.catch(() => byGraph.delete(graph));
+    s = created;
   }
   return s;
 }
 
-/** Releases the runtime's k-NN session, if one was created; the next search creates a new one. */
+/** Releases the runtime's k-NN sessions, if any were created; the next search creates new ones. */
 export async function releaseKnnSession(runtime: KnnRuntime): Promise<void> {
-  const s = sessions.get(runtime);
+  const byGraph = sessions.get(runtime);
   sessions.delete(runtime);
-  if (s) await (await s).release?.();
+  for (const s of byGraph?.values() ?? []) await (await s).release?.();
 }
 
 /** Checks that `x` holds whole rows of width `d` and returns the row count. */
@@ -306,7 +351,8 @@ function selfIndices(options: KnnOptions, q: number, n: number): ArrayLike<numbe
 
 /**
  * Runs the search chunk by chunk and hands each query chunk's neighbour lists (nearest first) to `sink`.
- * Equal similarities keep the lower reference index first, within a chunk (`selectTopK`) and across chunks (merge).
+ * Equal similarities keep the lower reference index first, within a chunk (TopK or `selectTopK`) and across
+ * chunks (merge).
  */
 async function search(
   reference: Float32Array,
@@ -340,13 +386,15 @@ async function search(
   const kk = Math.min(n, kOut + (self ? 1 : 0));
   const ref = options.normalized ? reference : normalizeRows(reference, d);
   const qs = options.normalized ? queries : normalizeRows(queries, d);
-  const session = await knnSession(runtime);
   const { Tensor } = runtime;
   const refTensors: Tensor[] = [];
   for (let r0 = 0; r0 < n; r0 += rChunk) {
     const rc = Math.min(rChunk, n - r0);
     refTensors.push(new Tensor('float32', ref.subarray(r0 * d, (r0 + rc) * d), [rc, d]));
   }
+  const inGraph = kk <= GRAPH_TOPK_MAX;
+  const session = await knnSession(runtime, inGraph ? 'topk' : 'similarities');
+  const kTensors = new Map<number, Tensor>();
   const scratch = topKScratch();
   let bestSim = new Float32Array(Math.min(qChunk, q) * kk);
   let bestIdx = new Int32Array(bestSim.length);
@@ -364,14 +412,31 @@ async function search(
       const r0 = c * rChunk;
       const rc = refTensors[c]!.dims[0]!;
       const kc = Math.min(kk, rc);
-      const out = await session.run({ queries: qt, reference: refTensors[c]! });
-      const sims = (out.similarities as Tensor).data as Float32Array;
       const into = have === 0 ? bestSim : vals;
       const intoIdx = have === 0 ? bestIdx : idx;
       const stride = have === 0 ? kk : kc;
-      for (let i = 0; i < qc; i++) {
-        selectTopK(sims.subarray(i * rc, (i + 1) * rc), rc, kc, into, intoIdx, i * stride, scratch);
-        if (r0 > 0) for (let j = 0; j < kc; j++) intoIdx[i * stride + j]! += r0;
+      if (inGraph) {
+        let kt = kTensors.get(kc);
+        if (!kt) {
+          kt = new Tensor('int64', BigInt64Array.of(BigInt(kc)), [1]);
+          kTensors.set(kc, kt);
+        }
+        const out = await session.run({ queries: qt, reference: refTensors[c]!, k: kt });
+        const values = (out.values as Tensor).data as Float32Array;
+        const indices = (out.indices as Tensor).data as BigInt64Array;
+        for (let i = 0; i < qc; i++) {
+          for (let j = 0; j < kc; j++) {
+            into[i * stride + j] = values[i * kc + j]!;
+            intoIdx[i * stride + j] = Number(indices[i * kc + j]!) + r0;
+          }
+        }
+      } else {
+        const out = await session.run({ queries: qt, reference: refTensors[c]! });
+        const sims = (out.similarities as Tensor).data as Float32Array;
+        for (let i = 0; i < qc; i++) {
+          selectTopK(sims.subarray(i * rc, (i + 1) * rc), rc, kc, into, intoIdx, i * stride, scratch);
+          if (r0 > 0) for (let j = 0; j < kc; j++) intoIdx[i * stride + j]! += r0;
+        }
       }
       if (have === 0) {
         have = kc;
@@ -421,7 +486,7 @@ async function search(
 
 /**
  * Exact cosine k-NN of each query among the reference rows, computed as chunked similarity matmuls on ONNX
- * Runtime and a partial selection of each row's top k. Rows are normalised to unit length first (unless `normalized`).
+ * Runtime and each row's top k (ONNX Runtime's TopK up to `GRAPH_TOPK_MAX`, else a partial selection). Rows are normalised to unit length first (unless `normalized`).
  *
  * Memory is bounded by the chunk sizes, plus the [q, k] result; use `knnScore` when only scores are needed.
  */

@@ -5,7 +5,15 @@ import type { Tensor } from 'onnxruntime-common';
 import { Builder } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
 import * as op from '../../graphs/onnx/ops.ts';
-import { knnScore, knnSearch, normalizeRows, selectTopK, topKScratch } from '../../src/detect/knn.ts';
+import {
+  GRAPH_TOPK_MAX,
+  knnScore,
+  knnSearch,
+  knnSession,
+  normalizeRows,
+  selectTopK,
+  topKScratch,
+} from '../../src/detect/knn.ts';
 import { mulberry32 } from '../../src/detect/random.ts';
 import { DEFAULT_COMPONENTS, DEFAULT_K_FRACTION, fitScorer, score } from '../../src/detect/scorer.ts';
 import { ecdfRank, sortedCopy } from '../../src/detect/threshold.ts';
@@ -239,6 +247,46 @@ describe('the partial top-k selection', () => {
         );
         assert.deepEqual(got.indices, want.indices, `indices, k ${k}, queryChunk ${queryChunk}`);
         assert.deepEqual(got.distances, want.distances, `distances, k ${k}, queryChunk ${queryChunk}`);
+      }
+    }
+  });
+
+  test("small k is picked by the graph's TopK exactly as selectTopK picks it, ties included", async () => {
+    const dd = 32;
+    // few distinct rows, so that many similarities tie across the k-th place
+    const distinct = normalizeRows(randomRows(40, dd, 81), dd);
+    const random = mulberry32(82);
+    const n = 3000;
+    const ref = new Float32Array(n * dd);
+    for (let i = 0; i < n; i++) {
+      const from = Math.floor(random() * 40);
+      ref.set(distinct.subarray(from * dd, (from + 1) * dd), i * dd);
+    }
+    const qs = normalizeRows(randomRows(90, dd, 83), dd);
+    qs.set(ref.subarray(0, 10 * dd)); // queries equal to reference rows: ties at similarity 1
+    const q = qs.length / dd;
+    const session = await knnSession(runtime);
+    const out = await session.run({
+      queries: new runtime.Tensor('float32', qs, [q, dd]),
+      reference: new runtime.Tensor('float32', ref, [n, dd]),
+    });
+    const sims = (out.similarities as Tensor).data as Float32Array;
+    for (const k of [1, 20, GRAPH_TOPK_MAX]) {
+      assert.ok(k <= GRAPH_TOPK_MAX);
+      const values = new Float32Array(q * k);
+      const indices = new Int32Array(q * k);
+      const scratch = topKScratch();
+      for (let i = 0; i < q; i++) {
+        selectTopK(sims.subarray(i * n, (i + 1) * n), n, k, values, indices, i * k, scratch);
+      }
+      for (const referenceChunk of [n, 700]) {
+        const got = await knnSearch(ref, qs, dd, { k, normalized: true, referenceChunk }, runtime);
+        assert.deepEqual(got.indices, indices, `k ${k}, referenceChunk ${referenceChunk}`);
+        assert.deepEqual(
+          got.distances,
+          Float32Array.from(values, (v) => Math.max(1 - v, 0)),
+          `k ${k}, referenceChunk ${referenceChunk}: distances`,
+        );
       }
     }
   });
