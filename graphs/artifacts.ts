@@ -129,9 +129,7 @@ function objective(
     // Two dropout sites per block, each [groups · batch, dModel].
     const count = m.numBlocks * 2 * groups * batchRows * m.dModel;
     if (count > 0) {
-      dropoutMasks = b.nodeScope('dropout', () =>
-        bernoulliPool(key(50), count, m.dropout, [0, 1 / (1 - m.dropout)]),
-      );
+      dropoutMasks = b.nodeScope('dropout', () => bernoulliPool(key(50), count, m.dropout));
     }
   }
   const z = tabularResNet(

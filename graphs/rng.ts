@@ -162,24 +162,35 @@ export function bernoulliMask(key: Value, dims: number[], p: number): Value {
 /** Masks handed out from one draw; see `bernoulliPool`. */
 export interface BernoulliPool {
   readonly p: number;
+  /** The next draws in `shape`, true where a draw is kept (not a hit of `bernoulliMask`). */
   take(shape: number[]): Value;
 }
 
 /**
- * One Bernoulli(p) draw for every mask of a step at once: `count` (even) elements from one hash
- * pass, handed out in order by `take(shape)`. Fewer, larger nodes than a hash per mask; the draws
- * equal `bernoulliMask(key, [count], p)` sliced in order. With `values` = [ifTrue, ifFalse] the
- * masks are float32 (one Where over the whole pool) instead of bool.
+ * The negation of `bernoulliMask(key, [n], p)` (true = kept) as its two halves [n/2]: draws
+ * 0..n/2−1 from the low 16 bits of each hash, draws n/2..n−1 from the high 16 bits. Compared
+ * without masking bits off: a low half l is below t iff l·65536 (mod 2³²) is below t·65536, and a
+ * high half is below t iff the whole hash is below t·65536.
  */
-export function bernoulliPool(
-  key: Value,
-  count: number,
-  p: number,
-  values?: [number, number],
-): BernoulliPool {
+function keptHalves(key: Value, n: number, p: number): [Value, Value] {
   const b = key.builder;
-  const hits = bernoulliMask(key, [count], p);
-  const pool = values ? op.where(hits, b.scalar('float32', values[0]), b.scalar('float32', values[1])) : hits;
+  const h = counterBits(key, b.scalar('int64', n / 2));
+  const threshold = Math.round(p * 65536);
+  // p within 2⁻¹⁷ of 1 rounds to t = 65536: every draw is a hit, nothing is kept (hashes are ≥ 0).
+  if (threshold >= 65536) return [op.less(h, u32(h, 0)), op.less(h, u32(h, 0))];
+  const bound = u32(h, threshold * 65536);
+  return [op.greaterOrEqual(op.mul(h, u32(h, 65536)), bound), op.greaterOrEqual(h, bound)];
+}
+
+/**
+ * One Bernoulli(p) draw for every mask of a step at once: `count` (even) draws from one hash pass,
+ * handed out in order by `take(shape)` as bool masks of the kept draws. Fewer, larger nodes than a
+ * hash per mask; the draws equal `bernoulliMask(key, [count], p)` sliced in order (negated).
+ */
+export function bernoulliPool(key: Value, count: number, p: number): BernoulliPool {
+  if (count % 2 !== 0) throw new Error(`a Bernoulli pool needs an even number of draws, got ${count}`);
+  const half = count / 2;
+  const halves = keptHalves(key, count, p);
   let offset = 0;
   return {
     p,
@@ -187,9 +198,13 @@ export function bernoulliPool(
       const n = shape.reduce((a, d) => a * d, 1);
       if (offset + n > count)
         throw new Error(`bernoulliPool: ${count} draws are not enough for another ${n}`);
-      const piece = op.slice(pool, [offset], [offset + n], [0]);
+      const pieces: Value[] = [];
+      halves.forEach((kept, i) => {
+        const [start, end] = [Math.max(offset, i * half), Math.min(offset + n, (i + 1) * half)];
+        if (start < end) pieces.push(op.slice(kept, [start - i * half], [end - i * half], [0]));
+      });
       offset += n;
-      return op.reshape(piece, shape);
+      return op.reshape(pieces.length === 1 ? pieces[0]! : op.concat(pieces, 0), shape);
     },
   };
 }

@@ -9,11 +9,18 @@ function isStatic(x: Value): boolean {
   return x.shape?.every((d) => typeof d === 'number') ?? false;
 }
 
-/** The float mask of one site with `x`'s static shape: 0 where dropped, 1/(1−p) where kept. */
-function scaleMask(f: Forward, x: Value, p: number): Value {
-  if (f.dropoutMasks && f.dropoutMasks.p === p) return f.dropoutMasks.take(x.shape as number[]);
-  const dropped = bernoulliLike(f.random!(), x, p);
-  return op.where(dropped, op.scalarLike(x, 0), op.scalarLike(x, 1 / (1 - p)));
+/**
+ * The float mask of one site with `x`'s static shape: 1/(1−p) where the draw is kept (and, with
+ * `positiveOnly`, where x > 0), else 0. The bool mask becomes float in one Cast and one Mul, cheaper
+ * in ONNX Runtime than a Where between two scalars.
+ */
+function scaleMask(f: Forward, x: Value, p: number, positiveOnly = false): Value {
+  let kept =
+    f.dropoutMasks && f.dropoutMasks.p === p
+      ? f.dropoutMasks.take(x.shape as number[])
+      : op.not(bernoulliLike(f.random!(), x, p));
+  if (positiveOnly) kept = op.and(op.greater(x, op.scalarLike(x, 0)), kept);
+  return op.mul(op.cast(kept, x.dtype), op.scalarLike(x, 1 / (1 - p)));
 }
 
 /**
@@ -30,17 +37,16 @@ export function dropout(f: Forward, x: Value, p: number): Value {
 }
 
 /**
- * dropout(relu(x)) with the ReLU folded into the mask: keep = [x > 0]·mask, y = x·keep and
- * dx = dy·keep, three elementwise passes forward and one backward instead of seven.
+ * dropout(relu(x)) with the ReLU folded into the mask: keep = [x > 0 and kept]·1/(1−p), y = x·keep
+ * and dx = dy·keep.
  */
 export function reluDropout(f: Forward, x: Value, p: number): Value {
   if (!f.train || p <= 0 || !f.random || !isStatic(x)) return dropout(f, op.relu(x), p);
-  const mask = scaleMask(f, x, p);
   const [y] = f.b.customGrad(
     f.b.qualified('relu_dropout'),
     [x],
     () => {
-      const keep = op.where(op.greater(x, op.scalarLike(x, 0)), mask, op.scalarLike(x, 0));
+      const keep = scaleMask(f, x, p, true);
       return [op.mul(x, keep), keep];
     },
     ([dy]) => {

@@ -116,3 +116,43 @@ test('Bernoulli masks from 16-bit halves match the reference and their rate', as
   });
   assert.ok(Math.abs(hits / words.length - 0.1) < 3e-3, `rate ${hits / words.length}`);
 });
+
+test('a pooled draw hands out the negated Bernoulli draws in order, across the halves, for p in [0, 1)', async () => {
+  const { bernoulliPool, halfWordsOf } = await import('../../graphs/rng.ts');
+  const count = 2 * 3 * 1000;
+  // Takes of 1,200 + 2,400 + 2,400 draws: the second straddles the low and high halves (3,000 each).
+  const shapes = [
+    [12, 100],
+    [24, 100],
+    [2, 1200],
+  ];
+  for (const p of [0, 0.1, 0.5, 0.99999, 0.999995]) {
+    const b = new Builder('pool');
+    const seed = b.input('seed', 'int64', []);
+    const step = b.input('step', 'int64', []);
+    const pool = bernoulliPool(streamKey(seed, step, 7), count, p);
+    shapes.forEach((shape, i) => {
+      b.output(pool.take(shape), `kept${i}`);
+    });
+    const out = await runOnce(b, {
+      seed: new ort.Tensor('int64', BigInt64Array.from([5n]), []),
+      step: new ort.Tensor('int64', BigInt64Array.from([3n]), []),
+    });
+    const words = halfWordsOf(keyOf(5, 3, 7), count);
+    const threshold = Math.round(p * 65536);
+    let offset = 0;
+    shapes.forEach((shape, i) => {
+      const got = out[`kept${i}`]!;
+      assert.deepEqual(got.dims, shape);
+      (got.data as Uint8Array).forEach((kept, j) => {
+        assert.equal(kept, words[offset + j]! < threshold ? 0 : 1, `p ${p}, draw ${offset + j}`);
+      });
+      offset += got.data.length;
+    });
+  }
+  assert.throws(() => {
+    const b = new Builder('short');
+    const key = streamKey(b.input('seed', 'int64', []), b.input('step', 'int64', []), 0);
+    bernoulliPool(key, 4, 0.1).take([6]);
+  }, /not enough/);
+});
