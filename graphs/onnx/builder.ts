@@ -85,6 +85,66 @@ export interface OpOptions {
  */
 export const MAX_NODE_TENSORS = 8;
 
+/** A node of a Concat or Split tree: a leaf's index, or its children in order. */
+type Tree = number | Tree[];
+
+/**
+ * How `sizes.length` parts are joined (or split) in nodes of at most `width` parts each: the top
+ * node's children, in order. Each node copies every element below it once, so the tree is the one
+ * with the fewest element copies (Σ size × depth), found by dynamic programming over runs of parts:
+ * large parts stay near the top.
+ */
+export function narrowTree(sizes: number[], width: number): Tree[] {
+  const n = sizes.length;
+  const prefix = [0];
+  for (const s of sizes) prefix.push(prefix[prefix.length - 1]! + s);
+  const at = (i: number, j: number) => i * (n + 1) + j;
+  // node[i, j]: copies made by a node over parts i..j−1 and everything below it (0 for a single part).
+  const node = new Float64Array((n + 1) * (n + 1));
+  const nodeCut = new Int32Array((n + 1) * (n + 1));
+  // cover[k][i, j]: the fewest copies for parts i..j−1 as at most k sibling children, in order.
+  const cover = Array.from({ length: width + 1 }, (_, k) =>
+    new Float64Array((n + 1) * (n + 1)).fill(k === 0 ? Number.POSITIVE_INFINITY : 0),
+  );
+  const coverCut = Array.from({ length: width + 1 }, () => new Int32Array((n + 1) * (n + 1)));
+  for (let k = 0; k <= width; k++) for (let i = 0; i <= n; i++) cover[k]![at(i, i)] = 0;
+  for (let length = 1; length <= n; length++) {
+    for (let i = 0; i + length <= n; i++) {
+      const j = i + length;
+      if (length > 1) {
+        // A node has at least two children: the first ends before j.
+        let best = Number.POSITIVE_INFINITY;
+        for (let m = i + 1; m < j; m++) {
+          const cost = node[at(i, m)]! + cover[width - 1]![at(m, j)]!;
+          if (cost < best) [best, nodeCut[at(i, j)]] = [cost, m];
+        }
+        node[at(i, j)] = prefix[j]! - prefix[i]! + best;
+      }
+      for (let k = 1; k <= width; k++) {
+        let best = Number.POSITIVE_INFINITY;
+        for (let m = i + 1; m <= j; m++) {
+          const cost = node[at(i, m)]! + cover[k - 1]![at(m, j)]!;
+          if (cost < best) [best, coverCut[k]![at(i, j)]] = [cost, m];
+        }
+        cover[k]![at(i, j)] = best;
+      }
+    }
+  }
+  const siblings = (i: number, j: number, k: number): Tree[] => {
+    if (i === j) return [];
+    const m = coverCut[k]![at(i, j)]!;
+    return [subtree(i, m), ...siblings(m, j, k - 1)];
+  };
+  const subtree = (i: number, j: number): Tree => {
+    if (j - i === 1) return i;
+    const m = nodeCut[at(i, j)]!;
+    return [subtree(i, m), ...siblings(m, j, width - 1)];
+  };
+  if (n <= 1) return sizes.map((_, i) => i);
+  const top = subtree(0, n);
+  return top as Tree[];
+}
+
 /** The opsets every graph imports; pinned here, once. */
 export const OPSETS: Record<string, number> = { '': 18, 'ai.onnx.ml': 3 };
 export const IR_VERSION = 8;
@@ -197,7 +257,7 @@ export class Builder {
 
   /**
    * A Concat of more than `MAX_NODE_TENSORS - 1` inputs or a Split (with constant sizes) into more
-   * than that many outputs, emitted as a two-level tree; null when the node is narrow enough.
+   * than that many outputs, emitted as a tree (see `narrowTree`); null when the node is narrow enough.
    */
   private narrowed(
     opType: string,
@@ -207,44 +267,43 @@ export class Builder {
     outNames?: string[],
   ): Value[] | null {
     const width = MAX_NODE_TENSORS - 1;
-    const chunks = <T>(xs: T[]): T[][] => {
-      const size = Math.ceil(xs.length / Math.ceil(xs.length / width));
-      return Array.from({ length: Math.ceil(xs.length / size) }, (_, i) =>
-        xs.slice(i * size, (i + 1) * size),
-      );
-    };
     const inner = { noGrad: options.noGrad };
     if (opType === 'Concat' && inputs.length > width) {
-      const parts = chunks(inputs).map((group) =>
-        group.length === 1 ? group[0]! : this.op('Concat', group, attrs, inner),
-      );
-      return this.opMulti('Concat', parts, attrs, options, outNames);
+      const axis = attrs.axis as number;
+      const extent = (v: Value | null) => {
+        const d = v?.shape?.[axis < 0 ? v.shape.length + axis : axis];
+        return typeof d === 'number' ? d : 1;
+      };
+      const build = (t: Tree): Value => {
+        if (typeof t === 'number') return inputs[t]!;
+        return this.op('Concat', t.map(build), attrs, inner);
+      };
+      const top = narrowTree(inputs.map(extent), width);
+      return this.opMulti('Concat', top.map(build), attrs, options, outNames);
     }
     const count = options.outputs ?? 0;
     const sizes = opType === 'Split' ? inputs[1]?.constant : undefined;
     if (opType === 'Split' && count > width && sizes && sizes.dims.length === 1 && inputs[0]) {
       const all = Array.from(sizes.data as ArrayLike<number | bigint>, Number);
-      const groups = chunks(all.map((size, i) => ({ size, name: outNames?.[i] })));
-      const firsts = this.opMulti(
-        'Split',
-        [inputs[0], this.ints(groups.map((g) => g.reduce((a, x) => a + x.size, 0)))],
-        attrs,
-        { ...inner, outputs: groups.length },
-      );
-      return groups.flatMap((g, i) => {
-        if (g.length === 1) {
-          return g[0]!.name ? [this.op('Identity', [firsts[i]!], {}, inner, g[0]!.name)] : [firsts[i]!];
-        }
-        const names = g.map((x) => x.name);
-        const named = names.some((n) => n !== undefined) ? (names as string[]) : undefined;
-        return this.opMulti(
+      const total = (t: Tree): number =>
+        typeof t === 'number' ? all[t]! : t.reduce<number>((a, c) => a + total(c), 0);
+      const out: Value[] = [];
+      const split = (x: Value, children: Tree[], options: OpOptions) => {
+        const names = children.map((c) => (typeof c === 'number' ? outNames?.[c] : undefined));
+        const parts = this.opMulti(
           'Split',
-          [firsts[i]!, this.ints(g.map((x) => x.size))],
+          [x, this.ints(children.map(total))],
           attrs,
-          { ...inner, outputs: g.length },
-          named,
+          { ...options, outputs: children.length },
+          names as string[],
         );
-      });
+        children.forEach((c, i) => {
+          if (typeof c === 'number') out[c] = parts[i]!;
+          else split(parts[i]!, c, inner);
+        });
+      };
+      split(inputs[0], narrowTree(all, width), options);
+      return out;
     }
     return null;
   }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../../graphs/autodiff/grad.ts';
-import { Builder, MAX_NODE_TENSORS } from '../../graphs/onnx/builder.ts';
+import { Builder, MAX_NODE_TENSORS, narrowTree } from '../../graphs/onnx/builder.ts';
 import { encodeModel } from '../../graphs/onnx/encode.ts';
 import * as op from '../../graphs/onnx/ops.ts';
 import { validate } from '../../graphs/onnx/validate.ts';
@@ -82,6 +82,34 @@ test('wide Concat and Split nodes become trees that bind at most MAX_NODE_TENSOR
     [...(out.g7!.data as Float32Array)],
     [...(feeds.x7!.data as Float32Array)].map((v) => 2 * v),
   );
+});
+
+test('the tree of a wide Concat copies large parts fewest times: they stay near the top', () => {
+  type Tree = number | Tree[];
+  const depths = (trees: Tree[], depth = 1, out = new Map<number, number>()) => {
+    for (const t of trees) {
+      if (typeof t === 'number') out.set(t, depth);
+      else {
+        assert.ok(t.length >= 2 && t.length <= 7, `a node of ${t.length} parts`);
+        depths(t, depth + 1, out);
+      }
+    }
+    return out;
+  };
+  // Twelve large parts, each followed by three small ones (a model's weights and biases).
+  const sizes = Array.from({ length: 12 }, () => [1000, 1, 1, 1]).flat();
+  const top = narrowTree(sizes, 7);
+  assert.ok(top.length <= 7);
+  const d = depths(top);
+  assert.deepEqual(
+    [...d.keys()].sort((a, b) => a - b),
+    sizes.map((_, i) => i),
+  );
+  // The small parts go three levels down so that no large part is copied more than twice.
+  sizes.forEach((size, i) => {
+    if (size === 1000) assert.ok(d.get(i)! <= 2, `part ${i} at depth ${d.get(i)}`);
+  });
+  assert.ok(Math.max(...d.values()) === 3);
 });
 
 test('validate() rejects an undefined value, naming the node', () => {
