@@ -83,9 +83,12 @@ export function adamw(
     const stepSize = op.cast(op.div(lr, bc1), 'float32');
     const bc2Sqrt = op.cast(op.sqrt(bc2), 'float32');
 
+    // 1-D parameters join the flat vectors as they are; a Reshape that keeps the shape is a node for nothing.
+    const flatPart = (v: Value, size: number) =>
+      v.shape?.length === 1 && v.shape[0] === size ? v : op.reshape(v, [size]);
     const flat = (vs: Value[]) =>
       op.concat(
-        vs.map((v, i) => op.reshape(v, [layout[i]!.size])),
+        vs.map((v, i) => flatPart(v, layout[i]!.size)),
         0,
       );
     let g = flat(params.map((p) => p.grad));
@@ -122,14 +125,19 @@ export function adamw(
     );
     const denom = op.add(op.div(op.sqrt(v1), bc2Sqrt), f32(c.eps));
     const p1 = op.sub(decayed, op.mul(op.div(m1, denom), stepSize));
-    const pieces = op.split(
-      p1,
-      layout.map((s) => s.size),
-      0,
+    // Pieces of 1-D parameters are named as their graph outputs; the others are reshaped into them.
+    const oneD = (s: FlatSlot) => s.shape.length === 1;
+    const pieces = b.opMulti(
+      'Split',
+      [p1, b.ints(layout.map((s) => s.size))],
+      { axis: 0 },
+      { outputs: layout.length },
+      layout.map((s) => (oneD(s) ? s.name + NEXT : undefined)) as string[],
     );
     const updates = new Map<string, Value>();
     layout.forEach((s, i) => {
-      updates.set(s.name, b.op('Reshape', [pieces[i]!, b.ints(s.shape)], {}, {}, s.name + NEXT));
+      const piece = pieces[i]!;
+      updates.set(s.name, oneD(s) ? piece : b.op('Reshape', [piece, b.ints(s.shape)], {}, {}, s.name + NEXT));
     });
     return { updates, moments: { m: m1, v: v1 }, gradNorm };
   });
