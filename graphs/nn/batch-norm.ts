@@ -78,14 +78,14 @@ export function batchNorm(f: Forward, name: string, x: Value, features: number, 
     ) as [Value, Value, Value, Value];
 
     // The groups' running-stat updates r ← (1−m)·r + m·s_g, applied in order, in closed form:
-    // r·(1−m)^G + Σ_g m·(1−m)^(G−1−g)·s_g, the sum as one GEMV over the stacked statistics.
+    // r·(1−m)^G + Σ_g m·(1−m)^(G−1−g)·s_g, the sum as a weighted ReduceSum of the [G, 1, d] statistics.
     const blend = (name: string, stats: Value, scale: number) => {
       const w = Array.from(
         { length: groups },
         (_, g) => scale * BN_MOMENTUM * (1 - BN_MOMENTUM) ** (groups - 1 - g),
       );
-      const s = op.reshape(op.stopGradient(stats), [groups, features]);
-      const mixed = op.reshape(op.matMul(b.constant('float32', [1, groups], w), s), [features]);
+      const weighted = op.mul(op.stopGradient(stats), b.constant('float32', [groups, 1, 1], w));
+      const mixed = op.reduceSum(weighted, [0, 1], false);
       const kept = op.mul(params.current(name), op.scalarLike(x, (1 - BN_MOMENTUM) ** groups));
       params.update(name, op.add(kept, mixed));
     };
