@@ -13,7 +13,7 @@ import type { DType } from './onnx/dtype.ts';
 import { encodeModel } from './onnx/encode.ts';
 import * as op from './onnx/ops.ts';
 import { adamw, type FlatSlot, flatLayout, NEXT } from './optim/adamw.ts';
-import { type BernoulliPool, bernoulliPool, streamKey } from './rng.ts';
+import { type BernoulliPool, bernoulliPool, streamKey, streamKeys } from './rng.ts';
 
 export type { TrainingConfig };
 export { NEXT };
@@ -198,10 +198,13 @@ interface StepGraph {
   metrics: string[];
 }
 
+/** The streams of the objective's randomness: view noise, category swaps, MFP masks, dropout. */
+const STREAMS = [10, 20, 30, 40, 41, 50];
+
 function randomKeys(seed: Value, step: Value) {
   let next = 100;
   return {
-    key: (stream: number) => streamKey(seed, step, stream),
+    key: streamKeys(seed, step, STREAMS),
     nextStream: () => streamKey(seed, step, next++),
   };
 }

@@ -93,6 +93,27 @@ export function streamKey(seed: Value, step: Value, stream: number): Value {
   return hashGraph(op.add(k0, op.cast(step, 'uint32')));
 }
 
+/**
+ * The keys of several streams from one hash pass over a vector of stream constants, where each
+ * `streamKey` is about twenty scalar nodes: `key(stream)` picks one out (the same bits). The vector
+ * is built at the first call; a stream outside `streams` is hashed on its own.
+ */
+export function streamKeys(seed: Value, step: Value, streams: number[]): (stream: number) => Value {
+  const b = seed.builder;
+  let keys: Value | null = null;
+  return (stream) => {
+    const at = streams.indexOf(stream);
+    if (at < 0) return streamKey(seed, step, stream);
+    if (!keys) {
+      const s = op.cast(seed, 'uint32');
+      const salts = streams.map((n) => Math.imul(n + 1, GOLDEN) >>> 0);
+      const k0 = hashGraph(op.bitwiseXor(s, b.constant('uint32', [streams.length], salts)));
+      keys = hashGraph(op.add(k0, op.cast(step, 'uint32')));
+    }
+    return op.gather(keys, b.scalar('int64', at), 0);
+  };
+}
+
 function counterBits(key: Value, count: Value): Value {
   const i = op.cast(op.range(key.builder, count, 'int64'), 'uint32');
   return hashGraph(op.bitwiseXor(i, key));

@@ -156,3 +156,26 @@ test('a pooled draw hands out the negated Bernoulli draws in order, across the h
     bernoulliPool(key, 4, 0.1).take([6]);
   }, /not enough/);
 });
+
+test('keys picked from one vector hash equal each stream hashed on its own', async () => {
+  const { streamKeys } = await import('../../graphs/rng.ts');
+  const b = new Builder('keys');
+  const seed = b.input('seed', 'int64', []);
+  const step = b.input('step', 'int64', []);
+  const key = streamKeys(seed, step, [10, 20, 50]);
+  for (const stream of [50, 10, 20, 7]) b.output(key(stream), `key${stream}`);
+  for (const [s, t] of [
+    [0, 1],
+    [12345, 987654],
+  ] as const) {
+    const out = await runOnce(b, {
+      seed: new ort.Tensor('int64', BigInt64Array.from([BigInt(s)]), []),
+      step: new ort.Tensor('int64', BigInt64Array.from([BigInt(t)]), []),
+    });
+    for (const stream of [50, 10, 20, 7]) {
+      const got = out[`key${stream}`]!;
+      assert.deepEqual(got.dims, []);
+      assert.equal((got.data as Uint32Array)[0], keyOf(s, t, stream), `stream ${stream}`);
+    }
+  }
+});
