@@ -27,7 +27,11 @@ export function ntXent(z: Value, temperature: number): { loss: Value; positiveSi
   const diagonal = op.equal(op.unsqueeze(idx, [1]), cols);
   const target = op.unsqueeze(op.mod(op.add(idx, op.squeeze(half, [0])), op.squeeze(n2, [0])), [1]);
   const positive = op.equal(target, cols);
-  const masked = op.where(diagonal, op.scalarLike(sim, Number.NEGATIVE_INFINITY), sim);
+  // −∞ added on the diagonal rather than selected: the offsets depend on shapes alone, so ONNX Runtime
+  // folds them into a constant for a static batch and an Add (which passes the gradient through;
+  // it is 0 on the diagonal) replaces a Where forward and backward.
+  const offsets = op.where(diagonal, op.scalarLike(sim, Number.NEGATIVE_INFINITY), op.scalarLike(sim, 0));
+  const masked = op.add(sim, offsets);
   const logp = op.logSoftmax(masked, 1);
   const total = op.reduceSum(op.where(positive, logp, op.scalarLike(logp, 0)), undefined, false);
   const loss = op.neg(op.div(total, op.cast(op.squeeze(n2, [0]), zn.dtype)));
