@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { TrainingConfig } from '../graphs/config.ts';
 import { resolveTrainingChoices } from '../graphs/config.ts';
 import { DEFAULT_START, generate, type Label, type Profile } from '../src/data/generate/index.ts';
 import { permutation } from '../src/dataset/dataset.ts';
@@ -23,9 +24,14 @@ import { releaseKnnSession } from '../src/detect/knn.ts';
 import { averagePrecision, rocAuc, scenarioMetrics } from '../src/detect/metrics.ts';
 import { type FieldContext, fitScorer, type ScorerOptions, score } from '../src/detect/scorer.ts';
 import { loadEmbedder } from '../src/embed/embedder.node.ts';
+import { Reconstructor } from '../src/embed/reconstruction.ts';
 import { extractRaw } from '../src/features/encode.ts';
 import { fitSpec, parseSpec } from '../src/features/spec.ts';
+import type { FittedSpec } from '../src/features/types.ts';
+import { loadCheckpoint } from '../src/run/checkpoint.node.ts';
 import { MAX_REFERENCE_ROWS } from '../src/run/scoring.ts';
+import { createSession } from '../src/runtime/session.node.ts';
+import { exportReconstruction } from '../src/train/prepare.ts';
 import { FIT_DEFAULTS, trainRun } from '../src/train/run.node.ts';
 
 const { values: args } = parseArgs({
@@ -132,18 +138,42 @@ async function scoreWith(
     d,
     options,
     runtime,
-    fields && { spec: fields.spec, reference: fields.reference },
+    fields && {
+      spec: fields.spec,
+      reference: fields.reference,
+      reconstruction: fields.reconstruction && { reference: fields.reconstruction.reference },
+    },
   );
   const s = await score(fitted, reference, queries, d, runtime, { fields });
   return evaluate(s.scores, s.isAnomaly, labels);
 }
 
-/** Embedding scorers compared on every run; `fields` scorers also read the events' fields. */
-const EMBEDDING_SCORERS: [string, ScorerOptions, boolean][] = [
-  ['default scorer (conditional)', {}, true],
-  ['ensemble (previous default)', { method: 'ensemble' }, false],
-  ['knn k=20', { method: 'knn' }, false],
+/**
+ * Embedding scorers compared on every run, and what else they read: the events' fields, and the fields'
+ * reconstruction surprise from the run's reconstruction.onnx.
+ */
+const EMBEDDING_SCORERS: [string, ScorerOptions, 'reconstruction' | 'fields' | 'none'][] = [
+  ['default scorer (conditional)', {}, 'reconstruction'],
+  ['conditional without reconstruction', {}, 'fields'],
+  ['conditional, highest part rank (previous default)', { combine: 'max' }, 'fields'],
+  ['knn k=20', { method: 'knn' }, 'none'],
 ];
+
+/** The run's reconstruction model (written from its best checkpoint when the run predates it). */
+async function openReconstructor(runDir: string, spec: FittedSpec): Promise<Reconstructor> {
+  const path = join(runDir, 'reconstruction.onnx');
+  if (!existsSync(path)) {
+    const saved = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { config: TrainingConfig };
+    const bytes = exportReconstruction(
+      spec,
+      saved.config,
+      loadCheckpoint(join(runDir, 'checkpoint-best.safetensors')),
+    );
+    if (!bytes) throw new Error(`${runDir}: its objective trained no MFP heads`);
+    writeFileSync(path, bytes);
+  }
+  return Reconstructor.fromBytes(readFileSync(path), async (b) => (await createSession(b, {})).session);
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -233,13 +263,22 @@ for (const protocol of args.protocols!.split(',')) {
       const { embedder } = await loadEmbedder(join(runDir, 'model.onnx'));
       const reference = await embedder.embed(referenceEvents, { normalized: true });
       const queries = await embedder.embed(split.test, { normalized: true });
+      const reconstructor = await openReconstructor(runDir, run.spec);
       const fields: FieldContext = {
         spec: run.spec,
         reference: referenceFeatures(run.spec, referenceEvents),
         queries: split.test.map((e) => extractRaw(run.spec, e)),
       };
+      const withReconstruction: FieldContext = {
+        ...fields,
+        reconstruction: {
+          reference: await reconstructor.surprise(referenceEvents),
+          queries: await reconstructor.surprise(split.test),
+        },
+      };
+      await reconstructor.release();
       const wanted = args.scorers!.split(',');
-      for (const [label, options, withFields] of EMBEDDING_SCORERS) {
+      for (const [label, options, reads] of EMBEDDING_SCORERS) {
         if (!wanted.includes(options.method ?? 'conditional')) continue;
         const cell = await scoreWith(
           options,
@@ -247,7 +286,7 @@ for (const protocol of args.protocols!.split(',')) {
           queries,
           embedder.dimension,
           split.labels,
-          withFields ? fields : undefined,
+          reads === 'reconstruction' ? withReconstruction : reads === 'fields' ? fields : undefined,
         );
         add(`${objective}, ${label}`, cell);
       }

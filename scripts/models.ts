@@ -53,7 +53,12 @@ export function trainingGraphFiles(): Map<string, Uint8Array | string> {
 }
 
 /** The default model's files, copied from its run: what embedding and scoring need. */
-export const DEFAULT_MODEL_FILES = [RUN_FILES.model, RUN_FILES.reference, RUN_FILES.scorer] as const;
+export const DEFAULT_MODEL_FILES = [
+  RUN_FILES.model,
+  RUN_FILES.reconstruction,
+  RUN_FILES.reference,
+  RUN_FILES.scorer,
+] as const;
 
 /** Trains the default model (3,000 generated events, d-model 32, 2 blocks, 15 epochs) and copies it into `dir`. */
 export async function trainDefaultModel(dir: string): Promise<void> {

@@ -4,20 +4,25 @@
 // .wasm files when the bundler does not serve them beside the bundle.
 import { webKnnRuntime } from './detect/knn.web.ts';
 import { loadEmbedder } from './embed/embedder.web.ts';
+import { Reconstructor } from './embed/reconstruction.ts';
 import { RunModel } from './run/run-model.ts';
 import { decodeRunScoring } from './run/scoring.ts';
-import type { SessionConfig } from './runtime/session.web.ts';
+import { createSession, type SessionConfig } from './runtime/session.web.ts';
 
 export { webKnnRuntime } from './detect/knn.web.ts';
 export { loadEmbedder } from './embed/embedder.web.ts';
 export * from './index.ts';
 export { availableDevices, createSession } from './runtime/session.web.ts';
 
-/** The files of a run, as bytes: model.onnx, and for scoring the run's reference.safetensors and scorer.json. */
+/**
+ * The files of a run, as bytes: model.onnx, and for scoring the run's reference.safetensors and
+ * scorer.json, with its reconstruction.onnx when the scorer ranks reconstruction surprise.
+ */
 export interface RunFiles {
   model: Uint8Array;
   reference?: Uint8Array;
   scorer?: Uint8Array | string;
+  reconstruction?: Uint8Array;
 }
 
 /**
@@ -27,5 +32,17 @@ export interface RunFiles {
 export async function openRun(files: RunFiles, config: SessionConfig = {}): Promise<RunModel> {
   const scoring = files.reference && files.scorer ? decodeRunScoring(files.reference, files.scorer) : null;
   const embedder = await loadEmbedder(files.model, config);
-  return new RunModel(embedder, scoring, webKnnRuntime({ ...config, device: config.device ?? 'cpu' }));
+  const reconstructor =
+    files.reconstruction && scoring?.scorer.reconstructionScale
+      ? await Reconstructor.fromBytes(
+          files.reconstruction,
+          async (b) => (await createSession(b, config)).session,
+        )
+      : null;
+  return new RunModel(
+    embedder,
+    scoring,
+    webKnnRuntime({ ...config, device: config.device ?? 'cpu' }),
+    reconstructor,
+  );
 }

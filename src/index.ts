@@ -22,6 +22,7 @@ export {
 export type { KnnRuntime } from './detect/knn.ts';
 export { type Evaluation, evaluate } from './detect/metrics.ts';
 export { Embedder, type EmbedOptions, type RawBatch } from './embed/embedder.ts';
+export { Reconstructor } from './embed/reconstruction.ts';
 export {
   fitSpec,
   parseSpec,

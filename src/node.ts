@@ -4,7 +4,7 @@ import { LoadedModel, type OpenOptions } from './run/model.node.ts';
 
 export { type LoadedEvents, type LoadOptions, loadEvents } from './dataset/load.node.ts';
 export { nodeKnnRuntime } from './detect/knn.node.ts';
-export { loadEmbedder } from './embed/embedder.node.ts';
+export { loadEmbedder, loadReconstructor } from './embed/embedder.node.ts';
 export * from './index.ts';
 export { LoadedModel, type OpenOptions } from './run/model.node.ts';
 export { availableDevices, createSession } from './runtime/session.node.ts';

@@ -6,6 +6,7 @@ import { featureCoverage, referenceFeatures, type SchemaCoverage } from '../src/
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { type FittedScorer, fitScorer } from '../src/detect/scorer.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
+import type { Reconstructor } from '../src/embed/reconstruction.ts';
 import { extractRaw } from '../src/features/encode.ts';
 import { decodeRunScoring, eventUids, type RunScoringState, scoreEmbeddings } from '../src/run/scoring.ts';
 import { fitPca2, type Pca2, project } from './pca.ts';
@@ -16,11 +17,15 @@ export interface NamedBytes {
   bytes: Uint8Array;
 }
 
-/** What to analyse: the events, and optionally a run's reference embeddings and scorer (both or neither). */
+/**
+ * What to analyse: the events, and optionally a run's reference embeddings and scorer (both or neither),
+ * with its reconstruction model opened when the scorer ranks reconstruction surprise.
+ */
 export interface AnalysisInput {
   events: NamedBytes;
   reference?: NamedBytes;
   scorer?: NamedBytes;
+  reconstructor?: Reconstructor;
 }
 
 /** Most reference rows drawn in the plot (a deterministic subsample beyond this). */
@@ -126,6 +131,11 @@ export async function analyze(
     );
   }
   const run = input.reference && input.scorer ? loadRun(input.reference, input.scorer, d) : null;
+  if (run?.scorer.reconstructionScale && !input.reconstructor) {
+    throw new PageError(
+      `${input.scorer!.name} ranks reconstruction surprise: choose the run's reconstruction.onnx too (from the same run).`,
+    );
+  }
   lap('parse');
 
   await onStage('embed');
@@ -141,7 +151,10 @@ export async function analyze(
   let coverage: SchemaCoverage;
   const spec = embedder.spec;
   if (run) {
-    const result = await scoreEmbeddings(run, queries, uids, knn, { spec, events: records });
+    const surprise = run.scorer.reconstructionScale
+      ? await input.reconstructor!.surprise(records)
+      : undefined;
+    const result = await scoreEmbeddings(run, queries, uids, knn, { spec, events: records, surprise });
     scores = result.scores;
     isAnomaly = result.isAnomaly;
     scorer = run.scorer;

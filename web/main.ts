@@ -6,6 +6,7 @@ import { generate } from '../src/data/generate/index.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { scoresAreRanks } from '../src/detect/scorer.ts';
 import { type Embedder, loadEmbedder } from '../src/embed/embedder.web.ts';
+import { Reconstructor } from '../src/embed/reconstruction.ts';
 import { lineChartSvg } from '../src/report/charts.ts';
 import { RUN_FILES } from '../src/run/layout.ts';
 import type { EpochRecord } from '../src/run/metrics.ts';
@@ -39,6 +40,7 @@ const inputs = {
   events: $<HTMLInputElement>('events'),
   reference: $<HTMLInputElement>('reference'),
   scorer: $<HTMLInputElement>('scorer'),
+  reconstruction: $<HTMLInputElement>('reconstruction'),
 };
 const statusLine = $<HTMLParagraphElement>('status');
 const results = $<HTMLElement>('results');
@@ -237,12 +239,29 @@ function describeError(e: unknown): string {
   return `Something went wrong: ${err?.message ?? String(e)}`;
 }
 
-/** The files of one analysis: a model and events, and optionally the run's reference and scorer. */
+/** The files of one analysis: a model and events, and optionally the run's reference, scorer and reconstruction model. */
 interface Chosen {
   model: File;
   events: File;
   reference?: File;
   scorer?: File;
+  reconstruction?: File;
+}
+
+/** Opens a run's reconstruction.onnx, naming the file in errors. */
+async function reconstructorFor(file: File): Promise<Reconstructor> {
+  try {
+    return await Reconstructor.fromBytes(
+      (await bytesOf(file)).bytes,
+      async (b) => (await createSession(b, { device: 'cpu' })).session,
+      file.name,
+    );
+  } catch (e) {
+    if ((e as { userFacing?: boolean }).userFacing) throw e;
+    throw new PageError(
+      `${file.name} is not a usable reconstruction model (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
 }
 
 /** Events of the sample: a generated day the default model did not train on. */
@@ -256,13 +275,17 @@ async function sampleFiles(): Promise<Chosen> {
       throw new PageError(`the sample model is missing (GET model/${name}: ${response.status})`);
     return new File([await response.arrayBuffer()], name);
   };
+  const scorer = await fetchFile('scorer.json');
+  // A sample scorer that ranks reconstruction surprise comes with the model's reconstruction.onnx.
+  const needsReconstruction = 'reconstructionScale' in (JSON.parse(await scorer.text()) as object);
   const { events } = generate({ events: SAMPLE_EVENTS, seed: 7, start: '2026-01-06T00:00:00Z' });
   const jsonl = `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
   return {
     model: await fetchFile('model.onnx'),
     events: new File([jsonl], 'sample-events.jsonl'),
     reference: await fetchFile('reference.safetensors'),
-    scorer: await fetchFile('scorer.json'),
+    scorer,
+    ...(needsReconstruction && { reconstruction: await fetchFile('reconstruction.onnx') }),
   };
 }
 
@@ -285,9 +308,16 @@ async function runOnce(): Promise<void> {
       setState('idle', 'Choose a model.onnx and an events file to start, or try it with sample events.');
       return;
     }
-    files = { model, events, reference: chosen(inputs.reference), scorer: chosen(inputs.scorer) };
+    files = {
+      model,
+      events,
+      reference: chosen(inputs.reference),
+      scorer: chosen(inputs.scorer),
+      reconstruction: chosen(inputs.reconstruction),
+    };
   }
-  const { model, events, reference, scorer } = files;
+  const { model, events, reference, scorer, reconstruction } = files;
+  let reconstructor: Reconstructor | undefined;
   setState('running', 'Loading the model…');
   await nextFrame();
   try {
@@ -298,6 +328,7 @@ async function runOnce(): Promise<void> {
         events: await bytesOf(events),
         ...(reference && { reference: await bytesOf(reference) }),
         ...(scorer && { scorer: await bytesOf(scorer) }),
+        ...(reconstruction && { reconstructor: (reconstructor = await reconstructorFor(reconstruction)) }),
       },
       knn,
       async (stage) => {
@@ -312,6 +343,8 @@ async function runOnce(): Promise<void> {
     view = null;
     results.hidden = true;
     setState('error', describeError(e));
+  } finally {
+    await reconstructor?.release();
   }
 }
 

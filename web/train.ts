@@ -5,6 +5,7 @@ import { resolveTrainingChoices, type TrainingChoices, withInputs } from '../gra
 import { parseEventBytes } from '../src/data/parse.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
 import { Embedder } from '../src/embed/embedder.ts';
+import { Reconstructor } from '../src/embed/reconstruction.ts';
 import { specInputWidths } from '../src/features/encode.ts';
 import { serializeSpec } from '../src/features/spec.ts';
 import type { Checkpoint } from '../src/run/checkpoint.ts';
@@ -12,7 +13,13 @@ import { RUN_FILES } from '../src/run/layout.ts';
 import type { EpochRecord, StepRecord } from '../src/run/metrics.ts';
 import { fitRunScoring, type RunScoring } from '../src/run/scoring.ts';
 import type { SessionFactory } from '../src/runtime/session.ts';
-import { DEFAULT_VAL_FRACTION, exportModel, fittingBatchSize, prepareRecords } from '../src/train/prepare.ts';
+import {
+  DEFAULT_VAL_FRACTION,
+  exportModel,
+  exportReconstruction,
+  fittingBatchSize,
+  prepareRecords,
+} from '../src/train/prepare.ts';
 import { FIT_DEFAULTS, Trainer } from '../src/train/trainer.ts';
 import { type NamedBytes, PageError } from './analyze.ts';
 
@@ -163,19 +170,29 @@ export async function trainOnEvents(
 
   await progress.onStage?.('export');
   const model = exportModel(data.spec, config, chosen, { trainedIn: 'browser' });
+  const reconstruction = exportReconstruction(data.spec, config, chosen);
 
   await progress.onStage?.('reference');
   const embedder = await Embedder.fromBytes(model, sessions.embed);
+  const reconstructor = reconstruction && (await Reconstructor.fromBytes(reconstruction, sessions.embed));
   let scoring: Awaited<ReturnType<typeof fitRunScoring>>;
   try {
     const trainEvents = Array.from(data.trainIndices, (i) => data.records[i]!);
-    scoring = await fitRunScoring(embedder, trainEvents, data.spec.uidPath, sessions.knn);
+    scoring = await fitRunScoring(
+      embedder,
+      trainEvents,
+      data.spec.uidPath,
+      sessions.knn,
+      reconstructor ?? undefined,
+    );
   } finally {
     await embedder.release();
+    await reconstructor?.release();
   }
 
   const files = new Map<string, Uint8Array>([
     [RUN_FILES.model, model],
+    ...(reconstruction ? ([[RUN_FILES.reconstruction, reconstruction]] as const) : []),
     [RUN_FILES.reference, scoring.reference],
     [RUN_FILES.scorer, text(scoring.scorer)],
     [RUN_FILES.spec, text(serializeSpec(data.spec))],

@@ -27,7 +27,7 @@ for (const name of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']
   copyFileSync(fileOf(`onnxruntime-web/${name}`), join(out, name));
 }
 const model = dirname(fileOf('ocsf-embed/models/default/model.onnx'));
-for (const name of ['model.onnx', 'reference.safetensors', 'scorer.json']) {
+for (const name of ['model.onnx', 'reconstruction.onnx', 'reference.safetensors', 'scorer.json']) {
   copyFileSync(join(model, name), join(out, 'model', name));
 }
 console.log(`built ${out}`);

@@ -21,6 +21,7 @@ async function main() {
     model: await fetchBytes('model.onnx'),
     reference: await fetchBytes('reference.safetensors'),
     scorer: await fetchBytes('scorer.json'),
+    reconstruction: await fetchBytes('reconstruction.onnx'),
   });
   const { events } = generate({ events: 300, seed: 7, start: '2026-01-06T00:00:00Z' });
   const scored = await model.score(events);

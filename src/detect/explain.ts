@@ -320,6 +320,11 @@ function findCandidates(
   return found;
 }
 
+/** A numerical field's value of an event as text, in its original units. */
+export function numericValueText(spec: FittedSpec, raw: RawFeatures, j: number): string {
+  return formatNumber(originalUnits(raw.num[j]!, spec.numerical[j]!.log1p));
+}
+
 function describe(spec: FittedSpec, raw: RawFeatures, c: Candidate, m: number): FieldReason {
   const { field, strength } = c;
   switch (c.kind) {
@@ -334,11 +339,11 @@ function describe(spec: FittedSpec, raw: RawFeatures, c: Candidate, m: number): 
     case 'num-missing':
       return { field, value: '(missing)', reason: `present in ${c.n} of ${m} neighbours`, strength };
     case 'num-few': {
-      const value = formatNumber(originalUnits(raw.num[c.j]!, spec.numerical[c.j]!.log1p));
+      const value = numericValueText(spec, raw, c.j);
       return { field, value, reason: `missing in ${m - c.n} of ${m} neighbours`, strength };
     }
     case 'num-z': {
-      const value = formatNumber(originalUnits(raw.num[c.j]!, spec.numerical[c.j]!.log1p));
+      const value = numericValueText(spec, raw, c.j);
       return { field, value, reason: formatZ(c.z), strength };
     }
   }

@@ -52,7 +52,7 @@ export function resolveOptions(opts: ScorerOptions = {}, withFields = false): Re
     trees: opts.trees ?? 100,
     sampleSize: opts.sampleSize ?? 256,
     components: [...(opts.components ?? DEFAULT_COMPONENTS)],
-    combine: opts.combine ?? 'max',
+    combine: opts.combine ?? (method === 'conditional' ? 'fisher' : 'max'),
     thresholdPercentile: opts.thresholdPercentile ?? 95,
     queryChunk: opts.queryChunk ?? 1024,
     referenceChunk: opts.referenceChunk ?? 16384,
@@ -64,6 +64,12 @@ export function resolveOptions(opts: ScorerOptions = {}, withFields = false): Re
   }
   if (!(resolved.thresholdPercentile >= 0 && resolved.thresholdPercentile <= 100)) {
     throw new RangeError(`thresholdPercentile must be within 0–100, got ${resolved.thresholdPercentile}`);
+  }
+  const combinations = method === 'conditional' ? ['fisher', 'max'] : ['max', 'mean'];
+  if (!combinations.includes(resolved.combine)) {
+    throw new RangeError(
+      `${method} scoring combines by ${combinations.join(' or ')}, got '${String(resolved.combine)}'`,
+    );
   }
   if (method === 'ensemble') {
     if (resolved.components.length === 0)
@@ -211,6 +217,8 @@ export interface FittedScorerJSON {
   fieldSurprise?: number[];
   fieldSpace?: FieldSpace;
   fieldKnn?: number[];
+  reconstructionScale?: number[];
+  reconstructionScores?: number[];
 }
 
 /** Converts a fitted scorer to plain JSON data; `JSON.stringify` it to save. Restores exactly. */
@@ -231,6 +239,8 @@ export function scorerToJSON(s: FittedScorer): FittedScorerJSON {
     ...(s.fieldSurprise && { fieldSurprise: [...s.fieldSurprise] }),
     ...(s.fieldSpace && { fieldSpace: s.fieldSpace }),
     ...(s.fieldKnn && { fieldKnn: [...s.fieldKnn] }),
+    ...(s.reconstructionScale && { reconstructionScale: s.reconstructionScale }),
+    ...(s.reconstructionScores && { reconstructionScores: [...s.reconstructionScores] }),
   };
 }
 
@@ -257,5 +267,9 @@ export function scorerFromJSON(json: FittedScorerJSON): FittedScorer {
     ...(json.fieldSurprise && { fieldSurprise: Float32Array.from(json.fieldSurprise) }),
     ...(json.fieldSpace && { fieldSpace: json.fieldSpace }),
     ...(json.fieldKnn && { fieldKnn: Float32Array.from(json.fieldKnn) }),
+    ...(json.reconstructionScale && { reconstructionScale: json.reconstructionScale }),
+    ...(json.reconstructionScores && {
+      reconstructionScores: Float32Array.from(json.reconstructionScores),
+    }),
   };
 }

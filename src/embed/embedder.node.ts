@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isUserFacing, UserError } from '../core/errors.ts';
 import { createSession, type Provider, type SessionConfig } from '../runtime/session.node.ts';
 import { Embedder } from './embedder.ts';
+import { Reconstructor } from './reconstruction.ts';
 
 /**
  * Loads an exported model.onnx; `device` and `threads` say what the session got, `notice` says when the
@@ -42,4 +43,23 @@ export async function loadEmbedder(
   }
 }
 
-export { Embedder };
+/** Loads a run's reconstruction.onnx (the CPU unless `config` says otherwise). */
+export async function loadReconstructor(path: string, config: SessionConfig = {}): Promise<Reconstructor> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(
+      `cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message}): check the path`,
+    );
+  }
+  try {
+    return await Reconstructor.fromBytes(bytes, async (b) => (await createSession(b, config)).session, path);
+  } catch (e) {
+    if (isUserFacing(e)) throw e;
+    const why = (e as Error).message.split('\n')[0]!.slice(0, 200);
+    throw new UserError(`${path} is not a usable reconstruction model (${why}): train the run again`);
+  }
+}
+
+export { Embedder, Reconstructor };

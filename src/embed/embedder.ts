@@ -28,6 +28,30 @@ export interface RawBatch {
   numerical: Float32Array;
 }
 
+/** Stage 1 of feature encoding for each event under `spec`: what model.onnx takes as input. */
+export function rawBatch(spec: FittedSpec, events: readonly object[]): RawBatch {
+  const nc = spec.categorical.length;
+  const nn = spec.numerical.length;
+  const categorical = new Array<string>(events.length * nc);
+  const numerical = new Float32Array(events.length * nn);
+  events.forEach((event, r) => {
+    const raw = extractRaw(spec, event);
+    for (let j = 0; j < nc; j++) categorical[r * nc + j] = raw.cat[j] ?? MISSING_STRING;
+    for (let j = 0; j < nn; j++) numerical[r * nn + j] = raw.num[j]!;
+  });
+  return { rows: events.length, categorical, numerical };
+}
+
+/** The session inputs of a raw batch (`categorical` strings, `numerical` floats; each only when the spec has one). */
+export function rawFeeds(spec: FittedSpec, raw: RawBatch): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  const nc = spec.categorical.length;
+  const nn = spec.numerical.length;
+  if (nc > 0) feeds.categorical = new Tensor('string', raw.categorical, [raw.rows, nc]);
+  if (nn > 0) feeds.numerical = new Tensor('float32', raw.numerical, [raw.rows, nn]);
+  return feeds;
+}
+
 /** Embeds OCSF events with an exported model; create with `Embedder.fromBytes` or a platform entry's `load`. */
 export class Embedder {
   private constructor(
@@ -65,25 +89,12 @@ export class Embedder {
 
   /** Stage 1 of feature encoding for each event: what the graph takes as input. */
   rawBatch(events: readonly object[]): RawBatch {
-    const nc = this.spec.categorical.length;
-    const nn = this.spec.numerical.length;
-    const categorical = new Array<string>(events.length * nc);
-    const numerical = new Float32Array(events.length * nn);
-    events.forEach((event, r) => {
-      const raw = extractRaw(this.spec, event);
-      for (let j = 0; j < nc; j++) categorical[r * nc + j] = raw.cat[j] ?? MISSING_STRING;
-      for (let j = 0; j < nn; j++) numerical[r * nn + j] = raw.num[j]!;
-    });
-    return { rows: events.length, categorical, numerical };
+    return rawBatch(this.spec, events);
   }
 
   /** Embeddings of a raw batch, row-major [rows, dimension]. */
   async embedRaw(raw: RawBatch, normalized = false): Promise<Float32Array> {
-    const feeds: Record<string, Tensor> = {};
-    const nc = this.spec.categorical.length;
-    const nn = this.spec.numerical.length;
-    if (nc > 0) feeds.categorical = new Tensor('string', raw.categorical, [raw.rows, nc]);
-    if (nn > 0) feeds.numerical = new Tensor('float32', raw.numerical, [raw.rows, nn]);
+    const feeds = rawFeeds(this.spec, raw);
     const name = normalized ? 'embedding_normalized' : 'embedding';
     const out = await this.session.run(feeds, [name]);
     return out[name]!.data as Float32Array;

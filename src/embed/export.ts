@@ -63,7 +63,10 @@ export function foldBatchNorms(
 }
 
 /** In-graph stage 2 of feature encoding: raw strings → ids; raw numbers → scaled values and indicators. */
-function encodeInputs(b: Builder, spec: FittedSpec): { numerical: Value | null; categorical: Value | null } {
+export function encodeInputs(
+  b: Builder,
+  spec: FittedSpec,
+): { numerical: Value | null; categorical: Value | null } {
   let categorical: Value | null = null;
   if (spec.categorical.length > 0) {
     const raw = b.input('categorical', 'string', ['N', spec.categorical.length]);

@@ -9,6 +9,7 @@ export const RUN_FILES = {
   best: 'checkpoint-best.safetensors',
   rejects: 'rejects.jsonl',
   model: 'model.onnx',
+  reconstruction: 'reconstruction.onnx',
   reference: 'reference.safetensors',
   scorer: 'scorer.json',
   report: 'report.html',
@@ -19,6 +20,8 @@ export const RUN_FILES = {
 /** What each file of a run directory holds, in the order a newcomer meets them (for `--help` and docs). */
 export const RUN_FILE_ROLES: Record<keyof typeof RUN_FILES, string> = {
   model: 'the model: raw event fields in, embeddings out (written when training finishes)',
+  reconstruction:
+    'the masked-feature heads: how surprising each field of an event is given its others (scoring reads it)',
   report: 'loss curves, throughput, the feature table, detection quality',
   reference: 'embeddings of the training events that scores are measured against',
   scorer: 'the fitted anomaly scorer and its threshold',

@@ -7,11 +7,12 @@ import { compilePathGetter } from '../data/flatten.ts';
 import { nodeKnnRuntime } from '../detect/knn.node.ts';
 import { loadEmbedder } from '../embed/embedder.node.ts';
 import type { Embedder } from '../embed/embedder.ts';
+import type { Reconstructor } from '../embed/reconstruction.ts';
 import type { ScoreRow } from '../io/writers.node.ts';
 import type { Provider, SessionConfig } from '../runtime/session.node.ts';
 import { RUN_FILES } from './layout.ts';
 import { RunModel } from './run-model.ts';
-import { loadRunScorer } from './scoring.node.ts';
+import { loadRunReconstructor, loadRunScorer } from './scoring.node.ts';
 import type { RunScoringState, ScoredBatch } from './scoring.ts';
 
 /** Where a `--model` argument points: the model file, and the run directory when it names one. */
@@ -82,8 +83,14 @@ export class LoadedModel extends RunModel {
     readonly threads: number | undefined,
     readonly notice: string | undefined,
     scoring: RunScoringState | null,
+    reconstructor: Reconstructor | null,
   ) {
-    super(embedder, scoring, nodeKnnRuntime({ device: device === 'wasm' ? 'cpu' : device, threads }));
+    super(
+      embedder,
+      scoring,
+      nodeKnnRuntime({ device: device === 'wasm' ? 'cpu' : device, threads }),
+      reconstructor,
+    );
     this.uidOf = embedder.spec.uidPath ? compilePathGetter(embedder.spec.uidPath) : null;
   }
 
@@ -111,7 +118,15 @@ export class LoadedModel extends RunModel {
         `${location.runDir}: the scorer was fitted on embeddings of width ${scoring.d} but model.onnx gives ${embedder.dimension}; re-export the model with \`ocsf-embed export ${location.runDir} --out ${location.modelPath}\``,
       );
     }
-    return new LoadedModel(location, embedder, device, threads, notice, scoring);
+    let reconstructor: Reconstructor | null = null;
+    if (scoring?.scorer.reconstructionScale && location.runDir) {
+      const runtime = { device: device === 'wasm' ? ('cpu' as const) : device, threads };
+      reconstructor = await loadRunReconstructor(location.runDir, runtime).catch(async (e: unknown) => {
+        await embedder.release();
+        throw e;
+      });
+    }
+    return new LoadedModel(location, embedder, device, threads, notice, scoring, reconstructor);
   }
 
   /** The uid of each event (the spec's uid path), or null where it has none. */

@@ -4,6 +4,7 @@
 import { UserError } from '../core/errors.ts';
 import { type KnnRuntime, releaseKnnSession } from '../detect/knn.ts';
 import type { Embedder } from '../embed/embedder.ts';
+import type { Reconstructor } from '../embed/reconstruction.ts';
 import { eventUids, type RunScoringState, type ScoredBatch, scoreEmbeddings } from './scoring.ts';
 
 /** Embeds and scores events with one run's model.onnx and, when given, its reference set and scorer. */
@@ -12,10 +13,22 @@ export class RunModel {
     readonly embedder: Embedder,
     readonly scoring: RunScoringState | null,
     protected readonly knn: KnnRuntime,
+    readonly reconstructor: Reconstructor | null = null,
   ) {
     if (scoring && scoring.d !== embedder.dimension) {
       throw new UserError(
         `the scorer was fitted on embeddings of width ${scoring.d} but the model gives ${embedder.dimension}: give model.onnx, reference.safetensors and scorer.json from the same run`,
+      );
+    }
+    const scale = scoring?.scorer.reconstructionScale;
+    if (scale && !reconstructor) {
+      throw new UserError(
+        "this run's scorer ranks reconstruction surprise: give the run's reconstruction.onnx besides model.onnx, reference.safetensors and scorer.json",
+      );
+    }
+    if (scale && reconstructor && reconstructor.width !== scale.length) {
+      throw new UserError(
+        `reconstruction.onnx predicts ${reconstructor.width} fields but the scorer was fitted on ${scale.length}: give reconstruction.onnx and scorer.json from the same run`,
       );
     }
   }
@@ -44,12 +57,20 @@ export class RunModel {
     if (!this.scoring) throw new UserError(this.missingScoring);
     const queries = await this.embed(events, true);
     const uids = eventUids(events, this.embedder.spec.uidPath, firstRow);
-    return scoreEmbeddings(this.scoring, queries, uids, this.knn, { spec: this.embedder.spec, events });
+    const surprise = this.scoring.scorer.reconstructionScale
+      ? await this.reconstructor!.surprise(events)
+      : undefined;
+    return scoreEmbeddings(this.scoring, queries, uids, this.knn, {
+      spec: this.embedder.spec,
+      events,
+      surprise,
+    });
   }
 
   /** Releases the ONNX Runtime sessions. */
   async release(): Promise<void> {
     await releaseKnnSession(this.knn);
     await this.embedder.release();
+    await this.reconstructor?.release();
   }
 }

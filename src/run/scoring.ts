@@ -15,6 +15,7 @@ import {
   type SchemaCoverage,
 } from '../detect/explain.ts';
 import type { KnnRuntime } from '../detect/knn.ts';
+import { reconstructionReason } from '../detect/reconstruction.ts';
 import {
   CONTEXT,
   EXPLAIN,
@@ -26,6 +27,7 @@ import {
   scorerToJSON,
 } from '../detect/scorer.ts';
 import type { Embedder } from '../embed/embedder.ts';
+import type { Reconstructor } from '../embed/reconstruction.ts';
 import { extractRaw } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
@@ -104,13 +106,15 @@ export interface RunScoring {
 
 /**
  * Embeds the training events (a seeded sample of at most MAX_REFERENCE_ROWS) into the reference set and
- * fits the scorer on it: the bytes of the run's reference and scorer files, and a summary.
+ * fits the scorer on it: the bytes of the run's reference and scorer files, and a summary. With the run's
+ * `reconstructor` the scorer also ranks reconstruction surprise.
  */
 export async function fitRunScoring(
   embedder: Embedder,
   trainEvents: readonly object[],
   uidPath: string | null,
   knn: KnnRuntime,
+  reconstructor?: Reconstructor,
 ): Promise<{ reference: Uint8Array; scorer: string; summary: RunScoring }> {
   const d = embedder.dimension;
   if (trainEvents.length > MAX_REFERENCE_ROWS) {
@@ -119,7 +123,12 @@ export async function fitRunScoring(
   }
   const embeddings = await embedder.embed(trainEvents, { normalized: true });
   const features = referenceFeatures(embedder.spec, trainEvents);
-  const scorer = await fitScorer(embeddings, d, {}, knn, { spec: embedder.spec, reference: features });
+  const reconstruction = reconstructor && { reference: await reconstructor.surprise(trainEvents) };
+  const scorer = await fitScorer(embeddings, d, {}, knn, {
+    spec: embedder.spec,
+    reference: features,
+    reconstruction,
+  });
   const uids = eventUids(trainEvents, uidPath);
   return {
     reference: encodeReference(embeddings, trainEvents.length, d, uids, features),
@@ -204,6 +213,8 @@ export function decodeRunScoring(
 export interface ScoredEvents {
   spec: FittedSpec;
   events: readonly object[];
+  /** The events' reconstruction surprise (the run's reconstruction.onnx), when the scorer ranks it. */
+  surprise?: Float32Array;
 }
 
 /**
@@ -250,8 +261,20 @@ export async function scoreEmbeddings(
     queries = queries.slice();
     for (let i = 0; i < bad.length; i++) if (bad[i]) queries.fill(0, i * state.d, (i + 1) * state.d);
   }
+  if (state.scorer.reconstructionScale && !source?.surprise) {
+    throw new UserError(
+      `this run's scorer ranks reconstruction surprise: give the run's ${RUN_FILES.reconstruction} with its model.onnx`,
+    );
+  }
   const fields =
-    source && features && raws ? { spec: source.spec, reference: features, queries: raws } : undefined;
+    source && features && raws
+      ? {
+          spec: source.spec,
+          reference: features,
+          queries: raws,
+          reconstruction: source.surprise && { queries: source.surprise },
+        }
+      : undefined;
   const result = await score(state.scorer, state.reference, queries, state.d, knn, { fields });
   for (let i = 0; i < result.scores.length; i++) {
     if (bad?.[i] || !Number.isFinite(result.scores[i]!)) {
@@ -272,6 +295,19 @@ export async function scoreEmbeddings(
       raws.forEach((raw, i) => {
         const near = result.context.subarray(i * CONTEXT, (i + 1) * CONTEXT);
         reasons[i] = explainEvent(source.spec, raw, features, near);
+      });
+    }
+    const scale = state.scorer.reconstructionScale;
+    if (scale && source.surprise) {
+      const width = scale.length;
+      raws.forEach((raw, i) => {
+        const r = reconstructionReason(
+          source.spec,
+          scale,
+          source.surprise!.subarray(i * width, (i + 1) * width),
+          raw,
+        );
+        if (r && !reasons[i]!.some((x) => x.field === r.field)) reasons[i]!.push(r);
       });
     }
   }

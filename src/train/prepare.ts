@@ -4,6 +4,7 @@
 import type { TrainingConfig } from '../../graphs/config.ts';
 import { type EncodedDataset, encodeDataset, splitTrainVal, subsetDataset } from '../dataset/dataset.ts';
 import { buildInferenceModel } from '../embed/export.ts';
+import { buildReconstructionModel, hasReconstructionHeads } from '../embed/reconstruction.ts';
 import { checkRecord } from '../features/encode.ts';
 import { fitSpec } from '../features/fit.ts';
 import type { SpecOptions } from '../features/options.ts';
@@ -91,4 +92,17 @@ export function exportModel(
     step: c.position.step,
     bestValLoss: c.position.best?.valLoss ?? null,
   });
+}
+
+/**
+ * reconstruction.onnx bytes for a checkpoint of a run whose objective trained the MFP heads; null for
+ * one that did not (contrastive).
+ */
+export function exportReconstruction(
+  spec: FittedSpec,
+  config: TrainingConfig,
+  c: Checkpoint,
+): Uint8Array | null {
+  if (!hasReconstructionHeads(c.state)) return null;
+  return buildReconstructionModel(spec, config.model, c.state);
 }

@@ -42,7 +42,7 @@ import {
   type StepRecord,
 } from '../run/metrics.ts';
 import { createSession, type Device } from '../runtime/session.node.ts';
-import { exportModel, fittingBatchSize, prepareRecords } from './prepare.ts';
+import { exportModel, exportReconstruction, fittingBatchSize, prepareRecords } from './prepare.ts';
 import { createProgress, formatBudget } from './progress.node.ts';
 import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, Trainer } from './trainer.ts';
 
@@ -370,7 +370,10 @@ function trainingLine(
   return `training ${config.objective.kind} on ${data.train.rows} rows (validation ${data.val?.rows ?? 0}) for up to ${fit.epochs} epochs${budget}, batch ${batchSize}, device ${device}, ${threads ?? (cores <= 2 ? 1 : Math.min(4, cores))} thread(s)`;
 }
 
-/** Writes model.onnx from the best checkpoint (else the last) of a finished run; null for an unfinished one. */
+/**
+ * Writes model.onnx (and, when the objective trained the MFP heads, reconstruction.onnx) from the best
+ * checkpoint (else the last) of a finished run; the model's path, null for an unfinished run.
+ */
 function exportFinished(
   o: RunOptions,
   trainer: Trainer,
@@ -386,6 +389,8 @@ function exportFinished(
   );
   const modelPath = join(o.out, RUN_FILES.model);
   writeFileAtomic(modelPath, exportModel(spec, config, best, info));
+  const reconstruction = exportReconstruction(spec, config, best);
+  if (reconstruction) writeFileAtomic(join(o.out, RUN_FILES.reconstruction), reconstruction);
   return modelPath;
 }
 

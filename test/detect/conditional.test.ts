@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { generate } from '../../src/data/generate/index.ts';
 import { explainEvent, referenceFeatures } from '../../src/detect/explain.ts';
 import { rocAuc } from '../../src/detect/metrics.ts';
+import { mulberry32 } from '../../src/detect/random.ts';
 import { CONTEXT, fitScorer, score, scorerFromJSON, scorerToJSON } from '../../src/detect/scorer.ts';
+import { numNumericalFeatures } from '../../src/features/encode.ts';
 import { extractRaw, fitSpec } from '../../src/features/spec.ts';
 import { runtime } from './helpers.ts';
 
@@ -103,4 +105,49 @@ test("the field-space part finds combinations of common values that the embeddin
   delete older.fieldKnn;
   const without = rocAuc((await score(older, reference, q, d, runtime, withFields)).scores, y);
   assert.ok(without < 0.75, `without the field-space part ROC-AUC ${without}`);
+});
+
+test('the reconstruction part ranks summed field surprise; a scorer fitted with it needs it to score', async () => {
+  const { events } = generate({ events: 2400, seed: 6, profile: 'api', anomalyRate: 0 });
+  const train = events.slice(0, 2000);
+  const spec = fitSpec(train);
+  const width = numNumericalFeatures(spec) + spec.categorical.length;
+  const d = 4;
+  const embed = (rows: object[]) =>
+    Float32Array.from({ length: rows.length * d }, (_, i) => 1 + 0.001 * ((i * 7919) % 17));
+  // Surprise as a reconstruction model gives it: small everywhere, a few fields of some events large.
+  const random = mulberry32(3);
+  const surprise = (rows: number, planted: (i: number) => boolean) =>
+    Float32Array.from({ length: rows * width }, (_, k) =>
+      planted(Math.floor(k / width)) && k % width === width - 1 ? 12 : 0.2 * random(),
+    );
+  const fields = {
+    spec,
+    reference: referenceFeatures(spec, train),
+    reconstruction: { reference: surprise(train.length, () => false) },
+  };
+  const reference = embed(train);
+  const scorer = await fitScorer(reference, d, { method: 'conditional' }, runtime, fields);
+  assert.equal(scorer.reconstructionScale?.length, width);
+  assert.equal(scorer.reconstructionScores?.length, train.length);
+
+  const queries = events.slice(2000, 2400);
+  const planted = (i: number) => i >= 360;
+  const y = queries.map((_, i) => (planted(i) ? 1 : 0));
+  const withFields = {
+    fields: {
+      ...fields,
+      queries: queries.map((e) => extractRaw(spec, e)),
+      reconstruction: { queries: surprise(queries.length, planted) },
+    },
+  };
+  const q = embed(queries);
+  const s = await score(scorer, reference, q, d, runtime, withFields);
+  assert.ok(rocAuc(s.scores, y) > 0.99, `ROC-AUC ${rocAuc(s.scores, y)}`);
+  for (let i = 360; i < 400; i++) assert.equal(s.isAnomaly[i], 1, `planted event ${i} flagged`);
+
+  const restored = scorerFromJSON(JSON.parse(JSON.stringify(scorerToJSON(scorer))));
+  assert.deepEqual((await score(restored, reference, q, d, runtime, withFields)).scores, s.scores);
+  const noSurprise = { fields: { ...withFields.fields, reconstruction: undefined } };
+  await assert.rejects(() => score(scorer, reference, q, d, runtime, noSurprise), /reconstruction model/);
 });

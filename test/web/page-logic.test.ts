@@ -10,7 +10,7 @@ import { SERVE_PORT } from '../../src/cli/commands/serve.ts';
 import { referenceFeatures } from '../../src/detect/explain.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer } from '../../src/detect/scorer.ts';
-import { type Embedder, loadEmbedder } from '../../src/embed/embedder.node.ts';
+import { type Embedder, loadEmbedder, loadReconstructor } from '../../src/embed/embedder.node.ts';
 import { eventUids } from '../../src/run/scoring.ts';
 import { analyze, PageError } from '../../web/analyze.ts';
 import { fieldReader } from '../../web/fields.ts';
@@ -169,16 +169,16 @@ describe('analyze', () => {
     assert.equal(a.referencePoints.length, 0);
   });
 
-  test("with the run's reference and scorer it scores against them and projects the reference too", async () => {
-    const a = await analyze(
-      embedder,
-      {
-        events: { name: 'e.jsonl', bytes: eventsText },
-        reference: bytes('reference.safetensors'),
-        scorer: bytes('scorer.json'),
-      },
-      knn,
-    );
+  test("with the run's reference, scorer and reconstruction it scores against them and projects the reference too", async () => {
+    const files = {
+      events: { name: 'e.jsonl', bytes: eventsText },
+      reference: bytes('reference.safetensors'),
+      scorer: bytes('scorer.json'),
+    };
+    await assert.rejects(analyze(embedder, files, knn), /choose the run's reconstruction\.onnx too/);
+    const reconstructor = await loadReconstructor(join(run.runDir, 'reconstruction.onnx'));
+    const a = await analyze(embedder, { ...files, reconstructor }, knn);
+    await reconstructor.release();
     assert.equal(a.mode, 'run');
     assert.equal(a.referenceRows, 540);
     assert.equal(a.referencePoints.length, 2 * 540);

@@ -1,10 +1,13 @@
-// The `conditional` scoring method: an event scored against its own kind — the highest of its k-NN rank
-// in embedding space, the rank of its field surprise (how unusual its most unusual field is among its 20
-// nearest reference events) and its k-NN rank in field space (its own fields against the reference
-// events'), each rank among the reference rows' own. Needs the events' fields.
+// The `conditional` scoring method: an event scored against its own kind and its own fields — the rank of
+// its field surprise (how unusual its most unusual field is among its 20 nearest reference events in
+// embedding space), of its k-NN distance in field space (its own fields against the reference events')
+// and, with the run's reconstruction model, of its summed reconstruction surprise (`../reconstruction.ts`),
+// each among the reference rows' own, combined by Fisher's method (scorers saved before: the highest rank,
+// the embedding k-NN rank included). Needs the events' fields.
 import type { FittedSpec, RawFeatures } from '../../features/types.ts';
 import { neighbourSurprise, type ReferenceFeatures, referenceRaw } from '../explain.ts';
 import { type FieldSpace, fitFieldSpace, queryVectors, referenceVectors } from '../field-space.ts';
+import { fitReconstruction, reconstructionScores } from '../reconstruction.ts';
 import { ecdfRank, percentile } from '../threshold.ts';
 import { knn } from './knn.ts';
 import {
@@ -52,13 +55,76 @@ function ranked(part: { scores: Float32Array; sorted: Float64Array }): Float32Ar
   return Float32Array.from(part.scores, (x) => ecdfRank(part.sorted, x));
 }
 
-/** Each row's highest rank over the parts' ranks. */
-function combined(ranks: readonly Float32Array[]): Float32Array {
+/** Each row's highest rank over the parts' ranks (`combine: 'max'`). */
+function highest(ranks: readonly Float32Array[]): Float32Array {
   return Float32Array.from(ranks[0]!, (_, i) => {
     let best = Number.NEGATIVE_INFINITY;
     for (const r of ranks) best = Math.max(best, r[i]!);
     return best;
   });
+}
+
+/**
+ * Each row's summed tail surprise over the parts (`combine: 'fisher'`, Fisher's method): −log of the
+ * share of reference rows that rank above it in each part (at least half a row of `n`), plus how far it
+ * lies beyond all of them, in reference ranges.
+ */
+function tailSums(ranks: readonly Float32Array[], n: number): Float32Array {
+  const floor = 1 / (2 * n);
+  return Float32Array.from(ranks[0]!, (_, i) => {
+    let sum = 0;
+    for (const r of ranks) {
+      const x = r[i]!;
+      sum += -Math.log(Math.max(1 - x, floor)) + Math.max(x - 1, 0);
+    }
+    return sum;
+  });
+}
+
+/** The parts a `conditional` scorer combines, by name, each a rank among the reference rows' own. */
+type PartRanks = Partial<Record<'knn' | 'fieldSurprise' | 'fieldKnn' | 'reconstruction', Float32Array>>;
+
+/**
+ * The combined score of rows from their parts' ranks. `max` (scorers saved before `fisher` was the
+ * default): the highest rank over every part. `fisher`: the rank, among the reference rows' own sums
+ * (`sortedSums`; the rows' own sums when omitted), of the tail-surprise sum over the parts that read the
+ * events' fields (docs/scoring.md: the embedding k-NN distance part ranked worse on later windows).
+ */
+function combine(
+  parts: PartRanks,
+  how: 'max' | 'fisher' | 'mean',
+  n: number,
+  sortedSums?: Float64Array,
+): Float32Array {
+  if (how !== 'fisher') {
+    return highest(
+      [parts.knn, parts.fieldSurprise, parts.fieldKnn, parts.reconstruction].filter((r) => r !== undefined),
+    );
+  }
+  const sums = tailSums(
+    [parts.fieldSurprise, parts.fieldKnn, parts.reconstruction].filter((r) => r !== undefined),
+    n,
+  );
+  return ranked({ scores: sums, sorted: sortedSums ?? sortedOf(sums) });
+}
+
+const referenceSums = new WeakMap<FittedScorer, Float64Array>();
+
+/** The reference rows' own tail-surprise sums, sorted, from the per-part reference scores a fitted scorer keeps. */
+function sortedReferenceSums(s: FittedScorer): Float64Array {
+  let sorted = referenceSums.get(s);
+  if (!sorted) {
+    const own = (scores: Float32Array | undefined) => scores && ranked({ scores, sorted: sortedOf(scores) });
+    const parts = [own(s.fieldSurprise), own(s.fieldKnn), own(s.reconstructionScores)];
+    sorted = sortedOf(
+      tailSums(
+        parts.filter((r) => r !== undefined),
+        s.n,
+      ),
+    );
+    referenceSums.set(s, sorted);
+  }
+  return sorted;
 }
 
 const fieldVectorCache = new WeakMap<ReferenceFeatures, { space: FieldSpace; vectors: Float32Array }>();
@@ -93,11 +159,16 @@ export const conditional: ScoringMethodDef = {
     const vectors = referenceFieldVectors(f.spec, fieldSpace, f.reference);
     const fieldSearch = await searchOnce(vectors, vectors, fieldSpace.width, k, true, options, runtime);
     const fieldKnn = meanDistances(fieldSearch, k, n);
-    const referenceScores = combined([
-      ranked({ scores: base.referenceScores, sorted: sortedScores(fitted) }),
-      ranked({ scores: fieldSurprise, sorted: sortedOf(fieldSurprise) }),
-      ranked({ scores: fieldKnn, sorted: sortedOf(fieldKnn) }),
-    ]);
+    const surprise = f.reconstruction?.reference;
+    const reconstruction = surprise && fitReconstruction(f.spec, surprise, n);
+    const own = (scores: Float32Array) => ranked({ scores, sorted: sortedOf(scores) });
+    const parts: PartRanks = {
+      knn: ranked({ scores: base.referenceScores, sorted: sortedScores(fitted) }),
+      fieldSurprise: own(fieldSurprise),
+      fieldKnn: own(fieldKnn),
+      reconstruction: reconstruction ? own(reconstruction.scores) : undefined,
+    };
+    const referenceScores = combine(parts, options.combine, n);
     return {
       method: 'conditional',
       options,
@@ -109,6 +180,10 @@ export const conditional: ScoringMethodDef = {
       fieldSurprise,
       fieldSpace,
       fieldKnn,
+      ...(reconstruction && {
+        reconstructionScale: reconstruction.scale,
+        reconstructionScores: reconstruction.scores,
+      }),
     };
   },
   async score(s, { ref, qs, q, d, excludeSelf, runtime, fields }) {
@@ -117,10 +192,10 @@ export const conditional: ScoringMethodDef = {
     const search = await searchOnce(ref, qs, d, Math.max(base.k, CONTEXT), excludeSelf, s.options, runtime);
     const context = firstNeighbours(search.indices, search.k, q);
     const surprise = surprises(f, f.queries!, context);
-    const ranks = [
-      ranked({ scores: meanDistances(search, base.k, q), sorted: sortedScores(base) }),
-      ranked({ scores: surprise, sorted: sortedOf(s.fieldSurprise!) }),
-    ];
+    const parts: PartRanks = {
+      knn: ranked({ scores: meanDistances(search, base.k, q), sorted: sortedScores(base) }),
+      fieldSurprise: ranked({ scores: surprise, sorted: sortedOf(s.fieldSurprise!) }),
+    };
     if (s.fieldSpace && s.fieldKnn) {
       // Scorers saved before the field-space part have neither and combine the other two.
       const vectors = referenceFieldVectors(f.spec, s.fieldSpace, f.reference);
@@ -137,14 +212,27 @@ export const conditional: ScoringMethodDef = {
       // among its embedding neighbours (a combination of common values; not a numeric extreme, whose
       // nearest events in field space share it).
       const fieldContext = firstNeighbours(fieldSearch.indices, fieldSearch.k, q);
+      const other =
+        s.options.combine === 'fisher' ? parts.fieldSurprise! : highest([parts.knn!, parts.fieldSurprise!]);
       for (let i = 0; i < q; i++) {
-        if (!(fieldRank[i]! > Math.max(ranks[0]![i]!, ranks[1]![i]!))) continue;
+        if (!(fieldRank[i]! > other[i]!)) continue;
         const near = fieldContext.subarray(i * CONTEXT, (i + 1) * CONTEXT);
         const strength = neighbourSurprise(f.spec, f.queries![i]!, f.reference, near, SURPRISE_FIELDS);
         if (strength > surprise[i]!) context.set(near, i * CONTEXT);
       }
-      ranks.push(fieldRank);
+      parts.fieldKnn = fieldRank;
     }
-    return { scores: combined(ranks), neighbours: context };
+    if (s.reconstructionScale && s.reconstructionScores) {
+      const surprise = excludeSelf ? f.reconstruction?.reference : f.reconstruction?.queries;
+      if (!surprise) {
+        throw new RangeError(
+          "this scorer ranks reconstruction surprise: give the events' surprise from the run's reconstruction model",
+        );
+      }
+      const scores = reconstructionScores(f.spec, s.reconstructionScale, surprise, q);
+      parts.reconstruction = ranked({ scores, sorted: sortedOf(s.reconstructionScores) });
+    }
+    const sums = s.options.combine === 'fisher' ? sortedReferenceSums(s) : undefined;
+    return { scores: combine(parts, s.options.combine, s.n, sums), neighbours: context };
   },
 };

@@ -20,7 +20,8 @@ import type { KnnRuntime } from '../knn.ts';
  *   rank, the rank of its field surprise — how unusual its most unusual field is among its 20 nearest
  *   reference events (a categorical value they never hold, a numeric robust z-score against them; see
  *   `neighbourSurprise`) — and its k-NN rank in field space (`field-space.ts`), each rank among the
- *   reference rows' own. Needs the events' fields (`FieldContext`).
+ *   reference rows' own; and, for runs with a reconstruction model, the rank of the event's summed
+ *   reconstruction surprise (`reconstruction.ts`). Needs the events' fields (`FieldContext`).
  */
 export type ScoringMethod = 'knn' | 'knn-relative' | 'lof' | 'iforest' | 'ensemble' | 'conditional';
 
@@ -35,6 +36,12 @@ export interface FieldContext {
   spec: FittedSpec;
   reference: ReferenceFeatures;
   queries?: readonly RawFeatures[];
+  /**
+   * Per-field reconstruction surprise ([rows, columns], from the run's reconstruction.onnx) of the
+   * reference events when fitting, of the queries when scoring. Without it, `conditional` leaves out its
+   * reconstruction part.
+   */
+  reconstruction?: { reference?: Float32Array; queries?: Float32Array };
 }
 
 /**
@@ -76,9 +83,11 @@ export interface ScorerOptions {
   components?: ComponentMethod[];
   /**
    * How an ensemble combines its members' ranks: `mean` (rank average) or `max` (a row is as anomalous as
-   * its most anomalous member says). Default `max`.
+   * its most anomalous member says); default `max`. How `conditional` combines its parts: `fisher` (the
+   * rank of the summed −log tail shares of its field parts; the default) or `max` (the highest rank over
+   * all its parts, the embedding k-NN part included; scorers saved before `fisher` use it).
    */
-  combine?: 'mean' | 'max';
+  combine?: 'mean' | 'max' | 'fisher';
   /** Threshold = this percentile (0–100) of the reference rows' own scores (default 95). */
   thresholdPercentile?: number;
   /** Queries per k-NN session run (default 1024). */
@@ -121,6 +130,10 @@ export interface FittedScorer {
   fieldSpace?: FieldSpace;
   /** `conditional`: each reference row's mean distance to its k nearest other rows in field space. */
   fieldKnn?: Float32Array;
+  /** `conditional`: per reconstruction column, the factor its surprise is multiplied by (`reconstruction.ts`). */
+  reconstructionScale?: number[];
+  /** `conditional`: each reference row's summed reconstruction surprise. */
+  reconstructionScores?: Float32Array;
 }
 
 /** Scores of query rows. */
