@@ -453,7 +453,14 @@ function lossChart(losses: number[], epochs: EpochRecord[]): string {
 
 function downloadLinks(files: Map<string, Uint8Array>): void {
   for (const a of trainUi.downloads.querySelectorAll('a')) URL.revokeObjectURL(a.href);
-  const order = [RUN_FILES.model, RUN_FILES.reference, RUN_FILES.scorer, RUN_FILES.spec, RUN_FILES.metrics];
+  const order = [
+    RUN_FILES.model,
+    RUN_FILES.reconstruction,
+    RUN_FILES.reference,
+    RUN_FILES.scorer,
+    RUN_FILES.spec,
+    RUN_FILES.metrics,
+  ].filter((name) => files.has(name));
   const links = order.map((name) => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([files.get(name)! as BlobPart]));
@@ -551,15 +558,20 @@ async function trainFrom(file: File): Promise<void> {
     await nextFrame();
     await trainedEmbedder?.release();
     trainedEmbedder = await loadEmbedder(run.files.get(RUN_FILES.model)!, { device: 'cpu' });
+    const reconstruction = run.files.get(RUN_FILES.reconstruction);
+    const reconstructor = reconstruction
+      ? await reconstructorFor(new File([reconstruction as BlobPart], RUN_FILES.reconstruction))
+      : undefined;
     const analysis = await analyze(
       trainedEmbedder,
       {
         events,
         reference: { name: RUN_FILES.reference, bytes: run.files.get(RUN_FILES.reference)! },
         scorer: { name: RUN_FILES.scorer, bytes: run.files.get(RUN_FILES.scorer)! },
+        reconstructor,
       },
       knn,
-    );
+    ).finally(() => reconstructor?.release());
     render(analysis, trainedEmbedder);
     setState(
       'done',

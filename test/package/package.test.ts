@@ -209,12 +209,13 @@ test('the browser example, bundled with esbuild, scores in Chromium as Node does
       const { events } = generate({ events: 300, seed: 7, start: '2026-01-06T00:00:00Z' });
       const node = await model.score(events);
       assert.equal(result.dimension, model.dimension);
-      // The default scorer's scores are ranks among the n reference events' own scores: the runtimes'
-      // float differences (embeddings agree within 1e-5, test/embed/cross-runtime) may carry an event
-      // across one reference score, a step of 1/n, but no further.
+      // The default scorer's scores are ranks among the n reference events' own: the runtimes' float
+      // differences (embeddings agree within 1e-5, test/embed/cross-runtime; the reconstruction surprise
+      // likewise) may carry an event's parts across a reference score each, and its summed rank across a
+      // few reference sums: 3 steps of 1/n at most.
       const step = 1 / model.scoring!.scorer.n;
       const diff = Math.max(...result.scores.map((s, i) => Math.abs(s - node.scores[i]!)));
-      assert.ok(diff < step + 1e-5, `browser and Node scores differ by ${diff} (one rank step: ${step})`);
+      assert.ok(diff < 3 * step + 1e-5, `browser and Node scores differ by ${diff} (one rank step: ${step})`);
     } finally {
       await model.release();
     }

@@ -16,6 +16,7 @@ import { subsetDataset } from '../../src/dataset/dataset.ts';
 import { checkRejectRate, type LoadSummary } from '../../src/dataset/load.node.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { releaseKnnSession } from '../../src/detect/knn.ts';
+import { loadReconstructor } from '../../src/embed/embedder.node.ts';
 import {
   checkRecord,
   encodeRecord,
@@ -157,7 +158,11 @@ test('non-finite query embeddings never leave as scores', async () => {
   const knn = nodeKnnRuntime({ device: 'cpu' });
   try {
     const spec = parseSpec(readFileSync(join(fx.runDir, RUN_FILES.spec), 'utf8'));
-    const s = await scoreEmbeddings(state, q, ['a', 'b'], knn, { spec, events: fx.events.slice(0, 2) });
+    const events = fx.events.slice(0, 2);
+    const reconstructor = await loadReconstructor(join(fx.runDir, RUN_FILES.reconstruction));
+    const surprise = await reconstructor.surprise(events);
+    await reconstructor.release();
+    const s = await scoreEmbeddings(state, q, ['a', 'b'], knn, { spec, events, surprise });
     assert.equal(s.scores[0], Math.fround(NON_FINITE_SCORE));
     assert.equal(s.isAnomaly[0], 1);
     assert.ok(Number.isFinite(s.scores[1]!));

@@ -68,6 +68,16 @@ async function finished(): Promise<void> {
   assert.deepEqual(errors, [], 'no page or console errors');
 }
 
+/** Waits until the page has stopped on an error whose status line matches `pattern`. */
+async function failed(pattern: RegExp): Promise<void> {
+  await page.waitForFunction(
+    (source) =>
+      document.body.dataset.state === 'error' &&
+      new RegExp(source).test(document.getElementById('status')?.textContent ?? ''),
+    pattern.source,
+  );
+}
+
 async function columnTexts(column: number, on: Page = page): Promise<string[]> {
   return on.locator(`#anomalies tbody tr td:nth-child(${column})`).allTextContents();
 }
@@ -138,6 +148,8 @@ test('the page embeds and scores a chosen events file, plots it and lists the to
 test("with the run's reference and scorer the page scores as the Node scorer does", async (t) => {
   await page.setInputFiles('#reference', join(run.runDir, 'reference.safetensors'));
   await page.setInputFiles('#scorer', join(run.runDir, 'scorer.json'));
+  await failed(/choose the run's reconstruction\.onnx too/);
+  await page.setInputFiles('#reconstruction', join(run.runDir, 'reconstruction.onnx'));
   await finished();
   assert.match((await page.locator('#summary').textContent()) ?? '', /the run's \d[\d,]* reference events/);
 

@@ -25,8 +25,13 @@ const LOSS_TOLERANCE = 1e-4;
  * it; those drift apart between runtimes by rounding noise (docs/gpu.md), so eval losses agree less closely.
  */
 const VAL_LOSS_TOLERANCE = 1e-3;
-/** Anomaly scores of the same events through the page's and the command line's model and scorer. */
-const SCORE_TOLERANCE = 1e-4;
+/**
+ * Anomaly scores of the same events through the page's and the command line's model and scorer, in
+ * reference ranks: a score is a rank among the n reference events' own, and the runtimes' rounding (the
+ * reconstruction surprise above all) can move an event past a reference event or two: 3/n (0.008 for this
+ * run's 378), where a real run's 16,384 reference events make it 2·10⁻⁴.
+ */
+const SCORE_RANKS = 3;
 
 interface PageTraining {
   device: string;
@@ -164,6 +169,7 @@ test('dropping an events file trains on WebGPU, shows progress, loss chart and a
   mkdirSync(runDir);
   for (const name of [
     RUN_FILES.model,
+    RUN_FILES.reconstruction,
     RUN_FILES.reference,
     RUN_FILES.scorer,
     RUN_FILES.spec,
@@ -193,7 +199,11 @@ test('dropping an events file trains on WebGPU, shows progress, loss chart and a
     assert.ok(cliScore !== undefined, `the CLI scored ${row.uid}`);
     worst = Math.max(worst, Math.abs(cliScore - row.score));
   }
-  assert.ok(worst <= SCORE_TOLERANCE + 5e-5, `page vs CLI scores differ by ${worst}`);
+  const { n } = JSON.parse(readFileSync(join(runDir, RUN_FILES.scorer), 'utf8')) as { n: number };
+  assert.ok(
+    worst <= SCORE_RANKS / n,
+    `page vs CLI scores differ by ${worst}, over ${SCORE_RANKS} of ${n} ranks`,
+  );
   t.diagnostic(
     `CLI scores with the downloaded files: ${pageRows.length} table rows within ${worst.toExponential(1)} of the page`,
   );
