@@ -22,7 +22,12 @@ export const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.
 
 /** The default model (models/default), which the page's "Try it with sample events" loads from dist/model/. */
 export const SAMPLE_MODEL_DIR = resolve(import.meta.dirname, '..', 'models', 'default');
-export const SAMPLE_MODEL_FILES = ['model.onnx', 'reconstruction.onnx', 'reference.safetensors', 'scorer.json'] as const;
+export const SAMPLE_MODEL_FILES = [
+  'model.onnx',
+  'reconstruction.onnx',
+  'reference.safetensors',
+  'scorer.json',
+] as const;
 
 /**
  * The runtime files the page loads: the build with the WebGPU kernels (JSEP), which also runs the wasm
