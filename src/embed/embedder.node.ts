@@ -5,6 +5,22 @@ import { createSession, type Provider, type SessionConfig } from '../runtime/ses
 import { Embedder } from './embedder.ts';
 import { Reconstructor } from './reconstruction.ts';
 
+/** A model file's bytes; one clear error when it cannot be read. */
+function readModelFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UserError(
+      `cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message}): check the path`,
+    );
+  }
+}
+
+/** The first line of an error's message, at most 200 characters. */
+function firstLine(e: unknown): string {
+  return (e as Error).message.split('\n')[0]!.slice(0, 200);
+}
+
 /**
  * Loads an exported model.onnx; `device` and `threads` say what the session got, `notice` says when the
  * requested device fell back.
@@ -16,14 +32,7 @@ export async function loadEmbedder(
   let device: Provider = 'cpu';
   let threads: number | undefined;
   let notice: string | undefined;
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(
-      `cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message}): check the path`,
-    );
-  }
+  const bytes = readModelFile(path);
   try {
     const embedder = await Embedder.fromBytes(bytes, async (b) => {
       const created = await createSession(b, config);
@@ -36,29 +45,22 @@ export async function loadEmbedder(
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`${path}: ${e.message}`, e.kind);
     if (isUserFacing(e)) throw e;
-    const why = (e as Error).message.split('\n')[0]!.slice(0, 200);
     throw new UserError(
-      `${path} is not a usable ocsf-embed model (${why}): it may be truncated or damaged; export it again with \`ocsf-embed export <run> --out ${path}\``,
+      `${path} is not a usable ocsf-embed model (${firstLine(e)}): it may be truncated or damaged; export it again with \`ocsf-embed export <run> --out ${path}\``,
     );
   }
 }
 
 /** Loads a run's reconstruction.onnx (the CPU unless `config` says otherwise). */
 export async function loadReconstructor(path: string, config: SessionConfig = {}): Promise<Reconstructor> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(
-      `cannot read ${path} (${(e as { code?: string }).code ?? (e as Error).message}): check the path`,
-    );
-  }
+  const bytes = readModelFile(path);
   try {
     return await Reconstructor.fromBytes(bytes, async (b) => (await createSession(b, config)).session, path);
   } catch (e) {
     if (isUserFacing(e)) throw e;
-    const why = (e as Error).message.split('\n')[0]!.slice(0, 200);
-    throw new UserError(`${path} is not a usable reconstruction model (${why}): train the run again`);
+    throw new UserError(
+      `${path} is not a usable reconstruction model (${firstLine(e)}): train the run again`,
+    );
   }
 }
 
