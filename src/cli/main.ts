@@ -13,7 +13,11 @@ import { commandsFor } from './commands/index.ts';
  */
 const DASH_VALUED = new Set(['--out']);
 
-/** The arguments with `--out -` written as `--out=-`, up to a `--` that ends the options. */
+/**
+ * The arguments with `--out -` written as `--out=-`, and any other lone `-` but the value of `-o` (an input:
+ * standard input, which yargs would drop) as /dev/stdin, which the readers take for standard input; up to
+ * a `--` that ends the options.
+ */
 function joinDashValues(args: string[]): string[] {
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -22,7 +26,8 @@ function joinDashValues(args: string[]): string[] {
     if (DASH_VALUED.has(arg) && args[i + 1] === '-') {
       joined.push(`${arg}=-`);
       i++;
-    } else joined.push(arg);
+    } else if (arg === '-' && args[i - 1] !== '-o') joined.push('/dev/stdin');
+    else joined.push(arg);
   }
   return joined;
 }

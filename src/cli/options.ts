@@ -11,7 +11,8 @@ export const EVENTS_POSITIONAL = {
   type: 'string',
   array: true,
   default: [] as string[],
-  describe: 'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow)',
+  describe:
+    'event files, directories or globs (.jsonl[.gz], .json, .parquet, .arrow); - reads JSON lines from standard input',
 } as const;
 
 /** How much of the input may be rejected before a command fails: every command that reads events takes it. */

@@ -46,10 +46,22 @@ export interface ReadOptions extends ParseOptions {
   onSkippedFile?: (file: string) => void;
 }
 
+/** The input that is standard input, read as JSON lines: `-` on the command line. */
+export const STDIN = '-';
+
+/**
+ * Whether an input names standard input: `-`, or /dev/stdin (read as a stream too, since opening that path
+ * fails with ENXIO when standard input is a socket).
+ */
+export function isStdin(input: string): boolean {
+  return input === STDIN || input === '/dev/stdin';
+}
+
 /**
  * Expands inputs into files, in a stable order: a file stays as it is, a directory gives its
  * event files (recursively, sorted; other files are skipped and listed), a glob gives its
- * matches (sorted). Missing paths and empty matches are {@link UserError}s.
+ * matches (sorted), standard input is {@link STDIN}. Missing paths and empty matches are
+ * {@link UserError}s.
  */
 export async function expandInputs(
   inputs: readonly string[],
@@ -59,6 +71,11 @@ export async function expandInputs(
   const files: string[] = [];
   const skipped: string[] = [];
   for (const input of inputs) {
+    if (isStdin(input)) {
+      if (files.includes(STDIN)) throw new UserError('give - (standard input) once among the inputs');
+      files.push(STDIN);
+      continue;
+    }
     const st = await stat(input).catch(() => null);
     if (st?.isFile()) {
       files.push(input);
@@ -105,11 +122,51 @@ const nodeCompressors: Compressors = {
   BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
 };
 
+/** Standard input as text, refusing gzip data (whose bytes would be read as broken lines). */
+async function* stdinText(): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let first = true;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    if (first && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+      throw new UserError(
+        'standard input is gzip data: decompress it first, e.g. `zcat events.jsonl.gz | ocsf-embed score - …`',
+      );
+    }
+    first = false;
+    yield decoder.decode(chunk, { stream: true });
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
 async function* jsonlFile(
   file: string,
   gzip: boolean,
   opts: ParseOptions,
   count: { records: number; rejected: number; invalidUtf8: number },
+): AsyncGenerator<EventBatch> {
+  if (file === STDIN) {
+    yield* jsonlLines(file, stdinText(), opts, count);
+    return;
+  }
+  const raw = createReadStream(file, { highWaterMark: 1 << 16 });
+  const src = gzip ? raw.pipe(createGunzip()) : raw;
+  if (gzip) raw.on('error', (e) => src.destroy(e));
+  src.setEncoding('utf8');
+  try {
+    yield* jsonlLines(file, src as AsyncIterable<string>, opts, count, gzip);
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** JSON lines from `text` as batches; a gzip stream that breaks off ends in one reject. */
+async function* jsonlLines(
+  file: string,
+  text: AsyncIterable<string>,
+  opts: ParseOptions,
+  count: { records: number; rejected: number; invalidUtf8: number },
+  gzip = false,
 ): AsyncGenerator<EventBatch> {
   const limits = readLimits(opts.limits);
   const onReject = rejectHandler(opts);
@@ -139,12 +196,8 @@ async function* jsonlFile(
         text: snippet(head),
       }),
   );
-  const raw = createReadStream(file, { highWaterMark: 1 << 16 });
-  const src = gzip ? raw.pipe(createGunzip()) : raw;
-  if (gzip) raw.on('error', (e) => src.destroy(e));
-  src.setEncoding('utf8');
   try {
-    for await (const chunk of src as AsyncIterable<string>) {
+    for await (const chunk of text) {
       splitter.push(chunk);
       if (batch.records.length >= batchSize) {
         count.records += batch.records.length;
@@ -168,8 +221,6 @@ async function* jsonlFile(
     count.records += batch.records.length;
     if (batch.records.length > 0) yield batch;
     return;
-  } finally {
-    raw.destroy();
   }
   splitter.end();
   count.records += batch.records.length;
@@ -177,8 +228,10 @@ async function* jsonlFile(
 }
 
 async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<EventBatch> {
-  const { format, gzip: named } = detectFormat(file);
-  const size = (await stat(file)).size;
+  // Standard input is JSON lines, read as it comes: no size, no look at its first bytes.
+  const stdin = file === STDIN;
+  const { format, gzip: named } = stdin ? { format: 'jsonl' as const, gzip: false } : detectFormat(file);
+  const size = stdin ? Number.POSITIVE_INFINITY : (await stat(file)).size;
   const count = { records: 0, rejected: 0, invalidUtf8: 0 };
   const onReject = rejectHandler(opts);
   const o: ParseOptions = {
@@ -189,11 +242,11 @@ async function* fileBatches(file: string, opts: ReadOptions): AsyncGenerator<Eve
     },
   };
   if (size > 0) {
-    const head = await readHead(file, 8);
-    const gzip = head[0] === 0x1f && head[1] === 0x8b;
+    const head = stdin ? null : await readHead(file, 8);
+    const gzip = head !== null && head[0] === 0x1f && head[1] === 0x8b;
     if (named && !gzip)
       throw new UserError(`${file} is named .gz but is not gzip data: rename it without .gz.`);
-    if (!gzip) checkMagic(file, format, head);
+    if (head && !gzip) checkMagic(file, format, head);
     if (format === 'jsonl') {
       yield* jsonlFile(file, gzip, opts, count);
     } else if (format === 'json') {

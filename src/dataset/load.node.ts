@@ -3,7 +3,13 @@
 import { closeSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { expandInputs, type FileReport, type ReadOptions, readEventBatches } from '../data/readers.node.ts';
+import {
+  expandInputs,
+  type FileReport,
+  isStdin,
+  type ReadOptions,
+  readEventBatches,
+} from '../data/readers.node.ts';
 import type { ReadLimits, Reject, SourcePos } from '../data/records.ts';
 import { checkRecord, numericChecker, type RecordProblem, specSourcePaths } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
@@ -122,10 +128,13 @@ export async function checkOutputsApart(
   outputs: readonly (readonly [string, string | null | undefined])[],
 ): Promise<void> {
   const { files } = await expandInputs(inputs).catch(() => ({ files: [] as string[] }));
-  const inputFiles = new Set(files.map(realOrResolved));
-  const folders = inputs.map(realOrResolved).filter((p) => !inputFiles.has(p));
+  const inputFiles = new Set(files.filter((f) => !isStdin(f)).map(realOrResolved));
+  const folders = inputs
+    .filter((p) => !isStdin(p))
+    .map(realOrResolved)
+    .filter((p) => !inputFiles.has(p));
   for (const [flag, path] of outputs) {
-    if (!path) continue;
+    if (!path || path === '-') continue; // standard output
     const out = realOrResolved(path);
     if (inputFiles.has(out)) {
       throw new UserError(

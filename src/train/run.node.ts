@@ -11,7 +11,7 @@ import { trainingSpecs } from '../../graphs/artifacts.ts';
 import { type TrainingChoices, withInputs } from '../../graphs/config.ts';
 import { flatLayout } from '../../graphs/optim/adamw.ts';
 import { UserError } from '../core/errors.ts';
-import { expandInputs } from '../data/readers.node.ts';
+import { expandInputs, isStdin } from '../data/readers.node.ts';
 import {
   checkRejectRate,
   DEFAULT_MAX_REJECT_FRACTION,
@@ -268,6 +268,11 @@ async function newRun(o: RunOptions): Promise<RunStart> {
   if (existsSync(join(o.out, RUN_FILES.last))) {
     throw new UserError(
       `${o.out} already holds a run; continue it with \`ocsf-embed train --resume ${o.out}\`, or choose another --out`,
+    );
+  }
+  if (o.inputs.some(isStdin)) {
+    throw new UserError(
+      'train reads its events again to resume a run: give event files, not - (standard input); e.g. save them first with `cat > events.jsonl`',
     );
   }
   // So that a typo leaves nothing behind.

@@ -1,11 +1,13 @@
 // `ocsf-embed score`: k-NN scores equal a brute-force cosine k-NN computed here in plain TypeScript; the
 // run's default scorer gives what `scoreAgainstRun` gives; every format holds the same rows in input order;
-// --findings writes the flagged events as OCSF Detection Findings.
+// --findings writes the flagged events as OCSF Detection Findings; `-` reads the events from standard input.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { parseCsv } from '../../src/cli/commands/eval-scores.ts';
 import type { DetectionFinding } from '../../src/detect/findings.ts';
@@ -13,7 +15,7 @@ import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer, scorerToJSON } from '../../src/detect/scorer.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
 import { loadRunScorer, scoreAgainstRun } from '../../src/run/scoring.node.ts';
-import { cli, makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
+import { assertOneLine, CLI, cli, makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
 
 interface Row {
   uid: string | null;
@@ -227,4 +229,30 @@ test('--findings writes one OCSF Detection Finding per flagged event, carrying i
     assert.deepEqual(f.unmapped.nearest, row.nearest);
     assert.ok([2, 3, 4, 5].includes(f.severity_id));
   });
+});
+
+test('score and embed read JSON lines from standard input (-) as from the file; gzip there and train say what to do', () => {
+  const fromFile = join(fx.dir, 'from-file.jsonl');
+  scoreCli(fx.runDir, fromFile, '--quiet');
+  const text = readFileSync(queriesPath, 'utf8');
+  // spawnSync's input arrives on a socket pair, where opening /dev/stdin fails with ENXIO
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input: text, maxBuffer: 1 << 28 });
+  const scored = run('score', '-', '--model', fx.runDir, '-o', '-', '--device', 'cpu', '--quiet');
+  assert.equal(scored.status, 0, scored.stderr);
+  assert.equal(scored.stdout, readFileSync(fromFile, 'utf8'));
+  const embedFile = join(fx.dir, 'embed-file.jsonl');
+  const embedStdin = join(fx.dir, 'embed-stdin.jsonl');
+  const common = ['--model', fx.runDir, '--device', 'cpu', '--quiet'];
+  assert.equal(cli('embed', queriesPath, '--out', embedFile, ...common).status, 0);
+  const embedded = run('embed', '-', '--out', embedStdin, ...common);
+  assert.equal(embedded.status, 0, embedded.stderr);
+  assert.equal(readFileSync(embedStdin, 'utf8'), readFileSync(embedFile, 'utf8'));
+  const gz = spawnSync(process.execPath, [CLI, 'score', '-', '--model', fx.runDir, '-o', '-'], {
+    encoding: 'utf8',
+    input: gzipSync(text),
+  });
+  assertOneLine(gz, /standard input is gzip data: decompress it first/);
+  const train = run('train', '-', '--out', join(fx.dir, 'from-stdin'));
+  assertOneLine(train, /give event files, not - \(standard input\)/);
 });
