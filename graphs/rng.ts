@@ -74,13 +74,25 @@ function u32(x: Value, value: number): Value {
   return x.builder.scalar('uint32', value >>> 0);
 }
 
+function shiftRight(v: Value, n: number): Value {
+  return op.bitShift(v, u32(v, n), 'RIGHT');
+}
+
+/** x ^ (x >> 16): the hash's first round. */
+function foldHalves(x: Value): Value {
+  return op.bitwiseXor(x, shiftRight(x, 16));
+}
+
+/** The hash after its first round, from h = foldHalves(x). */
+function hashRest(h: Value): Value {
+  let r = op.mul(h, u32(h, M1));
+  r = op.bitwiseXor(r, shiftRight(r, 15));
+  r = op.mul(r, u32(r, M2));
+  return op.bitwiseXor(r, shiftRight(r, 16));
+}
+
 function hashGraph(x: Value): Value {
-  const shift = (v: Value, n: number) => op.bitShift(v, u32(v, n), 'RIGHT');
-  let h = op.bitwiseXor(x, shift(x, 16));
-  h = op.mul(h, u32(h, M1));
-  h = op.bitwiseXor(h, shift(h, 15));
-  h = op.mul(h, u32(h, M2));
-  return op.bitwiseXor(h, shift(h, 16));
+  return hashRest(foldHalves(x));
 }
 
 /**
@@ -114,9 +126,15 @@ export function streamKeys(seed: Value, step: Value, streams: number[]): (stream
   };
 }
 
+/**
+ * hash(i ^ key) for the counters i = 0..count−1. Shifts and xors commute, so the hash's first round
+ * splits: foldHalves(i ^ key) = foldHalves(i) ^ foldHalves(key). The counters' side depends on the
+ * count alone (a constant ONNX Runtime folds when the count is static) and the key's is a scalar, so
+ * one full-size xor does what an xor, a shift and an xor did.
+ */
 function counterBits(key: Value, count: Value): Value {
   const i = op.cast(op.range(key.builder, count, 'int64'), 'uint32');
-  return hashGraph(op.bitwiseXor(i, key));
+  return hashRest(op.bitwiseXor(foldHalves(i), foldHalves(key)));
 }
 
 function topBitsToUnit(bits: Value, dtype: 'float32' | 'float64', offset: number): Value {
