@@ -83,12 +83,16 @@ function foldHalves(x: Value): Value {
   return op.bitwiseXor(x, shiftRight(x, 16));
 }
 
-/** The hash after its first round, from h = foldHalves(x). */
-function hashRest(h: Value): Value {
+/** The hash's middle rounds, from h = foldHalves(x): all but the last foldHalves. */
+function hashMiddle(h: Value): Value {
   let r = op.mul(h, u32(h, M1));
   r = op.bitwiseXor(r, shiftRight(r, 15));
-  r = op.mul(r, u32(r, M2));
-  return op.bitwiseXor(r, shiftRight(r, 16));
+  return op.mul(r, u32(r, M2));
+}
+
+/** The hash after its first round, from h = foldHalves(x). */
+function hashRest(h: Value): Value {
+  return foldHalves(hashMiddle(h));
 }
 
 function hashGraph(x: Value): Value {
@@ -133,8 +137,13 @@ export function streamKeys(seed: Value, step: Value, streams: number[]): (stream
  * one full-size xor does what an xor, a shift and an xor did.
  */
 function counterBits(key: Value, count: Value): Value {
+  return foldHalves(counterMiddle(key, count));
+}
+
+/** `counterBits` before the hash's last round (x ^ (x >> 16)). */
+function counterMiddle(key: Value, count: Value): Value {
   const i = op.cast(op.range(key.builder, count, 'int64'), 'uint32');
-  return hashRest(op.bitwiseXor(foldHalves(i), foldHalves(key)));
+  return hashMiddle(op.bitwiseXor(foldHalves(i), foldHalves(key)));
 }
 
 function topBitsToUnit(bits: Value, dtype: 'float32' | 'float64', offset: number): Value {
@@ -208,17 +217,21 @@ export interface BernoulliPool {
 /**
  * The negation of `bernoulliMask(key, [n], p)` (true = kept) as its two halves [n/2]: draws
  * 0..n/2−1 from the low 16 bits of each hash, draws n/2..n−1 from the high 16 bits. Compared
- * without masking bits off: a low half l is below t iff l·65536 (mod 2³²) is below t·65536, and a
- * high half is below t iff the whole hash is below t·65536.
+ * without masking bits off: a 16-bit half is below t iff a uint32 holding it in its high half is
+ * below t·65536.
  */
 function keptHalves(key: Value, n: number, p: number): [Value, Value] {
   const b = key.builder;
-  const h = counterBits(key, b.scalar('int64', n / 2));
+  // The hash's last round h = m ^ (m >> 16) leaves the high half as it is (the high half of m) and
+  // makes the low half low(m) ^ high(m), which is the high half of (m·65536) ^ m: so the halves are
+  // compared from m, one pass fewer than finishing the hash.
+  const m = counterMiddle(key, b.scalar('int64', n / 2));
   const threshold = Math.round(p * 65536);
   // p within 2⁻¹⁷ of 1 rounds to t = 65536: every draw is a hit, nothing is kept (hashes are ≥ 0).
-  if (threshold >= 65536) return [op.less(h, u32(h, 0)), op.less(h, u32(h, 0))];
-  const bound = u32(h, threshold * 65536);
-  return [op.greaterOrEqual(op.mul(h, u32(h, 65536)), bound), op.greaterOrEqual(h, bound)];
+  if (threshold >= 65536) return [op.less(m, u32(m, 0)), op.less(m, u32(m, 0))];
+  const bound = u32(m, threshold * 65536);
+  const low = op.bitwiseXor(op.mul(m, u32(m, 65536)), m);
+  return [op.greaterOrEqual(low, bound), op.greaterOrEqual(m, bound)];
 }
 
 /**
