@@ -2,11 +2,12 @@
 // bundlers apply): the portable API, plus opening models and runs from bytes on onnxruntime-web (an
 // optional peer dependency that this entry needs). Point `env.wasm.wasmPaths` of onnxruntime-web at its
 // .wasm files when the bundler does not serve them beside the bundle.
+import { UserError } from './core/errors.ts';
 import { webKnnRuntime } from './detect/knn.web.ts';
 import { loadEmbedder } from './embed/embedder.web.ts';
 import { Reconstructor } from './embed/reconstruction.ts';
 import { RunModel } from './run/run-model.ts';
-import { decodeRunScoring } from './run/scoring.ts';
+import { decodeRunScoring, MISSING_RECONSTRUCTION } from './run/scoring.ts';
 import { createSession, type SessionConfig } from './runtime/session.web.ts';
 
 export { webKnnRuntime } from './detect/knn.web.ts';
@@ -31,6 +32,9 @@ export interface RunFiles {
  */
 export async function openRun(files: RunFiles, config: SessionConfig = {}): Promise<RunModel> {
   const scoring = files.reference && files.scorer ? decodeRunScoring(files.reference, files.scorer) : null;
+  if (scoring?.scorer.reconstructionScale && !files.reconstruction) {
+    throw new UserError(MISSING_RECONSTRUCTION);
+  }
   const embedder = await loadEmbedder(files.model, config);
   const reconstructor =
     files.reconstruction && scoring?.scorer.reconstructionScale

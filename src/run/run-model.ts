@@ -5,7 +5,13 @@ import { UserError } from '../core/errors.ts';
 import { type KnnRuntime, releaseKnnSession } from '../detect/knn.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { Reconstructor } from '../embed/reconstruction.ts';
-import { eventUids, type RunScoringState, type ScoredBatch, scoreEmbeddings } from './scoring.ts';
+import {
+  eventUids,
+  MISSING_RECONSTRUCTION,
+  type RunScoringState,
+  type ScoredBatch,
+  scoreEmbeddings,
+} from './scoring.ts';
 
 /** Embeds and scores events with one run's model.onnx and, when given, its reference set and scorer. */
 export class RunModel {
@@ -22,9 +28,7 @@ export class RunModel {
     }
     const scale = scoring?.scorer.reconstructionScale;
     if (scale && !reconstructor) {
-      throw new UserError(
-        "this run's scorer ranks reconstruction surprise: give the run's reconstruction.onnx besides model.onnx, reference.safetensors and scorer.json",
-      );
+      throw new UserError(MISSING_RECONSTRUCTION);
     }
     if (scale && reconstructor && reconstructor.width !== scale.length) {
       throw new UserError(

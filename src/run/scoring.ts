@@ -93,6 +93,10 @@ export function encodeReference(
   return encodeSafetensors(tensors, { uids: JSON.stringify(uids) });
 }
 
+/** What scoring says when a run's scorer ranks reconstruction surprise and its reconstruction.onnx is not given. */
+export const MISSING_RECONSTRUCTION =
+  "this run's scorer ranks reconstruction surprise: give the run's reconstruction.onnx besides model.onnx, reference.safetensors and scorer.json";
+
 /** Training events kept in the reference set at most (a seeded sample beyond that). */
 export const MAX_REFERENCE_ROWS = 16384;
 
@@ -262,9 +266,7 @@ export async function scoreEmbeddings(
     for (let i = 0; i < bad.length; i++) if (bad[i]) queries.fill(0, i * state.d, (i + 1) * state.d);
   }
   if (state.scorer.reconstructionScale && !source?.surprise) {
-    throw new UserError(
-      `this run's scorer ranks reconstruction surprise: give the run's ${RUN_FILES.reconstruction} with its model.onnx`,
-    );
+    throw new UserError(MISSING_RECONSTRUCTION);
   }
   const fields =
     source && features && raws

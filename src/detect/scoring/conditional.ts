@@ -188,12 +188,22 @@ export const conditional: ScoringMethodDef = {
   },
   async score(s, { ref, qs, q, d, excludeSelf, runtime, fields }) {
     const f = checkFields(fields, s.n, q);
+    const fisher = s.options.combine === 'fisher';
+    const reconstructed = excludeSelf ? f.reconstruction?.reference : f.reconstruction?.queries;
+    if (s.reconstructionScale && !reconstructed) {
+      throw new RangeError(
+        "this scorer ranks reconstruction surprise: give the events' surprise from the run's reconstruction model",
+      );
+    }
     const base = s.components![0]!;
     const search = await searchOnce(ref, qs, d, Math.max(base.k, CONTEXT), excludeSelf, s.options, runtime);
     const context = firstNeighbours(search.indices, search.k, q);
     const surprise = surprises(f, f.queries!, context);
     const parts: PartRanks = {
-      knn: ranked({ scores: meanDistances(search, base.k, q), sorted: sortedScores(base) }),
+      // The embedding k-NN rank counts only in the highest-rank combination of scorers saved before.
+      knn: fisher
+        ? undefined
+        : ranked({ scores: meanDistances(search, base.k, q), sorted: sortedScores(base) }),
       fieldSurprise: ranked({ scores: surprise, sorted: sortedOf(s.fieldSurprise!) }),
     };
     if (s.fieldSpace && s.fieldKnn) {
@@ -207,13 +217,12 @@ export const conditional: ScoringMethodDef = {
         scores: meanDistances(fieldSearch, base.k, q),
         sorted: sortedOf(s.fieldKnn),
       });
-      // Where the field-space rank alone decides the score, the event is explained against (and shown
-      // with) its nearest events in field space when a field stands out more strongly among those than
-      // among its embedding neighbours (a combination of common values; not a numeric extreme, whose
+      // Where the field-space rank is above the embedding-side ranks, the event is explained against (and
+      // shown with) its nearest events in field space when a field stands out more strongly among those
+      // than among its embedding neighbours (a combination of common values; not a numeric extreme, whose
       // nearest events in field space share it).
       const fieldContext = firstNeighbours(fieldSearch.indices, fieldSearch.k, q);
-      const other =
-        s.options.combine === 'fisher' ? parts.fieldSurprise! : highest([parts.knn!, parts.fieldSurprise!]);
+      const other = fisher ? parts.fieldSurprise! : highest([parts.knn!, parts.fieldSurprise!]);
       for (let i = 0; i < q; i++) {
         if (!(fieldRank[i]! > other[i]!)) continue;
         const near = fieldContext.subarray(i * CONTEXT, (i + 1) * CONTEXT);
@@ -223,16 +232,10 @@ export const conditional: ScoringMethodDef = {
       parts.fieldKnn = fieldRank;
     }
     if (s.reconstructionScale && s.reconstructionScores) {
-      const surprise = excludeSelf ? f.reconstruction?.reference : f.reconstruction?.queries;
-      if (!surprise) {
-        throw new RangeError(
-          "this scorer ranks reconstruction surprise: give the events' surprise from the run's reconstruction model",
-        );
-      }
-      const scores = reconstructionScores(f.spec, s.reconstructionScale, surprise, q);
+      const scores = reconstructionScores(f.spec, s.reconstructionScale, reconstructed!, q);
       parts.reconstruction = ranked({ scores, sorted: sortedOf(s.reconstructionScores) });
     }
-    const sums = s.options.combine === 'fisher' ? sortedReferenceSums(s) : undefined;
+    const sums = fisher ? sortedReferenceSums(s) : undefined;
     return { scores: combine(parts, s.options.combine, s.n, sums), neighbours: context };
   },
 };
