@@ -178,56 +178,107 @@ export function compilePathGetter(path: string): PathGetter {
 }
 
 interface TrieNode {
+  /** The segment this node reads from its parent (`[0]` and `count` included). */
+  key: string;
   /** Slots of the paths that end here. */
   slots: number[];
-  /** Children by segment (`[0]` and `count` included), null for a leaf. */
-  children: Map<string, TrieNode> | null;
+  /** Children, in the order the paths first named them. */
+  kids: TrieNode[];
+  /** The `count` and `[0]` children, which are what an array gives. */
+  count: TrieNode | null;
+  first: TrieNode | null;
+  /** The key names a property that objects inherit (`constructor`, `toString`): read it only when own. */
+  inherited: boolean;
 }
 
+/** Property names a plain object or a Date inherits, which a direct read would find on a record that lacks them. */
+const INHERITED = new Set<string>([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  ...Object.getOwnPropertyNames(Date.prototype),
+]);
+
+const ownEnumerable = Object.prototype.propertyIsEnumerable;
+
+/** Most distinct top-level keys {@link compileNestedReader} remembers (records with random keys stay bounded). */
+const TOP_KEY_MEMO = 4096;
+
 /**
- * Compiles a reader of many paths at once for records without flat keys: `read(record, out)` sets
- * `out[i]` to what `compilePathGetters(paths[i]).nested` returns for each path that is an own
- * property chain of the record. It walks the record's own keys and looks each up among the paths,
- * so absent fields cost nothing and each present one a single lookup.
+ * Compiles a reader of many paths at once. `read(record, out)` returns false, having read nothing
+ * useful, when the record holds flat keys at its top level ({@link hasFlatKeys}: read those with
+ * {@link compilePathGetters}' `any`); otherwise it sets `out[i]` to what
+ * `compilePathGetters(paths[i]).nested` returns for each path that is an own property chain of the
+ * record (undefined for the others) and returns true. The top level is walked once, key by key, which
+ * both finds flat keys and the paths' first segments; below it each object is read only at the keys
+ * the paths name, so absent fields and fields no path reads cost nothing.
  */
-export function compileNestedReader(paths: readonly string[]): (record: object, out: unknown[]) => void {
-  const root: TrieNode = { slots: [], children: null };
-  paths.forEach((path, slot) => {
-    let node = root;
-    for (const seg of pathSegments(path)) {
-      node.children ??= new Map();
-      let child = node.children.get(seg);
-      if (!child) {
-        child = { slots: [], children: null };
-        node.children.set(seg, child);
-      }
-      node = child;
-    }
-    node.slots.push(slot);
+export function compileNestedReader(paths: readonly string[]): (record: object, out: unknown[]) => boolean {
+  const node = (key: string): TrieNode => ({
+    key,
+    slots: [],
+    kids: [],
+    count: null,
+    first: null,
+    inherited: INHERITED.has(key),
   });
-  const put = (v: unknown, node: TrieNode, out: unknown[]): void => {
+  const root = node('');
+  paths.forEach((path, slot) => {
+    let at = root;
+    for (const seg of pathSegments(path)) {
+      let child = at.kids.find((k) => k.key === seg);
+      if (!child) {
+        child = node(seg);
+        at.kids.push(child);
+        if (seg === 'count') at.count = child;
+        else if (seg === '[0]') at.first = child;
+      }
+      at = child;
+    }
+    at.slots.push(slot);
+  });
+  const put = (v: unknown, at: TrieNode, out: unknown[]): void => {
     if (v === null || v === undefined) return;
-    const slots = node.slots;
+    const slots = at.slots;
     for (let k = 0; k < slots.length; k++) out[slots[k]!] = v;
-    if (node.children !== null && typeof v === 'object') walk(v, node.children, out);
+    if (at.kids.length > 0 && typeof v === 'object') walk(v as object, at, out);
   };
-  const walk = (obj: object, kids: Map<string, TrieNode>, out: unknown[]): void => {
+  const walk = (obj: object, at: TrieNode, out: unknown[]): void => {
     if (Array.isArray(obj)) {
-      const count = kids.get('count');
-      if (count) for (const k of count.slots) out[k] = obj.length;
-      const first = kids.get('[0]');
-      if (first && obj.length > 0) put(obj[0], first, out);
+      if (at.count !== null) {
+        const slots = at.count.slots;
+        for (let k = 0; k < slots.length; k++) out[slots[k]!] = obj.length;
+      }
+      if (at.first !== null && obj.length > 0) put(obj[0], at.first, out);
       return;
     }
     const o = obj as Record<string, unknown>;
-    for (const key in o) {
-      const c = kids.get(key);
-      if (c !== undefined) put(o[key], c, out);
+    const kids = at.kids;
+    for (let i = 0; i < kids.length; i++) {
+      const kid = kids[i]!;
+      const key = kid.key;
+      if (kid.inherited && !ownEnumerable.call(o, key)) continue;
+      put(o[key], kid, out);
     }
+  };
+  /** Per top-level key seen: its trie node (or null) and whether it makes the record flat. */
+  const top = new Map<string, { node: TrieNode | null; flat: boolean }>();
+  const heads = new Map(root.kids.map((k) => [k.key, k]));
+  const topEntry = (key: string) => {
+    let e = top.get(key);
+    if (e === undefined) {
+      e = { node: heads.get(key) ?? null, flat: key.includes('.') || isUnderscoredPath(key) };
+      if (top.size < TOP_KEY_MEMO) top.set(key, e);
+    }
+    return e;
   };
   const n = paths.length;
   return (record, out) => {
     for (let i = 0; i < n; i++) out[i] = undefined;
-    if (root.children) walk(record, root.children, out);
+    const r = record as Record<string, unknown>;
+    for (const key in r) {
+      const e = topEntry(key);
+      if (e.flat) return false;
+      if (e.node !== null) put(r[key], e.node, out);
+    }
+    return true;
   };
 }

@@ -1,7 +1,7 @@
 // Encoding with a fitted spec, in two pure stages: extract (flatten, derive, template, hash,
 // canonical strings) and encode (vocabulary ids, scaling, imputation, missing indicators).
 import type { InputWidths } from '../../graphs/config.ts';
-import { compileNestedReader, compilePathGetters, hasFlatKeys, type PathGetter } from '../data/flatten.ts';
+import { compileNestedReader, compilePathGetters, type PathGetter } from '../data/flatten.ts';
 import { canonicalCategory, hashBucketKey, toNumber } from './canonical.ts';
 import { DERIVED, derivedValue } from './derived.ts';
 import { logTemplate, urlTemplate } from './template.ts';
@@ -29,7 +29,7 @@ const DERIVED_VALUE = 4;
  * held in flat arrays so that one loop with a switch encodes every feature (no call per feature).
  */
 interface Plan {
-  readNested: (record: object, out: unknown[]) => void;
+  readNested: (record: object, out: unknown[]) => boolean;
   flatGetters: PathGetter[];
   vals: unknown[];
   maxLength: number;
@@ -188,10 +188,10 @@ function plan(spec: FittedSpec): Plan {
 /** Runs stage 1 into the plan's scratch arrays; returns the plan. */
 function stage1(p: Plan, record: object): Plan {
   const { vals, cat, num, maxLength, timeZone } = p;
-  if (hasFlatKeys(record)) {
+  if (!p.readNested(record, vals)) {
     const getters = p.flatGetters;
     for (let k = 0; k < getters.length; k++) vals[k] = getters[k]!(record);
-  } else p.readNested(record, vals);
+  }
   const { catKind, catSlot, catBuckets } = p;
   for (let j = 0; j < catKind.length; j++) {
     const v = vals[catSlot[j]!];
@@ -422,8 +422,7 @@ export function numericChecker(paths: readonly string[]): (record: object) => Re
   const readNested = compileNestedReader(sorted);
   const vals: unknown[] = new Array(sorted.length);
   return (record) => {
-    if (hasFlatKeys(record)) for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(record);
-    else readNested(record, vals);
+    if (!readNested(record, vals)) for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(record);
     for (let i = 0; i < vals.length; i++) {
       const v = vals[i];
       const path = sorted[i]!;

@@ -110,7 +110,19 @@ test('the multi-path nested reader agrees with single-path getters', () => {
   const getters = unique.map((p) => compilePathGetters(p).nested);
   const out: unknown[] = new Array(unique.length).fill('stale');
   for (const r of records) {
-    read(r, out);
+    assert.equal(read(r, out), true);
     for (const [i, p] of unique.entries()) assert.equal(out[i], getters[i]!(r), p);
   }
+  // Keys objects inherit are read only where a record holds them; flat keys at the top make the reader decline.
+  const inherited = compileNestedReader(['constructor', 'a.toString', 'a.valueOf.x', 'a.b']);
+  const got: unknown[] = [];
+  assert.equal(inherited({ a: { b: 1 } }, got), true);
+  assert.deepEqual(got, [undefined, undefined, undefined, 1]);
+  assert.equal(
+    inherited(JSON.parse('{"constructor":"c","a":{"toString":"t","valueOf":{"x":2}}}'), got),
+    true,
+  );
+  assert.deepEqual(got, ['c', 't', 2, undefined]);
+  assert.equal(inherited({ a: { b: 1 }, 'a.b': 2 }, got), false);
+  assert.equal(inherited({ actor_user_name: 'x' }, got), false);
 });
