@@ -7,7 +7,7 @@ import { readMetadata } from '../../graphs/onnx/metadata.ts';
 import { UserError } from '../core/errors.ts';
 import { extractRaw } from '../features/encode.ts';
 import { parseSpec } from '../features/spec.ts';
-import type { FittedSpec } from '../features/types.ts';
+import type { FittedSpec, RawFeatures } from '../features/types.ts';
 import type { SessionFactory } from '../runtime/session.ts';
 import { META, MISSING_STRING, MODEL_FORMAT } from './export.ts';
 
@@ -30,16 +30,30 @@ export interface RawBatch {
 
 /** Stage 1 of feature encoding for each event under `spec`: what model.onnx takes as input. */
 export function rawBatch(spec: FittedSpec, events: readonly object[]): RawBatch {
+  return rawBatchOf(spec, events.length, (r) => extractRaw(spec, events[r]!));
+}
+
+/** The raw batch of events already through stage 1 ({@link extractRaw}), rows `start` to `end`. */
+export function rawBatchOfExtracted(
+  spec: FittedSpec,
+  raws: readonly RawFeatures[],
+  start = 0,
+  end = raws.length,
+): RawBatch {
+  return rawBatchOf(spec, end - start, (r) => raws[start + r]!);
+}
+
+function rawBatchOf(spec: FittedSpec, rows: number, raw: (row: number) => RawFeatures): RawBatch {
   const nc = spec.categorical.length;
   const nn = spec.numerical.length;
-  const categorical = new Array<string>(events.length * nc);
-  const numerical = new Float32Array(events.length * nn);
-  events.forEach((event, r) => {
-    const raw = extractRaw(spec, event);
-    for (let j = 0; j < nc; j++) categorical[r * nc + j] = raw.cat[j] ?? MISSING_STRING;
-    for (let j = 0; j < nn; j++) numerical[r * nn + j] = raw.num[j]!;
-  });
-  return { rows: events.length, categorical, numerical };
+  const categorical = new Array<string>(rows * nc);
+  const numerical = new Float32Array(rows * nn);
+  for (let r = 0; r < rows; r++) {
+    const { cat, num } = raw(r);
+    for (let j = 0; j < nc; j++) categorical[r * nc + j] = cat[j] ?? MISSING_STRING;
+    for (let j = 0; j < nn; j++) numerical[r * nn + j] = num[j]!;
+  }
+  return { rows, categorical, numerical };
 }
 
 /** The session inputs of a raw batch (`categorical` strings, `numerical` floats; each only when the spec has one). */
@@ -101,12 +115,28 @@ export class Embedder {
   }
 
   /** Embeddings of OCSF events (nested or flattened objects), row-major [events, dimension]. */
-  async embed(events: readonly object[], options: EmbedOptions = {}): Promise<Float32Array> {
+  embed(events: readonly object[], options: EmbedOptions = {}): Promise<Float32Array> {
+    return this.embedBatches(events.length, (start, end) => this.rawBatch(events.slice(start, end)), options);
+  }
+
+  /** Embeddings of events already through stage 1 ({@link extractRaw}): the same as {@link embed} of the events. */
+  embedExtracted(raws: readonly RawFeatures[], options: EmbedOptions = {}): Promise<Float32Array> {
+    return this.embedBatches(
+      raws.length,
+      (start, end) => rawBatchOfExtracted(this.spec, raws, start, end),
+      options,
+    );
+  }
+
+  private async embedBatches(
+    rows: number,
+    rawOf: (start: number, end: number) => RawBatch,
+    options: EmbedOptions,
+  ): Promise<Float32Array> {
     const batch = options.batchSize ?? EMBED_BATCH_SIZE;
-    const out = new Float32Array(events.length * this.dimension);
-    for (let start = 0; start < events.length; start += batch) {
-      const chunk = events.slice(start, start + batch);
-      const e = await this.embedRaw(this.rawBatch(chunk), options.normalized);
+    const out = new Float32Array(rows * this.dimension);
+    for (let start = 0; start < rows; start += batch) {
+      const e = await this.embedRaw(rawOf(start, Math.min(rows, start + batch)), options.normalized);
       for (let i = 0; i < e.length; i++) {
         if (!Number.isFinite(e[i]!)) {
           throw new UserError(

@@ -12,11 +12,11 @@ import { encodeModel } from '../../graphs/onnx/encode.ts';
 import { readMetadata } from '../../graphs/onnx/metadata.ts';
 import * as op from '../../graphs/onnx/ops.ts';
 import { UserError } from '../core/errors.ts';
-import { numericalFeatureNames } from '../features/encode.ts';
+import { extractRaw, numericalFeatureNames } from '../features/encode.ts';
 import { parseSpec, serializeSpec } from '../features/spec.ts';
-import type { FittedSpec } from '../features/types.ts';
+import type { FittedSpec, RawFeatures } from '../features/types.ts';
 import type { SessionFactory } from '../runtime/session.ts';
-import { EMBED_BATCH_SIZE, rawBatch, rawFeeds } from './embedder.ts';
+import { EMBED_BATCH_SIZE, rawBatchOfExtracted, rawFeeds } from './embedder.ts';
 import { encodeInputs, foldBatchNorms, META } from './export.ts';
 
 /** Format of a reconstruction model's metadata. */
@@ -184,15 +184,23 @@ export class Reconstructor {
   }
 
   /** Each event's surprise per column, row-major [events, width]. */
-  async surprise(events: readonly object[], batchSize = EMBED_BATCH_SIZE): Promise<Float32Array> {
-    const out = new Float32Array(events.length * this.width);
-    for (let start = 0; start < events.length; start += batchSize) {
-      const chunk = events.slice(start, start + batchSize);
+  surprise(events: readonly object[], batchSize = EMBED_BATCH_SIZE): Promise<Float32Array> {
+    return this.surpriseExtracted(
+      events.map((e) => extractRaw(this.spec, e)),
+      batchSize,
+    );
+  }
+
+  /** The surprise of events already through stage 1 ({@link extractRaw}): the same as {@link surprise} of the events. */
+  async surpriseExtracted(raws: readonly RawFeatures[], batchSize = EMBED_BATCH_SIZE): Promise<Float32Array> {
+    const out = new Float32Array(raws.length * this.width);
+    for (let start = 0; start < raws.length; start += batchSize) {
+      const chunk = raws.slice(start, start + batchSize);
       const rows = chunk.length;
       // Fewer rows take other GEMM kernels with other rounding: padded, an event's surprise is the same
       // whichever events it is scored with.
       while (chunk.length < MIN_BATCH_EVENTS) chunk.push(chunk[0]!);
-      const feeds = rawFeeds(this.spec, rawBatch(this.spec, chunk));
+      const feeds = rawFeeds(this.spec, rawBatchOfExtracted(this.spec, chunk));
       const result = await this.session.run(feeds, ['surprise']);
       out.set((result.surprise!.data as Float32Array).subarray(0, rows * this.width), start * this.width);
     }

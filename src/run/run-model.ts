@@ -5,6 +5,7 @@ import { UserError } from '../core/errors.ts';
 import { type KnnRuntime, releaseKnnSession } from '../detect/knn.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { Reconstructor } from '../embed/reconstruction.ts';
+import { extractRaw } from '../features/encode.ts';
 import {
   eventUids,
   MISSING_RECONSTRUCTION,
@@ -59,16 +60,15 @@ export class RunModel {
    */
   async score(events: readonly object[], firstRow = 0): Promise<ScoredBatch> {
     if (!this.scoring) throw new UserError(this.missingScoring);
-    const queries = await this.embed(events, true);
-    const uids = eventUids(events, this.embedder.spec.uidPath, firstRow);
+    const spec = this.embedder.spec;
+    // Stage 1 once: the embedding, the reconstruction and the field comparisons all read these.
+    const raws = events.map((e) => extractRaw(spec, e));
+    const queries = await this.embedder.embedExtracted(raws, { normalized: true });
+    const uids = eventUids(events, spec.uidPath, firstRow);
     const surprise = this.scoring.scorer.reconstructionScale
-      ? await this.reconstructor!.surprise(events)
+      ? await this.reconstructor!.surpriseExtracted(raws)
       : undefined;
-    return scoreEmbeddings(this.scoring, queries, uids, this.knn, {
-      spec: this.embedder.spec,
-      events,
-      surprise,
-    });
+    return scoreEmbeddings(this.scoring, queries, uids, this.knn, { spec, events, raws, surprise });
   }
 
   /** Releases the ONNX Runtime sessions. */

@@ -29,7 +29,7 @@ import {
 import type { Embedder } from '../embed/embedder.ts';
 import type { Reconstructor } from '../embed/reconstruction.ts';
 import { extractRaw } from '../features/encode.ts';
-import type { FittedSpec } from '../features/types.ts';
+import type { FittedSpec, RawFeatures } from '../features/types.ts';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.ts';
 import { RUN_FILES } from './layout.ts';
 
@@ -217,6 +217,8 @@ export function decodeRunScoring(
 export interface ScoredEvents {
   spec: FittedSpec;
   events: readonly object[];
+  /** The events through stage 1 ({@link extractRaw}), when the caller already has them. */
+  raws?: readonly RawFeatures[];
   /** The events' reconstruction surprise (the run's reconstruction.onnx), when the scorer ranks it. */
   surprise?: Float32Array;
 }
@@ -253,7 +255,7 @@ export async function scoreEmbeddings(
   knn: KnnRuntime,
   source?: ScoredEvents,
 ): Promise<ScoredBatch> {
-  const raws = source?.events.map((e) => extractRaw(source.spec, e));
+  const raws = source && (source.raws ?? source.events.map((e) => extractRaw(source.spec, e)));
   const features = state.features;
   if (state.scorer.method === 'conditional' && !(source && features)) {
     throw new UserError(
