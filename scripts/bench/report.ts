@@ -1,6 +1,7 @@
 // Renders docs/benchmarks.md from the results: every figure comes from the run's JSON.
 import type { BenchResults, SectionName } from './results.ts';
 import { SECTIONS } from './results.ts';
+import { formatKnnSteps } from './scoring.ts';
 import { runtimeLabel, type TrainRuntime } from './train.ts';
 
 function table(head: string[], rows: (string | number)[][]): string {
@@ -453,8 +454,7 @@ function scoringSection(r: BenchResults): string {
       ],
       rows,
     ) +
-    `\n\nThe k-NN search per query on the run's reference, CPU µs on one thread: similarity matmul ${num(k.matmulUs)}, ` +
-    `ONNX Runtime TopK at k = ${k.k} ${num(k.ortTopKUs)} (the search before \`selectTopK\`), \`selectTopK\` ${num(k.selectTopKUs)}.\n`
+    `\n\nThe k-NN searches per query on the run's reference as scoring runs them, CPU µs on one thread: ${formatKnnSteps(k)}.\n`
   );
 }
 

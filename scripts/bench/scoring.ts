@@ -1,7 +1,8 @@
 // Scoring throughput: `ocsf-embed embed` and `ocsf-embed score` as whole commands on the same generated
 // events against the same default-size run (dModel 256 × 6, a reference of 16,384 events), at 1 and 2
-// threads, with wall and CPU time; and the k-NN step by step (similarity matmul, ONNX Runtime TopK,
-// selectTopK) per query on the run's reference. Runnable directly:
+// threads, with wall and CPU time; and the k-NN searches per query on the run's reference as scoring runs
+// them (the search graph with its TopK for small k; the similarity matmul and selectTopK for large k).
+// Runnable directly:
 // `npx tsx scripts/bench/scoring.ts [--run DIR] [--events 50000] [--threads 1,2] [--quick] [--json]`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,11 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { Builder } from '../../graphs/onnx/builder.ts';
-import { encodeModel } from '../../graphs/onnx/encode.ts';
-import * as op from '../../graphs/onnx/ops.ts';
 import { writeGenerated } from '../../src/data/generate-writer.ts';
-import { knnModel, selectTopK, topKScratch } from '../../src/detect/knn.ts';
+import { GRAPH_TOPK_MAX, knnModel, knnTopKModel, selectTopK, topKScratch } from '../../src/detect/knn.ts';
 import { effectiveK } from '../../src/detect/scorer.ts';
 import { loadRunScorer } from '../../src/run/scoring.node.ts';
 
@@ -58,15 +56,23 @@ export interface ScoringRow {
   ratio: number;
 }
 
-/** The k-NN steps per query, CPU µs, on the run's reference with one thread. */
+/**
+ * The k-NN searches per query, CPU µs, on the run's reference with one thread, each timed whole as
+ * scoring runs it: k up to `GRAPH_TOPK_MAX` in the search graph (similarities and ONNX Runtime's TopK in
+ * one session run), larger k as the similarity matmul (its [q, n] output copied out) then `selectTopK`.
+ */
 export interface KnnSteps {
   referenceRows: number;
   dimension: number;
   /** The largest k the run's scorer searches (the ensemble's 3% member). */
   k: number;
+  /** The largest k at most `GRAPH_TOPK_MAX` the scorer searches, picked in the graph; null when none is. */
+  graphK: number | null;
+  /** The search graph at `graphK`: matmul and TopK together. */
+  graphSearchUs: number | null;
+  /** The similarity matmul with its output copied out (the search for k above `GRAPH_TOPK_MAX`). */
   matmulUs: number;
-  /** ONNX Runtime TopK on the similarities (the search before `selectTopK`). */
-  ortTopKUs: number;
+  /** `selectTopK` at `k` on the matmul's similarities. */
   selectTopKUs: number;
 }
 
@@ -118,39 +124,35 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-/** Per-query CPU µs of the k-NN steps on the run's reference (one thread, `queries` of its own rows). */
+/** Per-query CPU µs of the k-NN searches on the run's reference (one thread, `queries` of its own rows). */
 export async function knnSteps(run: string, queries: number): Promise<KnnSteps> {
   const state = loadRunScorer(run);
   const { d, reference } = state;
   const n = reference.length / d;
-  const k = Math.max(
-    ...(state.scorer.components ?? [state.scorer]).map((c) => c.k || effectiveK(c.options, n)),
-  );
+  const ks = (state.scorer.components ?? [state.scorer]).map((c) => c.k || effectiveK(c.options, n));
+  const k = Math.max(...ks);
+  const small = ks.filter((x) => x <= GRAPH_TOPK_MAX);
+  const graphK = small.length > 0 ? Math.max(...small) : null;
   const q = Math.min(queries, n);
   const block = 256;
   const options = { intraOpNumThreads: 1, interOpNumThreads: 1 };
-  const matmul = await ort.InferenceSession.create(knnModel(), options);
-  const b = new Builder('knn-topk');
-  const [values, indices] = b.opMulti(
-    'TopK',
-    [
-      op.gemm(b.input('queries', 'float32', ['q', 'd']), b.input('reference', 'float32', ['n', 'd']), null, {
-        transB: 1,
-      }),
-      b.input('k', 'int64', [1]),
-    ],
-    { axis: -1, largest: 1, sorted: 1 },
-    { outputs: 2 },
-  );
-  b.output(values!, 'values');
-  b.output(indices!, 'indices');
-  const topk = await ort.InferenceSession.create(encodeModel(b), options);
   const ref = new ort.Tensor('float32', reference, [n, d]);
-  const kTensor = new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]);
   const feeds = (q0: number, rows: number) => ({
     queries: new ort.Tensor('float32', reference.subarray(q0 * d, (q0 + rows) * d), [rows, d]),
     reference: ref,
   });
+  let graphSearchUs: number | null = null;
+  if (graphK !== null) {
+    const graph = await ort.InferenceSession.create(knnTopKModel(), options);
+    const kTensor = new ort.Tensor('int64', BigInt64Array.of(BigInt(graphK)), [1]);
+    await graph.run({ ...feeds(0, Math.min(block, q)), k: kTensor });
+    const t = cpuMicros();
+    for (let q0 = 0; q0 < q; q0 += block)
+      await graph.run({ ...feeds(q0, Math.min(block, q - q0)), k: kTensor });
+    graphSearchUs = (cpuMicros() - t) / q;
+    await graph.release();
+  }
+  const matmul = await ort.InferenceSession.create(knnModel(), options);
   await matmul.run(feeds(0, Math.min(block, q)));
   let t = cpuMicros();
   const sims: Float32Array[] = [];
@@ -159,10 +161,7 @@ export async function knnSteps(run: string, queries: number): Promise<KnnSteps> 
     sims.push(out.similarities!.data as Float32Array);
   }
   const matmulUs = (cpuMicros() - t) / q;
-  await topk.run({ ...feeds(0, Math.min(block, q)), k: kTensor });
-  t = cpuMicros();
-  for (let q0 = 0; q0 < q; q0 += block) await topk.run({ ...feeds(q0, Math.min(block, q - q0)), k: kTensor });
-  const ortTopKUs = (cpuMicros() - t) / q - matmulUs;
+  await matmul.release();
   const scratch = topKScratch();
   const v = new Float32Array(k);
   const ix = new Int32Array(k);
@@ -176,9 +175,25 @@ export async function knnSteps(run: string, queries: number): Promise<KnnSteps> 
       selectTopK(s.subarray(i * n, (i + 1) * n), n, k, v, ix, 0, scratch);
   }
   const selectTopKUs = (cpuMicros() - t) / q;
-  await matmul.release();
-  await topk.release();
-  return { referenceRows: n, dimension: d, k, matmulUs, ortTopKUs, selectTopKUs };
+  return { referenceRows: n, dimension: d, k, graphK, graphSearchUs, matmulUs, selectTopKUs };
+}
+
+/** The k-NN searches of {@link KnnSteps} in words, CPU µs per query. */
+export function formatKnnSteps(k: KnnSteps): string {
+  const split = `similarity matmul with its output copied out ${k.matmulUs.toFixed(0)}, then \`selectTopK\` at k = ${k.k} ${k.selectTopKUs.toFixed(0)}`;
+  // Results from before the search graph picked small k have no graph figures.
+  if (
+    k.graphK === null ||
+    k.graphK === undefined ||
+    k.graphSearchUs === null ||
+    k.graphSearchUs === undefined
+  ) {
+    return split;
+  }
+  const graph = `search graph (similarities and ONNX Runtime's TopK in one run) at k = ${k.graphK} ${k.graphSearchUs.toFixed(0)}`;
+  return k.k > GRAPH_TOPK_MAX
+    ? `${graph}; ${split}`
+    : `${graph}; the search for k above ${GRAPH_TOPK_MAX}, for comparison: ${split}`;
 }
 
 /** Embeds and scores the same generated events against one run at each thread count. */
@@ -233,7 +248,7 @@ export function formatScoringBench(r: ScoringBenchResult): string {
         `| ${x.threads} | ${Math.round(x.embed.eventsPerSecond)} | ${Math.round(x.score.eventsPerSecond)} | ${x.ratio.toFixed(2)} | ${x.embed.cpuSeconds.toFixed(1)} | ${x.score.cpuSeconds.toFixed(1)} | ${x.embed.load1.toFixed(1)} / ${x.score.load1.toFixed(1)} |`,
     ),
     '',
-    `k-NN per query, CPU µs, one thread: similarity matmul ${r.knn.matmulUs.toFixed(0)}, ONNX Runtime TopK ${r.knn.ortTopKUs.toFixed(0)}, selectTopK ${r.knn.selectTopKUs.toFixed(0)}`,
+    `k-NN per query, CPU µs, one thread: ${formatKnnSteps(r.knn)}`,
   ];
   return lines.join('\n');
 }
