@@ -183,8 +183,15 @@ function maskWord(s: string, a: number, b: number): string {
   return end === b ? masked : masked + s.slice(end, b);
 }
 
+function hasDigit(s: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if (isDigit(s.charCodeAt(i))) return true;
+  return false;
+}
+
+/** The template, built from the unchanged runs of `s` and the masked parts between them. */
 function buildLogTemplate(s: string): string {
   let out = '';
+  let kept = 0;
   const n = s.length;
   let i = 0;
   while (i < n) {
@@ -194,25 +201,28 @@ function buildLogTemplate(s: string): string {
       if (isDelimiter(prev) || prev === 58) {
         const j = s.indexOf(c === 34 ? '"' : "'", i + 1);
         if (j > i && (j + 1 === n || isDelimiter(s.charCodeAt(j + 1)) || !isLetter(s.charCodeAt(j + 1)))) {
-          out += c === 34 ? '"<*>"' : "'<*>'";
+          out += s.slice(kept, i) + (c === 34 ? '"<*>"' : "'<*>'");
           i = j + 1;
+          kept = i;
           continue;
         }
       }
-      out += s[i];
       i++;
       continue;
     }
     if (isDelimiter(c)) {
-      out += s[i];
       i++;
       continue;
     }
     const start = i;
     while (i < n && !isDelimiter(s.charCodeAt(i))) i++;
-    out += maskWord(s, start, i);
+    // A word without digits is kept as it is (maskWord would return it unchanged).
+    if (hasDigit(s, start, i)) {
+      out += s.slice(kept, start) + maskWord(s, start, i);
+      kept = i;
+    }
   }
-  return out;
+  return kept === 0 ? s : out + s.slice(kept);
 }
 
 /**
