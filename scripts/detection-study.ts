@@ -65,8 +65,8 @@ interface Split {
   labels: Label[];
 }
 
-function generated(events: number, seed: number, hours: number, start: number) {
-  return generate({ events, seed, hours, start, profile: args.profile as Profile });
+function generated(events: number, seed: number, hours: number, start: number, worldSeed = seed) {
+  return generate({ events, seed, worldSeed, hours, start, profile: args.profile as Profile });
 }
 
 function makeSplit(protocol: string): Split {
@@ -74,7 +74,8 @@ function makeSplit(protocol: string): Split {
   if (protocol === 'day' || protocol === 'week') {
     const days = protocol === 'day' ? 1 : 7;
     const train = generated(EVENTS, 1, 24 * days, start);
-    const next = generated(Math.round(EVENTS / 2.5), 2, 24, start + days * DAY);
+    // The next day of the same organisation: its own random draws, the training window's world.
+    const next = generated(Math.round(EVENTS / 2.5), 2, 24, start + days * DAY, 1);
     return {
       name: protocol,
       describe: `${days === 1 ? 'day 1 → day 2' : '7 days → day 8'}: ${train.events.length} events over ${24 * days} h trained, the next day's ${next.events.length} scored`,

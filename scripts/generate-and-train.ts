@@ -34,11 +34,12 @@ async function main(): Promise<void> {
   await writeGenerated({
     events: HELD_OUT,
     seed: 2,
+    worldSeed: 1,
     start: nextDay,
     out: join(dataDir, 'heldout.jsonl'),
     labels: join(dataDir, 'heldout.labels.jsonl'),
   });
-  const heldOut = generate({ events: HELD_OUT, seed: 2, start: nextDay });
+  const heldOut = generate({ events: HELD_OUT, seed: 2, worldSeed: 1, start: nextDay });
   console.log(`generated ${HELD_OUT} held-out events (day 2) → ${join(dataDir, 'heldout.jsonl')}`);
 
   const config = resolveTrainingChoices({

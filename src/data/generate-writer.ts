@@ -258,6 +258,7 @@ export async function writeGenerated(opts: WriteOptions): Promise<WriteSummary> 
       value: JSON.stringify({
         events: resolved.events,
         seed: resolved.seed,
+        world_seed: resolved.worldSeed,
         start: new Date(resolved.start).toISOString(),
         hours: resolved.hours,
         anomaly_rate: resolved.anomalyRate,

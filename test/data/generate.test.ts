@@ -62,6 +62,26 @@ describe('determinism', () => {
     assert.ok(readFileSync(a).equals(readFileSync(b)));
   });
 
+  test('a later window of the same world shares its users and hosts; another world does not', () => {
+    const names = (o: { seed: number; worldSeed?: number; start?: string }) =>
+      new Set(
+        generate({ events: 3000, ...o })
+          .events.map((e) => {
+            const x = e as { actor?: { user?: { name?: string } }; device?: { hostname?: string } };
+            return x.actor?.user?.name ?? x.device?.hostname;
+          })
+          .filter((n) => n !== undefined),
+      );
+    const first = names({ seed: 1 });
+    const nextDay = '2026-01-06T00:00:00Z';
+    const share = (s: Set<string>) => [...s].filter((n) => first.has(n)).length / s.size;
+    const sameWorld = share(names({ seed: 2, worldSeed: 1, start: nextDay }));
+    const otherWorld = share(names({ seed: 2, start: nextDay }));
+    assert.ok(sameWorld > 0.7, `only ${sameWorld} of the next day's names were seen on the first`);
+    assert.ok(otherWorld < 0.4, `${otherWorld} of another world's names were seen on the first`);
+    assert.throws(() => generate({ events: 10, seed: 1, worldSeed: -1 }), /worldSeed must be/);
+  });
+
   test('streams lazily', () => {
     const it = generateEvents({ events: 1_000_000_000, seed: 1 });
     const first = it.next();
@@ -316,6 +336,7 @@ describe('CLI', () => {
       [{ events: -5 }, /^--events must be a positive whole number, e\.g\. --events 72000$/],
       [{ events: 1.5 }, /--events must be a positive whole number/],
       [{ seed: -1 }, /--seed must be a whole number/],
+      [{ worldSeed: 1.5 }, /--world-seed must be a whole number/],
       [{ hours: 0 }, /--hours must be/],
       [{ anomalyRate: 2 }, /--anomaly-rate 0\.02/],
       [{ start: 'yesterday' }, /--start must be an ISO 8601/],

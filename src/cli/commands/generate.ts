@@ -25,6 +25,7 @@ import { SHARED_OPTIONS } from '../options.ts';
 export interface GenerateArgs {
   events: number;
   seed: number;
+  worldSeed?: number;
   out: string;
   labels?: string;
   format?: OutputFormat;
@@ -67,6 +68,8 @@ export function validateGenerateArgs(a: GenerateArgs): {
     throw new UserError('--events must be a positive whole number, e.g. --events 72000');
   if (!Number.isSafeInteger(a.seed) || a.seed < 0)
     throw new UserError('--seed must be a whole number 0 or above, e.g. --seed 1');
+  if (a.worldSeed !== undefined && (!Number.isSafeInteger(a.worldSeed) || a.worldSeed < 0))
+    throw new UserError('--world-seed must be a whole number 0 or above, e.g. --world-seed 1');
   if (!Number.isFinite(a.hours) || a.hours <= 0 || a.hours > MAX_HOURS)
     throw new UserError(
       `--hours must be a number of hours above 0 and at most ${MAX_HOURS}, e.g. --hours 24`,
@@ -117,6 +120,11 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         default: 1,
         describe: 'Random seed; same seed and options give identical files',
       })
+      .option('world-seed', {
+        type: 'number',
+        describe:
+          'Seed of the organisation (users, hosts, services; default: --seed); keep it and change --seed and --start for a later window of the same organisation',
+      })
       .option('out', {
         ...SHARED_OPTIONS.out,
         demandOption: 'Give --out, e.g. --out events.jsonl',
@@ -156,6 +164,10 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         'one day of traffic; labels go to events.labels.jsonl',
       )
       .example(
+        '$0 generate --seed 2 --world-seed 1 --start 2026-01-06T00:00:00Z --out next-day.jsonl',
+        'the next day of the same organisation, to score against a model trained on the first',
+      )
+      .example(
         '$0 generate --out events.parquet --labels labels.parquet',
         'Parquet, nested objects as JSON text columns',
       )
@@ -175,6 +187,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       summary = await writeGenerated({
         events: a.events,
         seed: a.seed,
+        ...(a.worldSeed !== undefined && { worldSeed: a.worldSeed }),
         start,
         hours: a.hours,
         anomalyRate: a.anomalyRate,

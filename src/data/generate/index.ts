@@ -39,6 +39,12 @@ export interface GenerateOptions {
   events: number;
   /** Seed of every random choice; the same seed and options give the same events. */
   seed: number;
+  /**
+   * Seed of the organisation the events come from (its users, hosts, services and their habits); default
+   * `seed`. Windows that share it and differ in `seed` and `start` are later windows of one organisation,
+   * as a deployment sees them. The `api` profile's service is the same for every seed.
+   */
+  worldSeed?: number;
   /** Start of the window: ISO 8601 date-time or epoch milliseconds. Default {@link DEFAULT_START}. */
   start?: string | number;
   /** Window length in hours. Default 24. */
@@ -53,6 +59,7 @@ export interface GenerateOptions {
 export interface ResolvedOptions {
   events: number;
   seed: number;
+  worldSeed: number;
   start: number;
   hours: number;
   anomalyRate: number;
@@ -80,6 +87,9 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
     throw new RangeError(`events must be a positive integer, got ${events}`);
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+  const worldSeed = opts.worldSeed ?? seed;
+  if (!Number.isSafeInteger(worldSeed) || worldSeed < 0)
+    throw new RangeError(`worldSeed must be a non-negative integer, got ${worldSeed}`);
   const startIn = opts.start ?? DEFAULT_START;
   const start = typeof startIn === 'number' ? startIn : Date.parse(startIn);
   if (!Number.isFinite(start) || (typeof startIn === 'string' && !/^\d{4}-\d{2}-\d{2}/.test(startIn.trim())))
@@ -93,7 +103,7 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
   const profile = opts.profile ?? 'ocsf';
   if (!PROFILES.includes(profile))
     throw new RangeError(`profile must be one of ${PROFILES.join(', ')}, got ${String(profile)}`);
-  return { events, seed, start: Math.floor(start), hours, anomalyRate, profile };
+  return { events, seed, worldSeed, start: Math.floor(start), hours, anomalyRate, profile };
 }
 
 /** Number of anomalous events a run with these options produces (exact). */
@@ -139,7 +149,7 @@ export function* generateEvents(opts: GenerateOptions): Generator<LabelledEvent>
     }
     return;
   }
-  const world = buildWorld(new Rng(o.seed, 1));
+  const world = buildWorld(new Rng(o.worldSeed, 1));
   const curve = new LoadCurve(world, new Rng(o.seed, 2), o.start, o.hours);
   const nAnomalies = Math.min(o.events, Math.round(o.events * o.anomalyRate));
   const planner = new AnomalyPlanner(world, curve, o.seed, nAnomalies);
