@@ -24,6 +24,24 @@ export const REJECT_OPTIONS = {
   },
 } as const;
 
+/** How many events a scoring command flags: every command that scores events takes it. */
+export const THRESHOLD_OPTIONS = {
+  'threshold-percentile': {
+    type: 'number',
+    describe:
+      "flag events above this percentile of the training events' own scores (default: the run's, 95; 99 flags about 1% of events like them)",
+  },
+} as const;
+
+/** Checks --threshold-percentile (absent: the run's own threshold). */
+export function checkThresholdPercentile(v: number | undefined): void {
+  if (v !== undefined && !(v > 0 && v < 100)) {
+    throw new UserError(
+      '--threshold-percentile must be a number above 0 and below 100, e.g. --threshold-percentile 99 to flag about 1% of events like the training ones',
+    );
+  }
+}
+
 /** Checks --max-reject-fraction. */
 export function checkRejectFraction(v: number): void {
   if (!(v >= 0 && v <= 1)) {

@@ -13,7 +13,7 @@ import type { Provider, SessionConfig } from '../runtime/session.node.ts';
 import { RUN_FILES } from './layout.ts';
 import { RunModel } from './run-model.ts';
 import { loadRunReconstructor, loadRunScorer } from './scoring.node.ts';
-import type { RunScoringState, ScoredBatch } from './scoring.ts';
+import { type RunScoringState, type ScoredBatch, withThresholdPercentile } from './scoring.ts';
 
 /** Where a `--model` argument points: the model file, and the run directory when it names one. */
 export interface ModelLocation {
@@ -66,6 +66,11 @@ export interface OpenOptions extends SessionConfig {
   /** Load the run's scorer when there is one (default true); embedding alone does not need it. */
   loadScorer?: boolean;
   flag?: string;
+  /**
+   * Flag events above this percentile (above 0, below 100) of the reference events' own scores instead of
+   * the scorer's own threshold (95 unless it was fitted otherwise).
+   */
+  thresholdPercentile?: number;
 }
 
 /**
@@ -96,7 +101,7 @@ export class LoadedModel extends RunModel {
 
   /** Loads model.onnx (and the run's scorer when `path` is a run directory). */
   static async open(path: string, options: OpenOptions = {}): Promise<LoadedModel> {
-    const { requireScorer, loadScorer = true, flag, ...session } = options;
+    const { requireScorer, loadScorer = true, flag, thresholdPercentile, ...session } = options;
     const location = locateModel(path, flag);
     if (requireScorer && !location.runDir) {
       const f = flag ?? '--model';
@@ -106,11 +111,15 @@ export class LoadedModel extends RunModel {
           : `${f} ${path} is not a run directory: give the --out directory of \`ocsf-embed train\`, e.g. ${f} runs/first`,
       );
     }
-    const scoring =
+    const loaded =
       location.runDir &&
       (requireScorer || (loadScorer && existsSync(join(location.runDir, RUN_FILES.scorer))))
         ? loadRunScorer(location.runDir)
         : null;
+    const scoring =
+      loaded && thresholdPercentile !== undefined
+        ? withThresholdPercentile(loaded, thresholdPercentile)
+        : loaded;
     const { embedder, device, threads, notice } = await loadEmbedder(location.modelPath, session);
     if (scoring && scoring.d !== embedder.dimension) {
       await embedder.release();

@@ -26,6 +26,7 @@ import {
   scorerFromJSON,
   scorerToJSON,
 } from '../detect/scorer.ts';
+import { percentile } from '../detect/threshold.ts';
 import type { Embedder } from '../embed/embedder.ts';
 import type { Reconstructor } from '../embed/reconstruction.ts';
 import { extractRaw } from '../features/encode.ts';
@@ -44,6 +45,31 @@ export interface RunScoringState {
   features: ReferenceFeatures | null;
   /** Fewest features a reference event carries (1st percentile; 0 without reference features). */
   expectedCoverage?: number;
+}
+
+/**
+ * `state` with its threshold moved to the `percentile`-th percentile (above 0, below 100) of the reference
+ * events' own scores: how many events get flagged, set where scoring runs (99 flags about 1% of events like
+ * the training ones) without fitting the scorer again.
+ */
+export function withThresholdPercentile(
+  state: RunScoringState,
+  percentileOfReference: number,
+): RunScoringState {
+  if (!(percentileOfReference > 0 && percentileOfReference < 100)) {
+    throw new RangeError(
+      `the threshold percentile must be above 0 and below 100, got ${percentileOfReference}: e.g. 99 flags about 1% of events like the training ones`,
+    );
+  }
+  const scorer = state.scorer;
+  return {
+    ...state,
+    scorer: {
+      ...scorer,
+      threshold: percentile(scorer.referenceScores, percentileOfReference),
+      options: { ...scorer.options, thresholdPercentile: percentileOfReference },
+    },
+  };
 }
 
 /** Anomaly scores of a batch of events. */

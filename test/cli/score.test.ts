@@ -135,6 +135,38 @@ test("the run's own scorer gives what scoreAgainstRun gives, whatever the batch 
   }
 });
 
+test('--threshold-percentile moves the threshold among the reference scores and flags accordingly; bad values say what to pass', () => {
+  const base = readJsonl(join(fx.dir, 'default.jsonl'));
+  const out = join(fx.dir, 'p99.jsonl');
+  scoreCli(fx.runDir, out, '--threshold-percentile', '99');
+  const rows = readJsonl(out);
+  const { scorer } = loadRunScorer(fx.runDir);
+  const sorted = Float64Array.from(scorer.referenceScores).sort();
+  const h = (sorted.length - 1) * 0.99;
+  const lo = Math.floor(h);
+  const expected = sorted[lo]! + (h - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!);
+  assert.ok(Math.abs(rows[0]!.threshold - expected) < 1e-6, `${rows[0]!.threshold} vs ${expected}`);
+  assert.ok(rows[0]!.threshold > base[0]!.threshold);
+  rows.forEach((row, i) => {
+    assert.equal(row.score, base[i]!.score, 'the scores do not depend on the threshold');
+    assert.equal(row.is_anomaly, row.score > row.threshold);
+  });
+  assert.ok(rows.filter((r) => r.is_anomaly).length < base.filter((r) => r.is_anomaly).length);
+  for (const bad of ['100', '0', 'many']) {
+    const r = cli(
+      'score',
+      queriesPath,
+      '--model',
+      fx.runDir,
+      '--out',
+      join(fx.dir, 'x.jsonl'),
+      '--threshold-percentile',
+      bad,
+    );
+    assertOneLine(r, /--threshold-percentile must be a number above 0 and below 100/);
+  }
+});
+
 test('CSV and Parquet hold the same rows as JSON lines', async () => {
   const jsonl = readJsonl(join(fx.dir, 'default.jsonl'));
   const csvPath = join(fx.dir, 'scores.csv');

@@ -18,6 +18,7 @@ import {
   scoreLines,
 } from '../../stream/sinks.node.ts';
 import { WEBHOOK_FORMATS, type WebhookFormat, WebhookSink } from '../../stream/webhook.ts';
+import { checkThresholdPercentile, THRESHOLD_OPTIONS } from '../options.ts';
 
 /** Parsed arguments of `ocsf-embed consume`. */
 export interface ConsumeArgs {
@@ -46,6 +47,7 @@ export interface ConsumeArgs {
   'worker-id'?: string;
   device: Device;
   threads?: number;
+  'threshold-percentile'?: number;
   quiet: boolean;
 }
 
@@ -66,6 +68,7 @@ function checkFolder(flag: string, dir: string): void {
 /** Checks every flag; each error says what to type instead. */
 export function checkConsumeArgs(a: ConsumeArgs): void {
   if (!a.model) throw new UserError('give the run to score against with --model, e.g. --model runs/first');
+  checkThresholdPercentile(a['threshold-percentile']);
   if (!a.out && !a['findings-out'] && !a['findings-subject'])
     throw new UserError(
       'say where results go: --out <folder> (score rows), --findings-out <folder> and/or --findings-subject <subject>',
@@ -229,6 +232,7 @@ export const consumeCommand: CommandModule<object, ConsumeArgs> = {
         'worker-id': { type: 'string', describe: 'name of this worker in file names (default: host-pid)' },
         device: { choices: DEVICES, default: 'cpu' as Device, describe: 'ONNX Runtime device' },
         threads: { type: 'number', describe: 'intra-op threads (default: 1 on 2-core hosts)' },
+        ...THRESHOLD_OPTIONS,
         quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print only errors' },
       })
       .example(
@@ -253,6 +257,7 @@ export const consumeCommand: CommandModule<object, ConsumeArgs> = {
       device: a.device,
       threads: a.threads,
       requireScorer: true,
+      thresholdPercentile: a['threshold-percentile'],
     });
     if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
     const scorer = model.scoring!.scorer;

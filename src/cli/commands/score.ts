@@ -11,7 +11,13 @@ import { scoresAreRanks } from '../../detect/scorer.ts';
 import { openScoreWriter, SCORE_FORMATS, type ScoreFormat, TextFile } from '../../io/writers.node.ts';
 import { LoadedModel, scoreRows } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { BATCH_OPTIONS, EVENTS_POSITIONAL, SHARED_OPTIONS } from '../options.ts';
+import {
+  BATCH_OPTIONS,
+  checkThresholdPercentile,
+  EVENTS_POSITIONAL,
+  SHARED_OPTIONS,
+  THRESHOLD_OPTIONS,
+} from '../options.ts';
 import {
   checkBatchArgs,
   checkOutPath,
@@ -35,6 +41,7 @@ export interface ScoreArgs {
   quiet: boolean;
   json: boolean;
   'max-reject-fraction': number;
+  'threshold-percentile'?: number;
 }
 
 /** What `scoreFiles` did. */
@@ -60,6 +67,7 @@ export function checkScoreArgs(a: ScoreArgs): ScoreFormat {
   if (!a.out)
     throw new UserError('give the output file with --out, e.g. --out scores.jsonl (or .csv, .parquet)');
   checkBatchArgs(a);
+  checkThresholdPercentile(a['threshold-percentile']);
   const format = outputFormat(a, SCORE_FORMATS);
   checkStdout(a, format, ['jsonl', 'csv']);
   checkOutPath('--out', a.out, `scores.${format}`);
@@ -96,6 +104,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
             'also write each flagged event as an OCSF Detection Finding (class 2004) to this .jsonl file',
         },
         ...BATCH_OPTIONS,
+        ...THRESHOLD_OPTIONS,
       })
       .example('$0 score today.jsonl --model runs/first --out scores.jsonl', 'one JSON row per event')
       .example('$0 score logs/*.parquet --model runs/first --out scores.parquet', 'Parquet for analysis')
@@ -133,6 +142,7 @@ export async function scoreFiles(a: ScoreArgs, format: ScoreFormat): Promise<Sco
     device: a.device,
     threads: a.threads,
     requireScorer: true,
+    thresholdPercentile: a['threshold-percentile'],
   });
   if (model.notice && !a.quiet) console.error(`note: ${model.notice}`);
   const scorer = model.scoring!.scorer;

@@ -4,7 +4,7 @@ import { UserError } from '../../core/errors.ts';
 import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
 import { isLoopback, parseSize, startServer } from '../../serve/server.node.ts';
-import { SHARED_OPTIONS } from '../options.ts';
+import { checkThresholdPercentile, SHARED_OPTIONS, THRESHOLD_OPTIONS } from '../options.ts';
 
 /** The service's default port (the browser page's `npm run web` uses another, 8090). */
 export const SERVE_PORT = 8080;
@@ -22,6 +22,7 @@ export interface ServeArgs {
   'micro-batch': boolean;
   'otlp-attribute'?: string;
   token?: string;
+  'threshold-percentile'?: number;
 }
 
 /** The environment variable that holds the service's bearer token (kept out of the process list). */
@@ -46,6 +47,7 @@ export function serviceToken(a: ServeArgs, env: NodeJS.ProcessEnv = process.env)
 /** Checks every flag; each error says what to type instead. */
 export function checkServeArgs(a: ServeArgs): void {
   if (!a.model) throw new UserError('give the run to serve with --model, e.g. --model runs/first');
+  checkThresholdPercentile(a['threshold-percentile']);
   if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535))
     throw new UserError(
       '--port must be a whole number from 0 to 65535, e.g. --port 8080 (0 picks a free port)',
@@ -91,6 +93,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           describe: 'ONNX Runtime device for the embedding model (cpu: single events are fastest there)',
         },
         threads: SHARED_OPTIONS.threads,
+        ...THRESHOLD_OPTIONS,
         'micro-batch': {
           type: 'boolean',
           default: true,
@@ -125,7 +128,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         return true;
       }),
   handler: async (a) => {
-    const model = await LoadedModel.open(a.model!, { device: a.device, threads: a.threads });
+    const model = await LoadedModel.open(a.model!, {
+      device: a.device,
+      threads: a.threads,
+      thresholdPercentile: a['threshold-percentile'],
+    });
     if (model.notice) console.error(`note: ${model.notice}`);
     let running: Awaited<ReturnType<typeof startServer>>;
     try {
