@@ -7,7 +7,7 @@ import { webKnnRuntime } from './detect/knn.web.ts';
 import { loadEmbedder } from './embed/embedder.web.ts';
 import { Reconstructor } from './embed/reconstruction.ts';
 import { RunModel } from './run/run-model.ts';
-import { decodeRunScoring, MISSING_RECONSTRUCTION } from './run/scoring.ts';
+import { decodeRunScoring, MISSING_RECONSTRUCTION, withThresholdPercentile } from './run/scoring.ts';
 import { createSession, type SessionConfig } from './runtime/session.web.ts';
 
 export { webKnnRuntime } from './detect/knn.web.ts';
@@ -26,12 +26,26 @@ export interface RunFiles {
   reconstruction?: Uint8Array;
 }
 
+/** Options of {@link openRun}: the sessions', and where the threshold sits. */
+export interface OpenRunOptions extends SessionConfig {
+  /**
+   * Flag events above this percentile (above 0, below 100) of the reference events' own scores instead of
+   * the scorer's own threshold (95 unless it was fitted otherwise).
+   */
+  thresholdPercentile?: number;
+}
+
 /**
  * Opens a run from its files' bytes (fetched, or picked by the user) on onnxruntime-web: embedding with
  * model.onnx, and scoring when the reference set and scorer are given too. Release it when done.
  */
-export async function openRun(files: RunFiles, config: SessionConfig = {}): Promise<RunModel> {
-  const scoring = files.reference && files.scorer ? decodeRunScoring(files.reference, files.scorer) : null;
+export async function openRun(files: RunFiles, options: OpenRunOptions = {}): Promise<RunModel> {
+  const { thresholdPercentile, ...config } = options;
+  const decoded = files.reference && files.scorer ? decodeRunScoring(files.reference, files.scorer) : null;
+  const scoring =
+    decoded && thresholdPercentile !== undefined
+      ? withThresholdPercentile(decoded, thresholdPercentile)
+      : decoded;
   if (scoring?.scorer.reconstructionScale && !files.reconstruction) {
     throw new UserError(MISSING_RECONSTRUCTION);
   }

@@ -72,6 +72,12 @@ test('train writes a run from events in memory that openRun scores, and exportRu
     assert.ok(scored.scores.every(Number.isFinite));
     assert.equal(scored.nearest[0]!.length > 0, true);
     await model.release();
+    const strict = await openRun(run.runDir, { thresholdPercentile: 99.5 });
+    const strictScored = await strict.score(events.slice(0, 20));
+    await strict.release();
+    assert.ok(strictScored.threshold > scored.threshold, 'a higher percentile raises the threshold');
+    assert.deepEqual(strictScored.scores, scored.scores, 'and leaves the scores as they were');
+    await assert.rejects(openRun(run.runDir, { thresholdPercentile: 100 }), /above 0 and below 100/);
     const exported = exportRun(run.runDir, join(dir, 'again.onnx'));
     assert.ok(exported.bytes > 0 && existsSync(join(dir, 'again.onnx')));
     await assert.rejects(train({ events: [], out: join(dir, 'empty') }), /give some events/);
