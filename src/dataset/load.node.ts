@@ -150,21 +150,30 @@ export async function checkOutputsApart(
   }
 }
 
-/** Appends rejects to a JSONL file, one object per line with file, line/row, reason, detail and text. */
+/**
+ * Appends rejects to a JSONL file, one object per line with file, line/row, reason, detail and text. The
+ * file is opened at the first reject, or empty at `close()` (a load that succeeded): a load that fails
+ * before rejecting anything leaves no file behind and an earlier one as it was.
+ */
 export class RejectsWriter {
-  private fd: number;
+  private fd: number | null = null;
   private buf: string[] = [];
 
   constructor(
     readonly path: string,
-    append = false,
-  ) {
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.fd = openSync(path, append ? 'a' : 'w');
-    } catch (e) {
-      throw writeError(path, e);
+    private readonly append = false,
+  ) {}
+
+  private handle(): number {
+    if (this.fd === null) {
+      try {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.fd = openSync(this.path, this.append ? 'a' : 'w');
+      } catch (e) {
+        throw writeError(this.path, e);
+      }
     }
+    return this.fd;
   }
 
   write(r: Reject): void {
@@ -177,15 +186,24 @@ export class RejectsWriter {
     const text = `${this.buf.join('\n')}\n`;
     this.buf = [];
     try {
-      writeAll(this.fd, Buffer.from(text));
+      writeAll(this.handle(), Buffer.from(text));
     } catch (e) {
       throw writeError(this.path, e);
     }
   }
 
+  /** Writes what is left and closes the file (creating it, empty, when nothing was rejected). */
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    closeSync(this.handle());
+    this.fd = null;
+  }
+
+  /** After a failed load: keeps the rejects written so far, creates no file when there were none. */
+  abort(): void {
+    if (this.buf.length > 0) this.flush();
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 
@@ -267,9 +285,11 @@ export async function streamEvents(
         }
       }
     }
-  } finally {
-    writer?.close();
+  } catch (e) {
+    writer?.abort();
+    throw e;
   }
+  writer?.close();
   summary.read = summary.accepted + summary.rejected;
   if (summary.read === 0) {
     const empties = summary.emptyFiles.length > 0 ? ` (empty: ${summary.emptyFiles.join(', ')})` : '';
@@ -347,9 +367,11 @@ export function rejectUnfit(loaded: LoadedEvents, spec: FittedSpec, rejectsPath?
       summary.byReason[p.reason] = (summary.byReason[p.reason] ?? 0) + 1;
       writer?.write(problemReject(loaded.sources[i]!, p, r));
     });
-  } finally {
-    writer?.close();
+  } catch (e) {
+    writer?.abort();
+    throw e;
   }
+  writer?.close();
   summary.accepted = records.length;
   if (path) summary.rejectsPath = path;
   return { records, sources, summary };

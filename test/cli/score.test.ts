@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -283,8 +283,13 @@ test('score and embed read JSON lines from standard input (-) as from the file; 
   const gz = spawnSync(process.execPath, [CLI, 'score', '-', '--model', fx.runDir, '-o', '-'], {
     encoding: 'utf8',
     input: gzipSync(text),
+    cwd: fx.dir,
   });
   assertOneLine(gz, /standard input is gzip data: decompress it first/);
+  assert.ok(
+    !existsSync(join(fx.dir, 'stdout.rejects.jsonl')),
+    'a failed score leaves no rejects file behind',
+  );
   const train = run('train', '-', '--out', join(fx.dir, 'from-stdin'));
   assertOneLine(train, /give event files, not - \(standard input\)/);
 });
