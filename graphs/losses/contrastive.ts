@@ -12,6 +12,20 @@ export function l2Normalize(z: Value): Value {
 }
 
 /**
+ * α·z·zᵀ with its gradient α·(G + Gᵀ)·z in one GEMM: autodiff through the Gemm would run two
+ * (G·z and Gᵀ·z, each as costly as the forward) and add them.
+ */
+function scaledGram(z: Value, alpha: number): Value {
+  const [gram] = z.builder.customGrad(
+    z.builder.qualified('gram'),
+    [z],
+    () => [op.gemm(z, z, null, { alpha, transB: 1 })],
+    ([g]) => [op.gemm(op.add(g!, op.transpose(g!, [1, 0])), z, null, { alpha })],
+  );
+  return gram!;
+}
+
+/**
  * NT-Xent over the stacked views z = [view 1; view 2] (2B × d): L2-normalise, similarities / τ
  * with the diagonal at −∞, cross-entropy where row i's target is its other view, mean over 2B rows.
  * Returns the loss and the mean cosine similarity of positive pairs (a cheap health metric).
@@ -19,7 +33,7 @@ export function l2Normalize(z: Value): Value {
 export function ntXent(z: Value, temperature: number): { loss: Value; positiveSimilarity: Value } {
   const b = z.builder;
   const zn = l2Normalize(z);
-  const sim = op.gemm(zn, zn, null, { alpha: 1 / temperature, transB: 1 });
+  const sim = scaledGram(zn, 1 / temperature);
   const n2 = op.shape(zn, 0, 1);
   const half = op.div(n2, b.ints([2]));
   const idx = op.range(b, op.squeeze(n2, [0]), 'int64');
