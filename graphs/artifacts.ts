@@ -192,6 +192,15 @@ function maskFor(b: Builder, name: string, like: Value, p: number, key: Value, f
   return bernoulliMask(like, p, key);
 }
 
+/** Where the graphs will run, as far as it shapes them. */
+export interface GraphTarget {
+  /**
+   * The most tensors one Concat or Split node may bind (default `MAX_NODE_TENSORS`, which WebGPU
+   * needs); `Infinity` where the graphs run on CPU providers only (onnxruntime-node's CPU or CUDA, wasm).
+   */
+  maxNodeTensors?: number;
+}
+
 interface StepGraph {
   builder: Builder;
   specs: ParamSpec[];
@@ -216,13 +225,13 @@ function randomKeys(seed: Value, step: Value) {
 export function buildTrainStep(
   config: TrainingConfig,
   batchSize: number,
-  options: { exposeGradients?: boolean } = {},
+  options: { exposeGradients?: boolean } & GraphTarget = {},
 ): StepGraph {
   validateConfig(config);
   if (!Number.isInteger(batchSize) || batchSize < 2) {
     throw new ConfigError(`the batch size must be a whole number ≥ 2; got ${batchSize}`);
   }
-  const b = new Builder('train_step');
+  const b = new Builder('train_step', options.maxNodeTensors);
   const params = new Params(b, 'inputs');
   const lr = b.input('lr', 'float64', []);
   const step = b.input('step', 'int64', []);
@@ -273,9 +282,9 @@ export function buildTrainStep(
 }
 
 /** The validation step: the same objective in eval mode (running-stat BN, no dropout), no update. */
-export function buildEvalStep(config: TrainingConfig): StepGraph {
+export function buildEvalStep(config: TrainingConfig, target: GraphTarget = {}): StepGraph {
   validateConfig(config);
-  const b = new Builder('eval_step');
+  const b = new Builder('eval_step', target.maxNodeTensors);
   const params = new Params(b, 'inputs');
   const step = b.input('step', 'int64', []);
   const seed = b.input('seed', 'int64', []);
@@ -342,10 +351,18 @@ export interface Artifacts {
   initial: Map<string, TensorData>;
 }
 
-/** Builds and encodes every artifact of a config; the initial weights come from `seed`. */
-export function buildArtifacts(config: TrainingConfig, batchSize: number, seed: number): Artifacts {
-  const train = buildTrainStep(config, batchSize);
-  const evalStep = buildEvalStep(config);
+/**
+ * Builds and encodes every artifact of a config; the initial weights come from `seed`. The train and
+ * eval steps are shaped for `target` (by default they run everywhere); the encoder always runs everywhere.
+ */
+export function buildArtifacts(
+  config: TrainingConfig,
+  batchSize: number,
+  seed: number,
+  target: GraphTarget = {},
+): Artifacts {
+  const train = buildTrainStep(config, batchSize, target);
+  const evalStep = buildEvalStep(config, target);
   const initial = initialState(train.specs, seed);
   const encoder = buildEncoder(config.model, initial);
   const manifest: Manifest = {

@@ -7,6 +7,7 @@ export {
   buildEvalStep,
   buildTrainStep,
   type GraphManifest,
+  type GraphTarget,
   type IoSpec,
   type Manifest,
   trainingSpecs,

@@ -82,6 +82,8 @@ export interface OpOptions {
  * `maxStorageBuffersPerShaderStage` is 8, and onnxruntime-web's WebGPU kernels bind every input and
  * output of these ops in one shader: a wider node fails validation there and yields garbage. Wider
  * Concats and Splits are emitted as trees of narrower ones (the same values on every runtime).
+ * Graphs for CPU providers may lift the limit (`Builder`'s `maxNodeTensors`): each level of a tree
+ * copies its elements again, and each node costs executor time.
  */
 export const MAX_NODE_TENSORS = 8;
 
@@ -162,7 +164,14 @@ export class Builder {
   private valueCounter = 0;
   private nodeCounter = 0;
 
-  constructor(readonly graphName = 'graph') {}
+  /**
+   * `maxNodeTensors`: the most tensors one Concat or Split node binds; wider ones become trees. The
+   * default suits every provider; `Infinity` emits them as one node, for graphs that never run on WebGPU.
+   */
+  constructor(
+    readonly graphName = 'graph',
+    readonly maxNodeTensors = MAX_NODE_TENSORS,
+  ) {}
 
   /** Runs `fn` inside a name scope: parameters become `a.b.name`, nodes `a/b/Op_3`. */
   scope<T>(name: string, fn: () => T): T {
@@ -256,7 +265,7 @@ export class Builder {
   }
 
   /**
-   * A Concat of more than `MAX_NODE_TENSORS - 1` inputs or a Split (with constant sizes) into more
+   * A Concat of more than `maxNodeTensors - 1` inputs or a Split (with constant sizes) into more
    * than that many outputs, emitted as a tree (see `narrowTree`); null when the node is narrow enough.
    */
   private narrowed(
@@ -266,7 +275,7 @@ export class Builder {
     options: OpOptions,
     outNames?: string[],
   ): Value[] | null {
-    const width = MAX_NODE_TENSORS - 1;
+    const width = this.maxNodeTensors - 1;
     const inner = { noGrad: options.noGrad };
     if (opType === 'Concat' && inputs.length > width) {
       const axis = attrs.axis as number;

@@ -3,7 +3,7 @@
 import * as ort from 'onnxruntime-web';
 import { buildArtifacts } from '../../graphs/artifacts.ts';
 import { createSession } from '../../src/runtime/session.web.ts';
-import { type ModelSize, type TimingPlan, trainingConfig } from './configs.ts';
+import { CPU_TARGET, type ModelSize, type TimingPlan, trainingConfig } from './configs.ts';
 import { type StepTimes, timeSteps } from './feeds.ts';
 
 /** What the page measured, for `trainTiming` on the Node side. */
@@ -26,7 +26,7 @@ export async function timeTrainStep(
 ): Promise<PageTiming> {
   ort.env.wasm.wasmPaths = new URL(wasmPrefix, location.href).href;
   const t0 = performance.now();
-  const artifacts = buildArtifacts(trainingConfig(size), size.batch, 1);
+  const artifacts = buildArtifacts(trainingConfig(size), size.batch, 1, CPU_TARGET);
   const buildMs = performance.now() - t0;
   const t1 = performance.now();
   const { session, notice } = await createSession(artifacts.trainStep, { device: 'cpu', threads });

@@ -12,7 +12,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Artifacts } from '../../graphs/artifacts.ts';
-import { CONFIG_NAMES, type ConfigName, type ModelSize, modelSize, trainingConfig } from './configs.ts';
+import {
+  CONFIG_NAMES,
+  type ConfigName,
+  CPU_TARGET,
+  type ModelSize,
+  modelSize,
+  trainingConfig,
+} from './configs.ts';
 import { median } from './stats.ts';
 import { batchPool, openSession, StepState } from './train.ts';
 
@@ -38,7 +45,7 @@ async function buildOf(rev: string, size: ModelSize): Promise<Artifacts> {
   const { buildArtifacts } = (await import(
     join(dir, 'graphs', 'artifacts.ts')
   )) as typeof import('../../graphs/artifacts.ts');
-  return buildArtifacts(trainingConfig(size), size.batch, 1);
+  return buildArtifacts(trainingConfig(size), size.batch, 1, CPU_TARGET);
 }
 
 /** The nodes ONNX Runtime runs in one step of `artifacts` (kernel events of one profiled run). */

@@ -1,6 +1,9 @@
 // The benchmark's model configurations, timing plans and the analytic FLOP model shared by every section.
-import type { TrainingConfig } from '../../graphs/artifacts.ts';
+import type { GraphTarget, TrainingConfig } from '../../graphs/artifacts.ts';
 import { REFERENCE_OBJECTIVE, resolveTrainingConfig } from '../../graphs/config.ts';
+
+/** The benchmark runs its graphs on CPU providers only (onnxruntime-node's CPU, wasm): Concats and Splits whole. */
+export const CPU_TARGET: GraphTarget = { maxNodeTensors: Number.POSITIVE_INFINITY };
 
 /** Numerical columns of the tutorial's synthetic data. */
 export const NUM_NUMERICAL = 50;

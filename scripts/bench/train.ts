@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { type Artifacts, buildArtifacts } from '../../graphs/artifacts.ts';
-import { type ModelSize, type TimingPlan, trainingConfig } from './configs.ts';
+import { CPU_TARGET, type ModelSize, type TimingPlan, trainingConfig } from './configs.ts';
 import { type StepTimes, timeSteps } from './feeds.ts';
 import { median } from './stats.ts';
 
@@ -47,7 +47,7 @@ export async function openSession(
 /** Builds the fused step (and everything else) for a model size; returns the artifacts and the build time. */
 export function buildFor(size: ModelSize): { artifacts: Artifacts; buildMs: number } {
   const t0 = performance.now();
-  const artifacts = buildArtifacts(trainingConfig(size), size.batch, 1);
+  const artifacts = buildArtifacts(trainingConfig(size), size.batch, 1, CPU_TARGET);
   return { artifacts, buildMs: performance.now() - t0 };
 }
 

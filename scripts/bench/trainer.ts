@@ -3,7 +3,7 @@
 // and thread count in the same process, and the ratio of their samples/s.
 import { Tensor } from 'onnxruntime-common';
 import type { EncodedDataset } from '../../src/dataset/dataset.ts';
-import { createSession } from '../../src/runtime/session.node.ts';
+import { createSession, graphTargetFor } from '../../src/runtime/session.node.ts';
 import { FIT_DEFAULTS, Trainer } from '../../src/train/trainer.ts';
 import { CARDINALITIES, type ModelSize, NUM_NUMERICAL, type TimingPlan, trainingConfig } from './configs.ts';
 import { median } from './stats.ts';
@@ -68,6 +68,7 @@ async function fitOnce(size: ModelSize, threads: number, warmupSteps: number, tr
     batchSize: size.batch,
     seed: 1,
     createSession: async (model) => (await createSession(model, { device: 'cpu', threads })).session,
+    target: graphTargetFor('cpu'),
   });
   try {
     let firstLoss = Number.NaN;

@@ -1,6 +1,7 @@
 // Portable core of the session factory: device names, option building, error texts and the fallback logic.
 // No runtime import here: session.node.ts (onnxruntime-node) and session.web.ts (onnxruntime-web) plug in.
 import type { InferenceSession } from 'onnxruntime-common';
+import type { GraphTarget } from '../../graphs/artifacts.ts';
 import { UserError } from '../core/errors.ts';
 
 /** A device the user may ask for. `auto` picks CUDA when it works, otherwise the CPU. */
@@ -85,6 +86,15 @@ export class DeviceUnavailableError extends UserError {
     super(message);
     this.name = 'DeviceUnavailableError';
   }
+}
+
+/**
+ * How training graphs are shaped for sessions asked to run on `device`: WebGPU binds at most 8 tensors
+ * per Concat or Split node, so those become trees; every other provider takes them as one node (fewer
+ * nodes, and each element copied once).
+ */
+export function graphTargetFor(device: Device | undefined): GraphTarget {
+  return device === 'webgpu' ? {} : { maxNodeTensors: Number.POSITIVE_INFINITY };
 }
 
 /** The intra-op thread count used when none is configured. */

@@ -10,7 +10,7 @@ import { specInputWidths } from '../features/encode.ts';
 import type { FittedSpec } from '../features/types.ts';
 import type { Checkpoint } from '../run/checkpoint.ts';
 import type { EpochRecord } from '../run/metrics.ts';
-import { createSession, type Device } from '../runtime/session.node.ts';
+import { createSession, type Device, graphTargetFor } from '../runtime/session.node.ts';
 import { type FinishSummary, finishRun } from './finish.node.ts';
 import { exportModel, type RunResult, trainRun } from './run.node.ts';
 import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, type FitResult, Trainer } from './trainer.ts';
@@ -147,6 +147,7 @@ export async function trainDataset(o: TrainDatasetOptions): Promise<TrainedModel
     seed: o.seed ?? 1,
     createSession: async (bytes) =>
       (await createSession(bytes, { device: o.device ?? 'cpu', threads: o.threads })).session,
+    target: graphTargetFor(o.device ?? 'cpu'),
   });
   let best: Checkpoint | null = null;
   let last: Checkpoint | null = null;

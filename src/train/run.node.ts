@@ -41,7 +41,7 @@ import {
   parseMetrics,
   type StepRecord,
 } from '../run/metrics.ts';
-import { createSession, type Device } from '../runtime/session.node.ts';
+import { createSession, type Device, graphTargetFor } from '../runtime/session.node.ts';
 import { exportModel, exportReconstruction, fittingBatchSize, prepareRecords } from './prepare.ts';
 import { createProgress, formatBudget } from './progress.node.ts';
 import { FIT_DEFAULTS, type FitCallbacks, type FitOptions, Trainer } from './trainer.ts';
@@ -432,6 +432,7 @@ export async function trainRun(o: RunOptions, resume = false): Promise<RunResult
     seed: saved.seed,
     createSession: factory,
     resume: checkpoint,
+    target: graphTargetFor(o.device),
   });
   if (o.stop?.aborted) throw new UserError('interrupted before training began: nothing to resume');
   const info = { versions: versions(), spec: basename(RUN_FILES.spec) };

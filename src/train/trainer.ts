@@ -2,7 +2,13 @@
 // shuffling, state fed back step to step without copies, LR schedule, validation, early stopping,
 // checkpoints through callbacks. Portable: sessions come from an injected factory.
 import { type InferenceSession, Tensor } from 'onnxruntime-common';
-import { type Artifacts, buildArtifacts, NEXT, type TrainingConfig } from '../../graphs/artifacts.ts';
+import {
+  type Artifacts,
+  buildArtifacts,
+  type GraphTarget,
+  NEXT,
+  type TrainingConfig,
+} from '../../graphs/artifacts.ts';
 import type { TensorData } from '../../graphs/onnx/builder.ts';
 import { MOMENTS } from '../../graphs/optim/adamw.ts';
 import { type EncodedDataset, gatherRows, shuffledBatches } from '../dataset/dataset.ts';
@@ -90,6 +96,8 @@ export interface TrainerOptions {
   resume?: Checkpoint;
   /** Per-column cumulative category frequencies [columns, K], for empirical swaps. */
   categoryCdf?: TensorData;
+  /** Where the sessions run, as far as it shapes the graphs (see `graphTargetFor`); default: anywhere. */
+  target?: GraphTarget;
 }
 
 function toTensor(t: TensorData): Tensor {
@@ -193,7 +201,7 @@ export class Trainer {
 
   /** Builds the graphs for `config` and opens their sessions. */
   static async create(o: TrainerOptions): Promise<Trainer> {
-    const artifacts = buildArtifacts(o.config, o.batchSize, o.seed);
+    const artifacts = buildArtifacts(o.config, o.batchSize, o.seed, o.target);
     // The updated state is fed straight back: a GPU provider may keep it on the device between steps.
     const stateOutputs = [...artifacts.manifest.state.map((s) => s.name), MOMENTS.m, MOMENTS.v].map(
       (name) => name + NEXT,

@@ -13,7 +13,7 @@ import { specInputWidths } from '../../features/encode.ts';
 import { parseSpec } from '../../features/spec.ts';
 import { loadCheckpoint } from '../../run/checkpoint.node.ts';
 import { RUN_FILES } from '../../run/layout.ts';
-import { createSession, type Device } from '../../runtime/session.node.ts';
+import { createSession, type Device, graphTargetFor } from '../../runtime/session.node.ts';
 import { readRunFile } from '../../train/run.node.ts';
 import { Trainer } from '../../train/trainer.ts';
 import { SHARED_OPTIONS } from '../options.ts';
@@ -95,6 +95,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       seed: saved.seed,
       resume: checkpoint,
       createSession: async (bytes) => (await createSession(bytes, { device: a.device })).session,
+      target: graphTargetFor(a.device),
     });
     const { loss, metrics } = await resumed.evaluate(ds);
     await resumed.release();
