@@ -80,8 +80,11 @@ export function adamw(
     const t = op.cast(step, 'float64');
     const bc1 = op.sub(f64(1), op.pow(f64(c.beta1), t));
     const bc2 = op.sub(f64(1), op.pow(f64(c.beta2), t));
-    const stepSize = op.cast(op.div(lr, bc1), 'float32');
-    const bc2Sqrt = op.cast(op.sqrt(bc2), 'float32');
+    // PyTorch's p −= (lr/bc1)·m / (√v/√bc2 + ε), with √bc2 moved into the scalars:
+    // p −= (lr·√bc2/bc1)·m / (√v + ε·√bc2), one pass fewer; both stay finite when lr = 0.
+    const bc2Sqrt = op.sqrt(bc2);
+    const stepSize = op.cast(op.div(op.mul(lr, bc2Sqrt), bc1), 'float32');
+    const epsScaled = op.cast(op.mul(bc2Sqrt, f64(c.eps)), 'float32');
 
     // 1-D parameters join the flat vectors as they are; a Reshape that keeps the shape is a node for nothing.
     const flatPart = (v: Value, size: number) =>
@@ -123,7 +126,7 @@ export function adamw(
       {},
       MOMENTS.v + NEXT,
     );
-    const denom = op.add(op.div(op.sqrt(v1), bc2Sqrt), f32(c.eps));
+    const denom = op.add(op.sqrt(v1), epsScaled);
     const p1 = op.sub(decayed, op.mul(op.div(m1, denom), stepSize));
     // Pieces of 1-D parameters are named as their graph outputs; the others are reshaped into them.
     const oneD = (s: FlatSlot) => s.shape.length === 1;
