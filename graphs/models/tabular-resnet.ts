@@ -3,7 +3,7 @@
 import type { Value } from '../onnx/builder.ts';
 import * as op from '../onnx/ops.ts';
 import { batchNorm } from '../nn/batch-norm.ts';
-import { reluDropout } from '../nn/dropout.ts';
+import { reluDropout, reluDropoutUnscaled } from '../nn/dropout.ts';
 import { embeddings } from '../nn/embedding.ts';
 import { layerNorm } from '../nn/layer-norm.ts';
 import { linear } from '../nn/linear.ts';
@@ -52,9 +52,9 @@ export function tabularResNet(f: Forward, c: ModelConfig, numerical: Value | nul
   x = op.relu(batchNorm(f, 'initial_bn', x, d, f.groups));
   for (let i = 0; i < c.numBlocks; i++) {
     x = b.scope(`blocks.${i}`, () => {
-      let h = linear(f, 'fc1', x, d, d);
-      h = reluDropout(f, batchNorm(f, 'bn1', h, d, f.groups), c.dropout);
-      h = batchNorm(f, 'bn2', linear(f, 'fc2', h, d, d), d, f.groups);
+      // The first dropout's 1/(1−p) rides on fc2's Gemm; the second's output is also the residual.
+      const dropped = reluDropoutUnscaled(f, batchNorm(f, 'bn1', linear(f, 'fc1', x, d, d), d, f.groups), c.dropout);
+      const h = batchNorm(f, 'bn2', linear(f, 'fc2', dropped.y, d, d, dropped.scale), d, f.groups);
       return reluDropout(f, op.add(h, x), c.dropout);
     });
   }

@@ -10,17 +10,18 @@ function isStatic(x: Value): boolean {
 }
 
 /**
- * The float mask of one site with `x`'s static shape: 1/(1−p) where the draw is kept (and, with
- * `positiveOnly`, where x > 0), else 0. The bool mask becomes float in one Cast and one Mul, cheaper
- * in ONNX Runtime than a Where between two scalars.
+ * The float mask of one site with `x`'s static shape: `scale` where the draw is kept (and, with
+ * `positiveOnly`, where x > 0), else 0. The bool mask becomes float in one Cast (and one Mul unless
+ * `scale` is 1), cheaper in ONNX Runtime than a Where between two scalars.
  */
-function scaleMask(f: Forward, x: Value, p: number, positiveOnly = false): Value {
+function scaleMask(f: Forward, x: Value, p: number, positiveOnly: boolean, scale: number): Value {
   let kept =
     f.dropoutMasks && f.dropoutMasks.p === p
       ? f.dropoutMasks.take(x.shape as number[])
       : op.not(bernoulliLike(f.random!(), x, p));
   if (positiveOnly) kept = op.and(op.greater(x, op.scalarLike(x, 0)), kept);
-  return op.mul(op.cast(kept, x.dtype), op.scalarLike(x, 1 / (1 - p)));
+  const mask = op.cast(kept, x.dtype);
+  return scale === 1 ? mask : op.mul(mask, op.scalarLike(x, scale));
 }
 
 /**
@@ -30,7 +31,7 @@ function scaleMask(f: Forward, x: Value, p: number, positiveOnly = false): Value
  */
 export function dropout(f: Forward, x: Value, p: number): Value {
   if (!f.train || p <= 0 || !f.random) return x;
-  if (isStatic(x)) return op.mul(x, scaleMask(f, x, p));
+  if (isStatic(x)) return op.mul(x, scaleMask(f, x, p, false, 1 / (1 - p)));
   const u = randomUniformLike(f.random(), x, x.dtype === 'float64' ? 'float64' : 'float32');
   const keep = op.cast(op.greaterOrEqual(u, op.scalarLike(u, p)), x.dtype);
   return op.mul(x, op.stopGradient(op.mul(keep, op.scalarLike(x, 1 / (1 - p)))));
@@ -42,11 +43,26 @@ export function dropout(f: Forward, x: Value, p: number): Value {
  */
 export function reluDropout(f: Forward, x: Value, p: number): Value {
   if (!f.train || p <= 0 || !f.random || !isStatic(x)) return dropout(f, op.relu(x), p);
+  return maskedRelu(f, x, p, 1 / (1 - p));
+}
+
+/**
+ * reluDropout's output times (1−p), and the 1/(1−p) left to apply, for a consumer that scales its
+ * input for free (a Linear's Gemm, by its alpha): one full-size pass fewer. `scale` is 1 where nothing
+ * is dropped.
+ */
+export function reluDropoutUnscaled(f: Forward, x: Value, p: number): { y: Value; scale: number } {
+  if (!f.train || p <= 0 || !f.random || !isStatic(x)) return { y: reluDropout(f, x, p), scale: 1 };
+  return { y: maskedRelu(f, x, p, 1), scale: 1 / (1 - p) };
+}
+
+/** y = x·keep with keep = [x > 0 and kept]·scale, and dx = dy·keep. */
+function maskedRelu(f: Forward, x: Value, p: number, scale: number): Value {
   const [y] = f.b.customGrad(
     f.b.qualified('relu_dropout'),
     [x],
     () => {
-      const keep = scaleMask(f, x, p, true);
+      const keep = scaleMask(f, x, p, true, scale);
       return [op.mul(x, keep), keep];
     },
     ([dy]) => {
