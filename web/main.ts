@@ -11,7 +11,7 @@ import { lineChartSvg } from '../src/report/charts.ts';
 import { RUN_FILES } from '../src/run/layout.ts';
 import type { EpochRecord } from '../src/run/metrics.ts';
 import type { SessionFactory } from '../src/runtime/session.ts';
-import { createSession, probeDevice } from '../src/runtime/session.web.ts';
+import { createSession, graphTargetFor, probeDevice } from '../src/runtime/session.web.ts';
 import { type Analysis, analyze, type NamedBytes, PageError } from './analyze.ts';
 import { drawLegend, drawPlot, type PlotData, type PlotLayout, pointAt } from './plot.ts';
 import { nextSort, renderTable, type SortState, type TableRow, topRows } from './table.ts';
@@ -508,7 +508,7 @@ async function trainFrom(file: File): Promise<void> {
     const run = await trainOnEvents(
       events,
       settings,
-      { train: onDevice, embed: onCpu, knn },
+      { train: onDevice, trainTarget: graphTargetFor(device), embed: onCpu, knn },
       {
         onStage: async (stage) => {
           const text = {

@@ -1,6 +1,7 @@
 // Training in the page, without the DOM: parse a dropped events file, prepare it as `ocsf-embed train`
 // does (split, spec, encoding), train with the library's Trainer on onnxruntime-web, export model.onnx,
 // and fit the run's reference embeddings and scorer — the files `ocsf-embed score --model <dir>` reads.
+import type { GraphTarget } from '../graphs/artifacts.ts';
 import { resolveTrainingChoices, type TrainingChoices, withInputs } from '../graphs/config.ts';
 import { parseEventBytes } from '../src/data/parse.ts';
 import type { KnnRuntime } from '../src/detect/knn.ts';
@@ -95,13 +96,14 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 /**
  * Trains on `events` as `ocsf-embed train` does with the same settings: the same split, spec, batches
- * and schedule from the same seed. `createSession` opens the training sessions (WebGPU or wasm), `embedOn`
- * the embedding sessions for the reference set, and `knn` runs the scorer's searches.
+ * and schedule from the same seed. `train` opens the training sessions (WebGPU or wasm; `trainTarget`
+ * shapes their graphs for it), `embed` the embedding sessions for the reference set, and `knn` runs the
+ * scorer's searches.
  */
 export async function trainOnEvents(
   events: NamedBytes,
   settings: TrainSettings,
-  sessions: { train: SessionFactory; embed: SessionFactory; knn: KnnRuntime },
+  sessions: { train: SessionFactory; trainTarget?: GraphTarget; embed: SessionFactory; knn: KnnRuntime },
   progress: TrainProgress = {},
 ): Promise<TrainedRun> {
   const started = performance.now();
@@ -138,6 +140,7 @@ export async function trainOnEvents(
     batchSize: fitted.batchSize,
     seed: settings.seed,
     createSession: sessions.train,
+    target: sessions.trainTarget,
   });
   const metrics: (StepRecord | EpochRecord)[] = [];
   const losses: number[] = [];
