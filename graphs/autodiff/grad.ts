@@ -164,11 +164,19 @@ function zeroData(x: Value) {
 /**
  * Sums `g` down to `shape`, undoing numpy broadcasting: leading axes are reduced away and axes
  * where `shape` has 1 are reduced with keepdims. The one place every elementwise rule does this.
+ * A [rows, n] gradient of an [n] vector (a bias, a norm's weight) is summed over its rows as a GEMV
+ * with a constant row of ones: on [512, 256], ONNX Runtime's ReduceSum over axis 0 took ~12 µs against
+ * ~6 for the GEMV on one thread, and ~190 against ~7 on two.
  */
 export function unbroadcast(g: Value, target: Value): Value {
   const shape = target.shape;
   const gs = g.shape;
   if (!shape || !gs) throw new Error(`unbroadcast: unknown shapes (${g}, ${target})`);
+  const [rows, columns] = gs;
+  if (gs.length === 2 && shape.length === 1 && typeof rows === 'number' && columns === shape[0] && rows > 1) {
+    const ones = g.builder.constant(g.dtype, [1, rows], new Array(rows).fill(1));
+    return op.reshape(op.matMul(ones, g), [columns as number]);
+  }
   const lead = gs.length - shape.length;
   const keepAxes: number[] = [];
   shape.forEach((d, i) => {
