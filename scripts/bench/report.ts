@@ -545,6 +545,7 @@ function serveSection(r: BenchResults): string {
     ['requests/s', num(s.requestsPerSecond)],
     ['errors', num(s.errors)],
     ['events per model call (micro-batching)', num(s.meanModelBatch, 1)],
+    ['scoring worker threads', s.scoreWorkers ? num(s.scoreWorkers) : '–'],
     [
       'CPU while timed, in cores: load generator / service',
       s.cpuCores ? `${num(s.cpuCores.loadGenerator, 2)} / ${num(s.cpuCores.service, 2)}` : '–',

@@ -1,7 +1,7 @@
 // Service benchmark: starts `ocsf-embed serve` on 127.0.0.1 over a run, sends single-event POST /score
 // requests from concurrent keep-alive clients for a fixed number of requests, and reports latency
 // percentiles and throughput against the p99 < 50 ms target. Runnable directly:
-// `npx tsx scripts/bench/serve.ts --run <dir> [--requests 5000] [--concurrency 100]`.
+// `npx tsx scripts/bench/serve.ts --run <dir> [--requests 5000] [--concurrency 100] [--score-workers N]`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -29,6 +29,8 @@ export interface ServeBenchOptions {
   microBatch?: boolean;
   /** Intra-op threads of the service's sessions (default: the service's default). */
   threads?: number;
+  /** Scoring worker threads of the service (default: the service's default). */
+  scoreWorkers?: number;
   /** Print progress lines (default false). */
   verbose?: boolean;
 }
@@ -56,6 +58,8 @@ export interface ServeBenchResult {
   serverLatencyMs: { p50: number; p99: number } | null;
   referenceEvents: number | null;
   dimension: number | null;
+  /** The service's scoring worker threads (from /health; null when it does not say). */
+  scoreWorkers?: number | null;
   cores: number;
   /**
    * CPU used during the timed requests, in cores (CPU seconds ÷ wall seconds): the load generator (this
@@ -112,6 +116,7 @@ function startService(o: ServeBenchOptions): Promise<{ child: ChildProcess; url:
   ];
   if (o.microBatch === false) args.push('--no-micro-batch');
   if (o.threads !== undefined) args.push('--threads', String(o.threads));
+  if (o.scoreWorkers !== undefined) args.push('--score-workers', String(o.scoreWorkers));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolvePromise, reject) => {
     let out = '';
@@ -237,6 +242,7 @@ export async function benchServe(o: ServeBenchOptions): Promise<ServeBenchResult
     const health = JSON.parse(await getText(`${url}/health`)) as {
       dimension?: number;
       scoring?: { reference_events?: number } | null;
+      score_workers?: number;
     };
     if (o.verbose) console.log(`service at ${url}; warming up with ${warmup} requests`);
     await load(agent, base, route, bodies, warmup, Math.min(concurrency, warmup));
@@ -282,6 +288,7 @@ export async function benchServe(o: ServeBenchOptions): Promise<ServeBenchResult
       serverLatencyMs: histogramQuantiles(before, after, route),
       referenceEvents: health.scoring?.reference_events ?? null,
       dimension: health.dimension ?? null,
+      scoreWorkers: health.score_workers ?? null,
       cores: availableParallelism(),
       cpuCores: {
         loadGenerator: (ownCpu.user + ownCpu.system) / 1e6 / seconds,
@@ -305,7 +312,7 @@ export function formatServeBench(r: ServeBenchResult): string {
   const server = r.serverLatencyMs
     ? ` (in the service: p50 ≤ ${r.serverLatencyMs.p50} ms, p99 ≤ ${r.serverLatencyMs.p99} ms)`
     : '';
-  return `${r.route} × ${r.requests} from ${r.concurrency} clients (micro-batching ${r.microBatch ? 'on' : 'off'}): p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms${server}; ${Math.round(r.requestsPerSecond)} req/s; ${r.errors} errors${batch}; target p99 < ${r.targetP99Ms} ms ${r.metTarget ? 'met' : 'missed'} (${r.referenceEvents ?? '?'} reference events, d ${r.dimension ?? '?'}, ${r.cores} cores; CPU in cores: load generator ${r.cpuCores.loadGenerator.toFixed(2)}, service ${r.cpuCores.service?.toFixed(2) ?? '?'}; load ${r.load1.toFixed(1)})`;
+  return `${r.route} × ${r.requests} from ${r.concurrency} clients (micro-batching ${r.microBatch ? 'on' : 'off'}${r.scoreWorkers ? `, ${r.scoreWorkers} scoring worker(s)` : ''}): p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms${server}; ${Math.round(r.requestsPerSecond)} req/s; ${r.errors} errors${batch}; target p99 < ${r.targetP99Ms} ms ${r.metTarget ? 'met' : 'missed'} (${r.referenceEvents ?? '?'} reference events, d ${r.dimension ?? '?'}, ${r.cores} cores; CPU in cores: load generator ${r.cpuCores.loadGenerator.toFixed(2)}, service ${r.cpuCores.service?.toFixed(2) ?? '?'}; load ${r.load1.toFixed(1)})`;
 }
 
 async function tinyRun(events: number): Promise<string> {
@@ -326,6 +333,7 @@ async function main(): Promise<void> {
       'train-events': { type: 'string', default: '20000' },
       compare: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      'score-workers': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -344,6 +352,7 @@ async function main(): Promise<void> {
       concurrency: Number(values.concurrency),
       route: values.route as '/score' | '/embed',
       threads: values.threads === undefined ? undefined : Number(values.threads),
+      scoreWorkers: values['score-workers'] === undefined ? undefined : Number(values['score-workers']),
       verbose: !values.json,
     };
     const results = [await benchServe(base)];

@@ -89,6 +89,8 @@ export class LoadedModel extends RunModel {
     readonly notice: string | undefined,
     scoring: RunScoringState | null,
     reconstructor: Reconstructor | null,
+    /** The options it was opened with (a copy of the model elsewhere opens the same way). */
+    readonly openOptions: OpenOptions,
   ) {
     super(
       embedder,
@@ -135,7 +137,7 @@ export class LoadedModel extends RunModel {
         throw e;
       });
     }
-    return new LoadedModel(location, embedder, device, threads, notice, scoring, reconstructor);
+    return new LoadedModel(location, embedder, device, threads, notice, scoring, reconstructor, options);
   }
 
   /** The uid of each event (the spec's uid path), or null where it has none. */

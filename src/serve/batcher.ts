@@ -8,14 +8,15 @@ interface Pending<I, O> {
 }
 
 /**
- * Queues requests of items and runs them through `run` in batches: one batch at a time, each holding every
- * request queued since the last one started (whole requests, at most `maxItems` items unless a single
- * request is larger). Under light load a request runs on the next turn of the event loop.
+ * Queues requests of items and runs them through `run` in batches, whole requests each (at most `maxItems`
+ * items unless a single request is larger). Up to `maxBatches` batches run at once (one per scoring
+ * worker): a batch starts when a place is free, holding every request queued since the last one started.
+ * Under light load a request runs on the next turn of the event loop.
  */
 export class MicroBatcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private queued = 0;
-  private running = false;
+  private running = 0;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -23,6 +24,7 @@ export class MicroBatcher<I, O> {
     private readonly run: (items: I[]) => Promise<O[]>,
     private readonly maxItems: number,
     private readonly onBatch?: (size: number) => void,
+    private readonly maxBatches = 1,
   ) {}
 
   /** Items waiting for a batch. */
@@ -42,23 +44,22 @@ export class MicroBatcher<I, O> {
 
   /** Resolves once nothing is queued or running. */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private schedule(): void {
-    if (this.running || this.scheduled) return;
+    if (this.running >= this.maxBatches || this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.start();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    while (this.queue.length > 0) {
+  /** Starts batches from the queue while fewer than `maxBatches` run. */
+  private start(): void {
+    while (this.queue.length > 0 && this.running < this.maxBatches) {
       const batch: Pending<I, O>[] = [];
       let size = 0;
       while (this.queue.length > 0 && (size === 0 || size + this.queue[0]!.items.length <= this.maxItems)) {
@@ -67,20 +68,30 @@ export class MicroBatcher<I, O> {
         size += p.items.length;
       }
       this.queued -= size;
-      const items = batch.length === 1 ? batch[0]!.items : batch.flatMap((p) => p.items);
-      this.onBatch?.(size);
-      try {
-        const out = await this.run(items);
-        let at = 0;
-        for (const p of batch) {
-          p.resolve(out.slice(at, at + p.items.length));
-          at += p.items.length;
-        }
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-      }
+      this.running++;
+      void this.runBatch(batch, size);
     }
-    this.running = false;
+  }
+
+  private async runBatch(batch: Pending<I, O>[], size: number): Promise<void> {
+    const items = batch.length === 1 ? batch[0]!.items : batch.flatMap((p) => p.items);
+    this.onBatch?.(size);
+    try {
+      const out = await this.run(items);
+      let at = 0;
+      for (const p of batch) {
+        p.resolve(out.slice(at, at + p.items.length));
+        at += p.items.length;
+      }
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+    this.running--;
+    if (this.queue.length > 0) {
+      this.start();
+      return;
+    }
+    if (this.running > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

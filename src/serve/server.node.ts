@@ -6,16 +6,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { coverageWarning, type SchemaCoverage } from '../detect/explain.ts';
 import { float32Number } from '../io/writers.node.ts';
 import type { LoadedModel } from '../run/model.node.ts';
 import { type BatchRunner, directRunner, MicroBatcher } from './batcher.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { parseOtlpLogs } from './otlp.ts';
+import { ScorePool } from './score-pool.node.ts';
+import { type ScoreResult, scoreResults } from './score-results.node.ts';
 import { type EventsRequest, isNdjsonType, parseEventsBody, RequestError } from './validate.ts';
+
+export type { ScoreResult } from './score-results.node.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -32,6 +36,12 @@ export interface ServeOptions {
   /** Most events in one model call after micro-batching (default max(batchMax, 1024)). */
   modelBatchMax?: number;
   /**
+   * Worker threads that score /score and /v1/logs batches on the CPU, each with its own copy of the run, so
+   * that several micro-batches are scored at once (default 1: batches are scored one at a time on the
+   * service's thread, where ONNX Runtime runs too). Other devices score on the service's thread.
+   */
+  scoreWorkers?: number;
+  /**
    * Run concurrent requests together in one model call (default true). Off, each request makes its own
    * model calls, concurrently with the others.
    */
@@ -47,6 +57,14 @@ export interface ServeOptions {
    * otherwise). Required by the CLI for any address other than loopback.
    */
   token?: string;
+}
+
+/**
+ * Scoring workers by default: two on a CPU host with two or more cores (ONNX Runtime runs a session on the
+ * calling thread, so one thread scores on one core), one elsewhere (a GPU serves one batch at a time anyway).
+ */
+export function defaultScoreWorkers(device: string, cores = availableParallelism()): number {
+  return device === 'cpu' ? Math.min(2, cores) : 1;
 }
 
 /** True for loopback addresses (127.0.0.0/8, ::1, localhost), where the service may run without a token. */
@@ -84,30 +102,6 @@ export interface RunningServer {
    * close), releases the model. Idempotent.
    */
   close(): Promise<void>;
-}
-
-/** One scored event as the service answers it. */
-export interface ScoreResult {
-  uid: string | null;
-  score: number;
-  threshold: number;
-  is_anomaly: boolean;
-  nearest: string[];
-  /** The fields that make the event unusual, as one line. */
-  why: string;
-  /** The same fields one by one. */
-  reasons: { field: string; value: string; reason: string }[];
-  /** Features of the model's spec that the event carries, e.g. `31 of 84`. */
-  features: string;
-  /** Set when the event carries too few of the spec's features for its score to mean much. */
-  warning?: string;
-}
-
-/** The coverage warning of event `i` alone (requests are batched together, so each event carries its own). */
-function eventWarning(c: SchemaCoverage, i: number, expected: number): { warning?: string } {
-  const n = c.perEvent[i]!;
-  const warning = coverageWarning(n, c.total, [n], expected);
-  return warning ? { warning } : {};
 }
 
 /** One warning for a request whose events all carry too few features, or null. */
@@ -240,31 +234,32 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const metrics = new ServiceMetrics();
   const log = opts.log ?? ((line: string) => console.error(line));
   const modelBatchMax = opts.modelBatchMax ?? Math.max(opts.batchMax, 1024);
-  const runner = <O>(run: (events: object[]) => Promise<O[]>, operation: string): BatchRunner<object, O> => {
+  const pool =
+    (opts.scoreWorkers ?? 1) > 1 && model.scoring && model.device === 'cpu'
+      ? await ScorePool.start(
+          model.location.runDir ?? model.location.modelPath,
+          { ...model.openOptions, device: 'cpu', threads: model.threads, requireScorer: true },
+          opts.scoreWorkers!,
+        )
+      : null;
+  const runner = <O>(
+    run: (events: object[]) => Promise<O[]>,
+    operation: string,
+    batches = 1,
+  ): BatchRunner<object, O> => {
     const onBatch = (n: number) => metrics.batchSize.observe({ operation }, n);
     return opts.microBatch === false
       ? directRunner(run, onBatch)
-      : new MicroBatcher(run, modelBatchMax, onBatch);
+      : new MicroBatcher(run, modelBatchMax, onBatch, batches);
   };
   const started = Date.now();
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;
 
-  const scoreBatcher = runner<ScoreResult>(async (events) => {
-    const s = await model.score(events);
-    return events.map((_, i) => ({
-      uid: s.uids[i]!,
-      score: float32Number(s.scores[i]!),
-      threshold: s.threshold,
-      is_anomaly: s.isAnomaly[i] === 1,
-      nearest: s.nearest[i]!,
-      why: s.why[i]!,
-      reasons: s.reasons[i]!.map(({ field, value, reason }) => ({ field, value, reason })),
-      features: `${s.coverage?.perEvent[i] ?? 0} of ${s.coverage?.total ?? 0}`,
-      ...(s.coverage && eventWarning(s.coverage, i, model.scoring?.expectedCoverage ?? 0)),
-    }));
-  }, 'score');
+  const scoreBatcher = pool
+    ? runner<ScoreResult>((events) => pool.score(events), 'score', pool.size)
+    : runner<ScoreResult>((events) => scoreResults(model, events), 'score');
   const embedBatcher = (normalized: boolean) =>
     runner<EmbedResult>(
       async (events) => {
@@ -304,6 +299,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     run: model.location.runDir ? basename(model.location.runDir) : null,
     dimension: model.dimension,
     device: model.device,
+    score_workers: pool?.size ?? 1,
     scoring: model.scoring
       ? {
           method: model.scoring.scorer.method,
@@ -526,6 +522,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await serverClosed;
       clearTimeout(force);
       await Promise.all([scoreBatcher.idle(), embedders.raw.idle(), embedders.normalized.idle()]);
+      await pool?.close();
       await model.release();
     })();
     return closed;

@@ -19,6 +19,7 @@ let fx: RunFixture;
 let service: RunningServer;
 let modelOnly: RunningServer;
 let attributed: RunningServer;
+let pooled: RunningServer;
 let direct: LoadedModel;
 let numericPath: string;
 const BATCH_MAX = 20;
@@ -50,6 +51,14 @@ before(async () => {
     batchMax: BATCH_MAX,
     otlpAttribute: OTLP_ATTRIBUTE_BODY.attribute,
   });
+  pooled = await startServer({
+    model: await LoadedModel.open(fx.runDir, { device: 'cpu', thresholdPercentile: 90 }),
+    port: 0,
+    host: '127.0.0.1',
+    maxBodyBytes: MAX_BODY,
+    batchMax: BATCH_MAX,
+    scoreWorkers: 2,
+  });
   direct = await LoadedModel.open(fx.runDir, { device: 'cpu' });
   const source = direct.embedder.spec.numerical.find((n) => n.source.kind === 'value')!.source as {
     path: string;
@@ -61,6 +70,7 @@ after(async () => {
   await service?.close();
   await modelOnly?.close();
   await attributed?.close();
+  await pooled?.close();
   await direct?.release();
   fx?.cleanup();
 });
@@ -265,6 +275,37 @@ test('100 concurrent single-event requests all succeed, are micro-batched, and m
   assert.ok(calls < 100, `${calls} model calls for 100 concurrent requests`);
 });
 
+test('scoring workers answer /score and /v1/logs as the service thread does, with the run opened the same way', async () => {
+  const events = fx.events.slice(300, 400);
+  const [inProcess, inWorkers] = await Promise.all(
+    [service, pooled].map((server) => Promise.all(events.map((e) => post('/score', e, {}, server)))),
+  );
+  // The workers open the run as the service did (here with --threshold-percentile 90).
+  const { threshold } = (await (await fetch(`${pooled.url}/health`)).json()).scoring;
+  const sameButThreshold = (x: Record<string, unknown>) => ({ ...x, threshold: 0, is_anomaly: false });
+  inWorkers!.forEach((a, i) => {
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.json.threshold, threshold);
+    assert.deepEqual(sameButThreshold(a.json), sameButThreshold(inProcess![i]!.json));
+  });
+  assert.notEqual(threshold, inProcess![0]!.json.threshold);
+  const batch = await post('/score', { events: events.slice(0, 15) }, {}, pooled);
+  const inline = (await post('/score', { events: events.slice(0, 15) })).json;
+  assert.deepEqual(
+    (batch.json.results as Record<string, unknown>[]).map(sameButThreshold),
+    (inline.results as Record<string, unknown>[]).map(sameButThreshold),
+  );
+  const otlp = SHIPPER_BODIES.find((b) => b.route === '/v1/logs')!;
+  const bytes = readFileSync(join(SHIPPERS, otlp.file));
+  const logs = await postBytes(pooled, '/v1/logs?results=true', bytes, otlp.headers);
+  assert.equal(logs.status, 200, logs.text);
+  const logsInline = await postBytes(service, '/v1/logs?results=true', bytes, otlp.headers);
+  assert.deepEqual(
+    (logs.json.results as Record<string, unknown>[]).map(sameButThreshold),
+    (logsInline.json.results as Record<string, unknown>[]).map(sameButThreshold),
+  );
+});
+
 test('a client that hangs up mid-body or sends broken HTTP leaves the service serving', async () => {
   const url = new URL(service.url);
   await new Promise<void>((resolve) => {
@@ -304,6 +345,8 @@ test('GET /health reports the model, scorer and state', async () => {
   assert.equal(typeof h.scoring.threshold, 'number');
   assert.equal(typeof h.scoring.reference_events, 'number');
   assert.equal(h.in_flight, 0);
+  assert.equal(h.score_workers, 1);
+  assert.equal((await (await fetch(`${pooled.url}/health`)).json()).score_workers, 2);
 });
 
 test('GET /metrics is Prometheus text: request counts by route/status, latency histogram, events, anomalies, process and event-loop metrics', async () => {

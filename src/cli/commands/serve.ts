@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { UserError } from '../../core/errors.ts';
 import { LoadedModel } from '../../run/model.node.ts';
 import type { Device } from '../../runtime/session.node.ts';
-import { isLoopback, parseSize, startServer } from '../../serve/server.node.ts';
+import { defaultScoreWorkers, isLoopback, parseSize, startServer } from '../../serve/server.node.ts';
 import { checkThresholdPercentile, SHARED_OPTIONS, THRESHOLD_OPTIONS } from '../options.ts';
 
 /** The service's default port (the browser page's `npm run web` uses another, 8090). */
@@ -20,6 +20,7 @@ export interface ServeArgs {
   threads?: number;
   'shutdown-timeout': number;
   'micro-batch': boolean;
+  'score-workers'?: number;
   'otlp-attribute'?: string;
   token?: string;
   'threshold-percentile'?: number;
@@ -61,6 +62,8 @@ export function checkServeArgs(a: ServeArgs): void {
     throw new UserError('--batch-max must be a whole number ≥ 1, e.g. --batch-max 1000');
   if (a.threads !== undefined && !(Number.isInteger(a.threads) && a.threads >= 1))
     throw new UserError('--threads must be a whole number ≥ 1, e.g. --threads 2');
+  if (a['score-workers'] !== undefined && !(Number.isInteger(a['score-workers']) && a['score-workers'] >= 1))
+    throw new UserError('--score-workers must be a whole number ≥ 1, e.g. --score-workers 2');
   if (a['otlp-attribute'] !== undefined && a['otlp-attribute'].trim() === '')
     throw new UserError('--otlp-attribute must name a log attribute, e.g. --otlp-attribute ocsf');
   if (!(a['shutdown-timeout'] >= 0))
@@ -98,6 +101,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           type: 'boolean',
           default: true,
           describe: 'run concurrent requests together in one model call (--no-micro-batch: each on its own)',
+        },
+        'score-workers': {
+          type: 'number',
+          describe:
+            'worker threads that score batches side by side, each with its own copy of the run (default: 2 on a CPU with 2 or more cores, else 1)',
         },
         'otlp-attribute': {
           type: 'string',
@@ -144,6 +152,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         batchMax: a['batch-max'],
         shutdownTimeoutMs: a['shutdown-timeout'] * 1000,
         microBatch: a['micro-batch'],
+        scoreWorkers: a['score-workers'] ?? defaultScoreWorkers(model.device),
         otlpAttribute: a['otlp-attribute'],
         token: serviceToken(a),
       });
