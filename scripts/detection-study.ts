@@ -155,8 +155,9 @@ async function scoreWith(
  */
 const EMBEDDING_SCORERS: [string, ScorerOptions, 'reconstruction' | 'fields' | 'none'][] = [
   ['default scorer (conditional)', {}, 'reconstruction'],
+  ['conditional, three parts summed alike (previous default)', { combine: 'fisher' }, 'reconstruction'],
   ['conditional without reconstruction', {}, 'fields'],
-  ['conditional, highest part rank (previous default)', { combine: 'max' }, 'fields'],
+  ['conditional, highest part rank (earlier default)', { combine: 'max' }, 'fields'],
   ['knn k=20', { method: 'knn' }, 'none'],
 ];
 

@@ -52,7 +52,7 @@ export function resolveOptions(opts: ScorerOptions = {}, withFields = false): Re
     trees: opts.trees ?? 100,
     sampleSize: opts.sampleSize ?? 256,
     components: [...(opts.components ?? DEFAULT_COMPONENTS)],
-    combine: opts.combine ?? (method === 'conditional' ? 'fisher' : 'max'),
+    combine: opts.combine ?? (method === 'conditional' ? 'grouped' : 'max'),
     thresholdPercentile: opts.thresholdPercentile ?? 95,
     queryChunk: opts.queryChunk ?? 1024,
     referenceChunk: opts.referenceChunk ?? 16384,
@@ -65,7 +65,7 @@ export function resolveOptions(opts: ScorerOptions = {}, withFields = false): Re
   if (!(resolved.thresholdPercentile >= 0 && resolved.thresholdPercentile <= 100)) {
     throw new RangeError(`thresholdPercentile must be within 0–100, got ${resolved.thresholdPercentile}`);
   }
-  const combinations = method === 'conditional' ? ['fisher', 'max'] : ['max', 'mean'];
+  const combinations = method === 'conditional' ? ['grouped', 'fisher', 'max'] : ['max', 'mean'];
   if (!combinations.includes(resolved.combine)) {
     throw new RangeError(
       `${method} scoring combines by ${combinations.join(' or ')}, got '${String(resolved.combine)}'`,

@@ -8,6 +8,7 @@ import { explainEvent, referenceFeatures } from '../../src/detect/explain.ts';
 import { rocAuc } from '../../src/detect/metrics.ts';
 import { mulberry32 } from '../../src/detect/random.ts';
 import { CONTEXT, fitScorer, score, scorerFromJSON, scorerToJSON } from '../../src/detect/scorer.ts';
+import { ecdfRank, sortedCopy } from '../../src/detect/threshold.ts';
 import { numNumericalFeatures } from '../../src/features/encode.ts';
 import { extractRaw, fitSpec } from '../../src/features/spec.ts';
 import { runtime } from './helpers.ts';
@@ -150,4 +151,23 @@ test('the reconstruction part ranks summed field surprise; a scorer fitted with 
   assert.deepEqual((await score(restored, reference, q, d, runtime, withFields)).scores, s.scores);
   const noSurprise = { fields: { ...withFields.fields, reconstruction: undefined } };
   await assert.rejects(() => score(scorer, reference, q, d, runtime, noSurprise), /reconstruction model/);
+
+  // The reference rows' own scores, computed here from the parts the scorer keeps: each part's tail
+  // surprise −ln(1 − rank); `grouped` (the default) sums the field-space distance's and the mean of the two
+  // surprise parts', `fisher` (scorers saved before) all three alike; the score is the sum's own rank.
+  const ownRanks = (x: Float32Array) => {
+    const sorted = sortedCopy(x);
+    return Array.from(x, (v) => ecdfRank(sorted, v));
+  };
+  const tail = (r: number) => -Math.log(Math.max(1 - r, 1 / (2 * train.length))) + Math.max(r - 1, 0);
+  const [fs, fk, rc] = [scorer.fieldSurprise!, scorer.fieldKnn!, scorer.reconstructionScores!].map(ownRanks);
+  const expectOwn = (sum: (i: number) => number) => ownRanks(Float32Array.from(fs!, (_, i) => sum(i)));
+  const grouped = expectOwn((i) => tail(fk![i]!) + (tail(fs![i]!) + tail(rc![i]!)) / 2);
+  assert.equal(scorer.options.combine, 'grouped');
+  scorer.referenceScores.forEach((v, i) => assert.ok(Math.abs(v - grouped[i]!) < 1e-6, `row ${i}`));
+  const alike = await fitScorer(reference, d, { method: 'conditional', combine: 'fisher' }, runtime, fields);
+  const summed = expectOwn((i) => tail(fk![i]!) + tail(fs![i]!) + tail(rc![i]!));
+  alike.referenceScores.forEach((v, i) => assert.ok(Math.abs(v - summed[i]!) < 1e-6, `row ${i}`));
+  const alikeScores = (await score(alike, reference, q, d, runtime, withFields)).scores;
+  assert.notDeepEqual(alikeScores, s.scores, 'the two combinations differ');
 });

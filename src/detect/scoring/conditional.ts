@@ -2,8 +2,11 @@
 // its field surprise (how unusual its most unusual field is among its 20 nearest reference events in
 // embedding space), of its k-NN distance in field space (its own fields against the reference events')
 // and, with the run's reconstruction model, of its summed reconstruction surprise (`../reconstruction.ts`),
-// each among the reference rows' own, combined by Fisher's method (scorers saved before: the highest rank,
-// the embedding k-NN rank included). Needs the events' fields.
+// each among the reference rows' own, combined by Fisher's method over two pieces of evidence: how far the
+// event's fields lie from the reference events' (field-space k-NN), and how unexpected its field values
+// are in their context (field surprise and reconstruction surprise, averaged). Scorers saved before: the
+// three parts summed alike (`fisher`), or the highest rank, the embedding k-NN rank included (`max`).
+// Needs the events' fields.
 import type { FittedSpec, RawFeatures } from '../../features/types.ts';
 import { neighbourSurprise, type ReferenceFeatures, referenceRaw } from '../explain.ts';
 import { type FieldSpace, fitFieldSpace, queryVectors, referenceVectors } from '../field-space.ts';
@@ -19,7 +22,13 @@ import {
   sortedOf,
   sortedScores,
 } from './shared.ts';
-import { CONTEXT, type FieldContext, type FittedScorer, type ScoringMethodDef } from './types.ts';
+import {
+  CONTEXT,
+  type FieldContext,
+  type FittedScorer,
+  type ScorerOptions,
+  type ScoringMethodDef,
+} from './types.ts';
 
 /** Fields that count towards the field surprise (its strongest one; docs/scoring.md). */
 export const SURPRISE_FIELDS = 1;
@@ -65,17 +74,20 @@ function highest(ranks: readonly Float32Array[]): Float32Array {
 }
 
 /**
- * Each row's summed tail surprise over the parts (`combine: 'fisher'`, Fisher's method): −log of the
- * share of reference rows that rank above it in each part (at least half a row of `n`), plus how far it
- * lies beyond all of them, in reference ranges.
+ * Each row's summed tail surprise over groups of parts (Fisher's method): a part's tail surprise is −log
+ * of the share of reference rows that rank above it (at least half a row of `n`), plus how far it lies
+ * beyond all of them, in reference ranges; a group's is the mean over its parts (parts that measure the
+ * same thing count once); the groups' are summed.
  */
-function tailSums(ranks: readonly Float32Array[], n: number): Float32Array {
+function tailSums(groups: readonly (readonly Float32Array[])[], n: number): Float32Array {
   const floor = 1 / (2 * n);
-  return Float32Array.from(ranks[0]!, (_, i) => {
+  const tail = (x: number) => -Math.log(Math.max(1 - x, floor)) + Math.max(x - 1, 0);
+  return Float32Array.from(groups[0]![0]!, (_, i) => {
     let sum = 0;
-    for (const r of ranks) {
-      const x = r[i]!;
-      sum += -Math.log(Math.max(1 - x, floor)) + Math.max(x - 1, 0);
+    for (const group of groups) {
+      let g = 0;
+      for (const r of group) g += tail(r[i]!);
+      sum += g / group.length;
     }
     return sum;
   });
@@ -85,26 +97,37 @@ function tailSums(ranks: readonly Float32Array[], n: number): Float32Array {
 type PartRanks = Partial<Record<'knn' | 'fieldSurprise' | 'fieldKnn' | 'reconstruction', Float32Array>>;
 
 /**
- * The combined score of rows from their parts' ranks. `max` (scorers saved before `fisher` was the
- * default): the highest rank over every part. `fisher`: the rank, among the reference rows' own sums
+ * The groups Fisher's method sums: `grouped` (the default) counts the field-space distance once and the
+ * two measures of unexpected field values (field surprise, reconstruction surprise) once together;
+ * `fisher` (scorers saved before `grouped`) counts the three parts alike.
+ */
+function fisherGroups(parts: PartRanks, how: 'grouped' | 'fisher'): Float32Array[][] {
+  const present = (rs: (Float32Array | undefined)[]) => rs.filter((r) => r !== undefined);
+  if (how === 'fisher')
+    return present([parts.fieldSurprise, parts.fieldKnn, parts.reconstruction]).map((r) => [r]);
+  return [present([parts.fieldKnn]), present([parts.fieldSurprise, parts.reconstruction])].filter(
+    (g) => g.length > 0,
+  );
+}
+
+/**
+ * The combined score of rows from their parts' ranks. `max` (scorers saved before Fisher's method): the
+ * highest rank over every part. `grouped` and `fisher`: the rank, among the reference rows' own sums
  * (`sortedSums`; the rows' own sums when omitted), of the tail-surprise sum over the parts that read the
  * events' fields (docs/scoring.md: the embedding k-NN distance part ranked worse on later windows).
  */
 function combine(
   parts: PartRanks,
-  how: 'max' | 'fisher' | 'mean',
+  how: ScorerOptions['combine'],
   n: number,
   sortedSums?: Float64Array,
 ): Float32Array {
-  if (how !== 'fisher') {
+  if (how !== 'fisher' && how !== 'grouped') {
     return highest(
       [parts.knn, parts.fieldSurprise, parts.fieldKnn, parts.reconstruction].filter((r) => r !== undefined),
     );
   }
-  const sums = tailSums(
-    [parts.fieldSurprise, parts.fieldKnn, parts.reconstruction].filter((r) => r !== undefined),
-    n,
-  );
+  const sums = tailSums(fisherGroups(parts, how), n);
   return ranked({ scores: sums, sorted: sortedSums ?? sortedOf(sums) });
 }
 
@@ -115,12 +138,13 @@ function sortedReferenceSums(s: FittedScorer): Float64Array {
   let sorted = referenceSums.get(s);
   if (!sorted) {
     const own = (scores: Float32Array | undefined) => scores && ranked({ scores, sorted: sortedOf(scores) });
-    const parts = [own(s.fieldSurprise), own(s.fieldKnn), own(s.reconstructionScores)];
+    const parts: PartRanks = {
+      fieldSurprise: own(s.fieldSurprise),
+      fieldKnn: own(s.fieldKnn),
+      reconstruction: own(s.reconstructionScores),
+    };
     sorted = sortedOf(
-      tailSums(
-        parts.filter((r) => r !== undefined),
-        s.n,
-      ),
+      tailSums(fisherGroups(parts, s.options.combine === 'fisher' ? 'fisher' : 'grouped'), s.n),
     );
     referenceSums.set(s, sorted);
   }
@@ -188,7 +212,7 @@ export const conditional: ScoringMethodDef = {
   },
   async score(s, { ref, qs, q, d, excludeSelf, runtime, fields }) {
     const f = checkFields(fields, s.n, q);
-    const fisher = s.options.combine === 'fisher';
+    const fisher = s.options.combine !== 'max';
     const reconstructed = excludeSelf ? f.reconstruction?.reference : f.reconstruction?.queries;
     if (s.reconstructionScale && !reconstructed) {
       throw new RangeError(

@@ -16,7 +16,7 @@ import type {
 function combineRanks(
   parts: { sorted: Float64Array; scores: Float32Array }[],
   q: number,
-  combine: 'mean' | 'max' | 'fisher',
+  combine: 'mean' | 'max' | 'fisher' | 'grouped',
 ): Float32Array {
   const out = new Float32Array(q).fill(combine === 'max' ? Number.NEGATIVE_INFINITY : 0);
   for (const { sorted, scores } of parts) {

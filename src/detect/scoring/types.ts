@@ -83,11 +83,12 @@ export interface ScorerOptions {
   components?: ComponentMethod[];
   /**
    * How an ensemble combines its members' ranks: `mean` (rank average) or `max` (a row is as anomalous as
-   * its most anomalous member says); default `max`. How `conditional` combines its parts: `fisher` (the
-   * rank of the summed −log tail shares of its field parts; the default) or `max` (the highest rank over
-   * all its parts, the embedding k-NN part included; scorers saved before `fisher` use it).
+   * its most anomalous member says); default `max`. How `conditional` combines its parts: `grouped` (the
+   * default: the rank of the summed −log tail shares of its field-space distance and of the mean of its two
+   * field-surprise parts), `fisher` (the three parts summed alike; scorers saved before `grouped`) or `max`
+   * (the highest rank over all its parts, the embedding k-NN part included; scorers saved before `fisher`).
    */
-  combine?: 'mean' | 'max' | 'fisher';
+  combine?: 'mean' | 'max' | 'fisher' | 'grouped';
   /** Threshold = this percentile (0–100) of the reference rows' own scores (default 95). */
   thresholdPercentile?: number;
   /** Queries per k-NN session run (default 1024). */
