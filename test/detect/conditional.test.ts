@@ -164,10 +164,12 @@ test('the reconstruction part ranks summed field surprise; a scorer fitted with 
   const expectOwn = (sum: (i: number) => number) => ownRanks(Float32Array.from(fs!, (_, i) => sum(i)));
   const grouped = expectOwn((i) => tail(fk![i]!) + (tail(fs![i]!) + tail(rc![i]!)) / 2);
   assert.equal(scorer.options.combine, 'grouped');
-  scorer.referenceScores.forEach((v, i) => assert.ok(Math.abs(v - grouped[i]!) < 1e-6, `row ${i}`));
+  for (const [i, v] of scorer.referenceScores.entries())
+    assert.ok(Math.abs(v - grouped[i]!) < 1e-6, `row ${i}`);
   const alike = await fitScorer(reference, d, { method: 'conditional', combine: 'fisher' }, runtime, fields);
   const summed = expectOwn((i) => tail(fk![i]!) + tail(fs![i]!) + tail(rc![i]!));
-  alike.referenceScores.forEach((v, i) => assert.ok(Math.abs(v - summed[i]!) < 1e-6, `row ${i}`));
+  for (const [i, v] of alike.referenceScores.entries())
+    assert.ok(Math.abs(v - summed[i]!) < 1e-6, `row ${i}`);
   const alikeScores = (await score(alike, reference, q, d, runtime, withFields)).scores;
   assert.notDeepEqual(alikeScores, s.scores, 'the two combinations differ');
 });
