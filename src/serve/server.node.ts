@@ -60,11 +60,13 @@ export interface ServeOptions {
 }
 
 /**
- * Scoring workers by default: two on a CPU host with two or more cores (ONNX Runtime runs a session on the
- * calling thread, so one thread scores on one core), one elsewhere (a GPU serves one batch at a time anyway).
+ * Scoring workers by default: two on a CPU host with three or more cores (ONNX Runtime runs a session on the
+ * calling thread, so one thread scores on one core), one elsewhere: on two cores a second worker competes
+ * with the service's own thread and its clients, and p99 latency rose (docs/decisions.md); a GPU serves one
+ * batch at a time anyway.
  */
 export function defaultScoreWorkers(device: string, cores = availableParallelism()): number {
-  return device === 'cpu' ? Math.min(2, cores) : 1;
+  return device === 'cpu' && cores >= 3 ? 2 : 1;
 }
 
 /** True for loopback addresses (127.0.0.0/8, ::1, localhost), where the service may run without a token. */

@@ -105,7 +105,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         'score-workers': {
           type: 'number',
           describe:
-            'worker threads that score batches side by side, each with its own copy of the run (default: 2 on a CPU with 2 or more cores, else 1)',
+            'worker threads that score batches side by side, each with its own copy of the run (default: 2 on a CPU with 3 or more cores, else 1)',
         },
         'otlp-attribute': {
           type: 'string',
