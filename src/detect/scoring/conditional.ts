@@ -162,7 +162,7 @@ function referenceFieldVectors(spec: FittedSpec, space: FieldSpace, reference: R
   return vectors;
 }
 
-/** The highest of the embedding k-NN rank, the field-surprise rank and the field-space k-NN rank. */
+/** Scores an event against its own kind and its own fields: the parts' ranks combined as `options.combine` says. */
 export const conditional: ScoringMethodDef = {
   name: 'conditional',
   meanDistance: false,
