@@ -28,10 +28,13 @@ function startWorker(data: ScoreWorkerData): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
+const ALL_STOPPED = 'every scoring worker has stopped: restart the service';
+
 /** Worker threads that each score whole batches with their own copy of the run. */
 export class ScorePool {
   private nextId = 0;
-  private waiting: ((slot: Slot) => void)[] = [];
+  /** Batches waiting for a free worker. */
+  private waiting: { resolve: (slot: Slot) => void; reject: (e: Error) => void }[] = [];
 
   private constructor(private readonly slots: Slot[]) {
     for (const slot of slots) {
@@ -74,8 +77,10 @@ export class ScorePool {
   /** Scores one batch in the first free worker. */
   async score(events: object[]): Promise<ScoreResult[]> {
     const live = this.slots.filter((s) => !s.stopped);
-    if (live.length === 0) throw new Error('every scoring worker has stopped: restart the service');
-    const slot = live.find((s) => s.job === null) ?? (await new Promise<Slot>((r) => this.waiting.push(r)));
+    if (live.length === 0) throw new Error(ALL_STOPPED);
+    const slot =
+      live.find((s) => s.job === null) ??
+      (await new Promise<Slot>((resolve, reject) => this.waiting.push({ resolve, reject })));
     return new Promise<ScoreResult[]>((resolve, reject) => {
       const id = this.nextId++;
       slot.job = { id, resolve, reject };
@@ -104,13 +109,17 @@ export class ScorePool {
     slot.job = null;
     if ('results' in m) job.resolve(m.results);
     else job.reject(new Error(m.error));
-    this.waiting.shift()?.(slot);
+    this.waiting.shift()?.resolve(slot);
   }
 
   private fail(slot: Slot, e: Error): void {
     const job = slot.job;
     slot.job = null;
     job?.reject(e);
-    if (!slot.stopped) this.waiting.shift()?.(slot);
+    if (!slot.stopped) this.waiting.shift()?.resolve(slot);
+    else if (this.slots.every((s) => s.stopped)) {
+      // No worker is left to take the batches that wait: they fail now rather than never.
+      for (const w of this.waiting.splice(0)) w.reject(new Error(ALL_STOPPED));
+    }
   }
 }

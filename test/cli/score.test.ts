@@ -14,17 +14,12 @@ import type { DetectionFinding } from '../../src/detect/findings.ts';
 import { nodeKnnRuntime } from '../../src/detect/knn.node.ts';
 import { fitScorer, scorerToJSON } from '../../src/detect/scorer.ts';
 import { loadEmbedder } from '../../src/embed/embedder.node.ts';
+import type { ScoreRow } from '../../src/io/writers.node.ts';
 import { loadRunScorer, scoreAgainstRun } from '../../src/run/scoring.node.ts';
 import { assertOneLine, CLI, cli, makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
 
-interface Row {
-  uid: string | null;
-  score: number;
-  threshold: number;
-  is_anomaly: boolean;
-  nearest: string[];
-  why: string;
-}
+/** A row of `score`'s JSON lines. */
+type Row = ScoreRow;
 
 let fx: RunFixture;
 let knnRun: string;
@@ -136,7 +131,9 @@ test("the run's own scorer gives what scoreAgainstRun gives, whatever the batch 
 });
 
 test('--threshold-percentile moves the threshold among the reference scores and flags accordingly; bad values say what to pass', () => {
-  const base = readJsonl(join(fx.dir, 'default.jsonl'));
+  const defaultOut = join(fx.dir, 'default-threshold.jsonl');
+  scoreCli(fx.runDir, defaultOut);
+  const base = readJsonl(defaultOut);
   const out = join(fx.dir, 'p99.jsonl');
   scoreCli(fx.runDir, out, '--threshold-percentile', '99');
   const rows = readJsonl(out);

@@ -6,9 +6,11 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { LoadedModel } from '../../src/run/model.node.ts';
 import { scoreAgainstRun } from '../../src/run/scoring.node.ts';
+import { ScorePool } from '../../src/serve/score-pool.node.ts';
 import { type RunningServer, startServer } from '../../src/serve/server.node.ts';
 import { OTLP_ATTRIBUTE_BODY, SHIPPER_BODIES, shipperEvents } from '../fixtures/shippers/make-bodies.ts';
 import { makeRunFixture, type RunFixture, uidOf } from '../helpers/run-fixture.ts';
@@ -495,4 +497,20 @@ test('gzip bodies: over the limit once inflated 413, corrupt 400, other encoding
   assert.equal(many.status, 413);
   const ok = await post('/score', fx.events[0]);
   assert.equal(ok.status, 200);
+});
+
+test('when every scoring worker stops, batches in flight and batches waiting for a worker fail with one clear error', async () => {
+  const pool = await ScorePool.start(fx.runDir, { device: 'cpu', requireScorer: true }, 2);
+  const events = fx.events.slice(0, 50) as object[];
+  const batches = Promise.allSettled([pool.score(events), pool.score(events), pool.score(events)]); // the third waits
+  const workers = (pool as unknown as { slots: { worker: Worker }[] }).slots.map((s) => s.worker);
+  await Promise.all(workers.map((w) => w.terminate()));
+  // Whichever worker took it, no batch is left waiting (a batch may also have finished just before).
+  const settled = await batches;
+  for (const s of settled) {
+    if (s.status === 'rejected') assert.match(String(s.reason), /scoring worker (has )?stopped/);
+  }
+  assert.ok(settled.some((s) => s.status === 'rejected'));
+  await assert.rejects(pool.score(events), /every scoring worker has stopped: restart the service/);
+  await pool.close();
 });
